@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up (once) and runs the app on the embedded default store.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements.txt
+exec .venv/bin/python -m streamlit run streamlit_app.py \
+  --server.headless true --browser.gatherUsageStats false "$@"
