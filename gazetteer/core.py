@@ -1,0 +1,389 @@
+"""The gazetteer: names → places, offline, with geopy's contract.
+
+``Gazetteer().geocode(query)`` returns a ``geopy.location.Location`` (or None), like any geopy
+geocoder, so it also works as ``geopandas.tools.geocode(names, provider=Gazetteer)``.
+``resolve`` gives the full answer behind it: status, ranked candidates and the matching rung.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from geopy.location import Location
+from geopy.point import Point
+
+from gazetteer.normalise import base_name, clean_query, normalise
+from gazetteer.places import GAZETTEER_DIR, KIND_RANK, Place, load_places
+
+MAX_QUERY_CHARS = 200
+# Confidence of each rung of the matching ladder: how sure a match by that rung can be.
+RUNG_CONFIDENCE = {
+    "exact": 1.0,
+    "alias": 0.97,
+    "normalised": 0.95,
+    "suffix": 0.9,
+    "pinyin": 0.85,
+    "prefix": 0.6,
+}
+DISTRICT_HINT_FACTOR = 0.95  # "渝北区礼嘉": the hint narrows, the rung inside it still counts
+FUZZY_CUTOFF = 80.0
+FUZZY_WEIGHT = 0.8  # a fuzzy score of 100 is still less sure than a normalised match
+
+
+@dataclass(frozen=True)
+class Candidate:
+    place: Place | None  # None: a namesake known to exist but without coordinates
+    confidence: float
+    matched_by: str
+    name: str = ""
+    district: str = ""
+
+    def as_dict(self) -> dict:
+        if self.place is None:
+            return {"name": self.name, "district": self.district, "located": False,
+                    "confidence": round(self.confidence, 3), "matched_by": self.matched_by}
+        p = self.place
+        return {"id": p.id, "name": p.name, "kind": p.kind, "district": p.district,
+                "adcode": p.adcode, "lon": p.lon, "lat": p.lat, "precision_m": p.precision_m,
+                "source": p.source, "located": True, "confidence": round(self.confidence, 3),
+                "matched_by": self.matched_by}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The whole answer to a query. status: resolved | ambiguous | unresolved | invalid."""
+
+    query: str
+    status: str
+    candidates: tuple[Candidate, ...] = ()
+    message: str = ""
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.status == "resolved" else None
+
+
+@dataclass
+class _Index:
+    places: list[Place]
+    by_id: dict[str, Place]
+    exact: dict[str, list[int]] = field(default_factory=dict)
+    alias: dict[str, list[int]] = field(default_factory=dict)
+    norm: dict[str, list[int]] = field(default_factory=dict)
+    base: dict[str, list[int]] = field(default_factory=dict)
+    districts: list[tuple[str, str]] = field(default_factory=list)  # (normalised name, adcode)
+    # NBS towns that have no coordinates: (name, district, rung at which the key matches them)
+    unlocated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+
+
+def _add(table: dict, key: str, value) -> None:
+    if key:
+        bucket = table.setdefault(key, [])
+        if value not in bucket:
+            bucket.append(value)
+
+
+def _build_index(directory: Path) -> _Index:
+    import csv
+
+    places = load_places(directory)
+    index = _Index(places=places, by_id={p.id: p for p in places})
+    for i, p in enumerate(places):
+        _add(index.exact, p.name, i)
+        for a in p.aliases:
+            _add(index.alias, a, i)
+        for n in p.names:
+            key = normalise(n)
+            _add(index.norm, key, i)
+            _add(index.base, base_name(key), i)
+        if p.kind == "district":
+            for n in p.names:
+                index.districts.append((normalise(n), p.adcode))
+    index.districts.sort(key=lambda d: -len(d[0]))
+    unmatched = directory / "towns_unmatched.csv"
+    if unmatched.exists():
+        district_names = {p.adcode: p.name for p in places if p.kind == "district"}
+        with open(unmatched, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                name = row["name"]
+                district = district_names.get(row["areaCode"], row["areaCode"])
+                key = normalise(name)
+                _add(index.unlocated, key, (name, district, "normalised"))
+                _add(index.unlocated, base_name(key), (name, district, "suffix"))
+    return index
+
+
+_INDEXES: dict[Path, _Index] = {}
+
+
+def _index_for(directory: Path) -> _Index:
+    directory = Path(directory).resolve()
+    if directory not in _INDEXES:
+        _INDEXES[directory] = _build_index(directory)
+    return _INDEXES[directory]
+
+
+class Gazetteer:
+    """Offline geocoder over ``data/gazetteer``. The index is built once per data folder and
+    shared by every instance, so ``Gazetteer()`` is cheap after the first."""
+
+    def __init__(self, directory: Path | str = GAZETTEER_DIR, online=None):
+        self._index = _index_for(Path(directory))
+        self.online = list(online or [])  # optional geopy fallbacks, off unless given
+
+    # ------------------------------------------------------------------ data access
+    @property
+    def places(self) -> list[Place]:
+        return self._index.places
+
+    def place(self, place_id: str) -> Place | None:
+        return self._index.by_id.get(place_id)
+
+    def district_adcode(self, name: str) -> str | None:
+        key = normalise(name)
+        return next((adcode for n, adcode in self._index.districts if n == key or adcode == key),
+                    None)
+
+    # ------------------------------------------------------------------ matching
+    def resolve(self, query, district: str | None = None) -> Resolution:
+        if not isinstance(query, str):
+            return Resolution(str(query), "invalid", message="查询必须是文本")
+        text = clean_query(query)
+        if not text:
+            return Resolution(query, "invalid", message="查询为空")
+        if len(text) > MAX_QUERY_CHARS:
+            return Resolution(text[:50] + "…", "invalid",
+                              message=f"查询过长（{len(text)} 字符，上限 {MAX_QUERY_CHARS}）")
+        adcode = None
+        if district:
+            adcode = self.district_adcode(district)
+            if adcode is None:
+                return Resolution(text, "invalid", message=f"未知区县：{district}")
+        scored = self._ladder(text, adcode)
+        if not scored:
+            hinted = self._district_hint(text)
+            if hinted and (adcode is None or hinted[0] == adcode):
+                scored = {i: (c * DISTRICT_HINT_FACTOR, f"district_hint+{rung}")
+                          for i, (c, rung) in self._ladder(hinted[1], hinted[0]).items()}
+        if not scored:
+            scored = self._fuzzy(text, adcode)
+        return self._rank(text, scored, adcode)
+
+    def _filter(self, ids, adcode):
+        return [i for i in ids if adcode is None or self._index.places[i].adcode == adcode]
+
+    def _ladder(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
+        """Every place reached by the exact … prefix rungs, each at its best rung."""
+        ix = self._index
+        key = normalise(text)
+        stem = base_name(key)
+        rungs = (
+            ("exact", ix.exact.get(text, [])),
+            ("alias", ix.alias.get(text, [])),
+            ("normalised", ix.norm.get(key, [])),
+            ("suffix", ix.base.get(key, []) + ix.norm.get(stem, []) + ix.base.get(stem, [])),
+            ("pinyin", self._pinyin_hits(text)),
+        )
+        scored: dict[int, tuple[float, str]] = {}
+        for rung, ids in rungs:
+            for i in self._filter(ids, adcode):
+                scored.setdefault(i, (RUNG_CONFIDENCE[rung], rung))
+        if scored and len(key) >= 2:
+            # Longer names that start with the query stay visible as lower-ranked candidates
+            # (江北 → 江北区 first, 江北国际机场 after it).
+            for i in self._filter(self._prefix_hits(key), adcode):
+                scored.setdefault(i, (RUNG_CONFIDENCE["prefix"], "prefix"))
+        return scored
+
+    def _district_hint(self, text: str) -> tuple[str, str] | None:
+        """'渝北区礼嘉' / '渝北礼嘉' → (adcode of 渝北区, '礼嘉')."""
+        key = normalise(text)
+        for name, adcode in self._index.districts:
+            rest = key[len(name):]
+            if key.startswith(name) and len(rest) >= 2:
+                return adcode, rest
+        return None
+
+    @cached_property
+    def _sorted_keys(self) -> list[str]:
+        return sorted(self._index.norm)
+
+    def _prefix_hits(self, key: str) -> list[int]:
+        import bisect
+
+        keys = self._sorted_keys
+        out: list[int] = []
+        for k in keys[bisect.bisect_left(keys, key):]:
+            if not k.startswith(key):
+                break
+            if k != key:
+                out.extend(self._index.norm[k])
+        return out
+
+    @cached_property
+    def _pinyin_index(self) -> dict[str, list[int]]:
+        from gazetteer.sources import latin_key, pinyin_keys
+
+        table: dict[str, list[int]] = {}
+        for i, p in enumerate(self._index.places):
+            for n in p.names:
+                key = normalise(n)
+                for variant in {key, base_name(key)} - {""}:
+                    for reading in pinyin_keys(variant):
+                        _add(table, latin_key(reading), i)
+        return table
+
+    def _pinyin_hits(self, text: str) -> list[int]:
+        from gazetteer.sources import latin_key
+
+        if not text.isascii() or not any(ch.isalpha() for ch in text):
+            return []
+        return self._pinyin_index.get(latin_key(text), [])
+
+    @cached_property
+    def _fuzzy_keys(self) -> list[str]:
+        return [k for k in self._index.norm if len(k) >= 2]
+
+    def _fuzzy(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
+        from rapidfuzz import fuzz, process
+
+        key = normalise(text)
+        if len(key) < 2:
+            return {}
+        scored: dict[int, tuple[float, str]] = {}
+        hits = process.extract(key, self._fuzzy_keys, scorer=fuzz.ratio,
+                                score_cutoff=FUZZY_CUTOFF, limit=10)
+        for k, score, _ in hits:
+            for i in self._filter(self._index.norm[k], adcode):
+                conf = FUZZY_WEIGHT * score / 100.0
+                if conf > scored.get(i, (0.0, ""))[0]:
+                    scored[i] = (conf, "fuzzy")
+        return scored
+
+    def _same_place(self, a: Place, b: Place) -> bool:
+        """Two rows for one place (a 片区 and the 街道 it grew from): within each other's reach."""
+        from geo.crs import distance_m
+
+        return float(distance_m(a.lon, a.lat, b.lon, b.lat)) <= max(a.precision_m, b.precision_m)
+
+    def _rank(self, text: str, scored: dict[int, tuple[float, str]], adcode) -> Resolution:
+        places = self._index.places
+        if not scored:
+            namesakes = self._unlocated_namesakes(text, adcode)
+            if namesakes:
+                cands = tuple(Candidate(None, 0.0, "unlocated", n, d) for n, d, _ in namesakes)
+                return Resolution(text, "unresolved", cands,
+                                  message="地名库知道该地名，但没有坐标")
+            return Resolution(text, "unresolved", message="地名库中没有匹配的地名")
+        order = sorted(scored, key=lambda i: (-scored[i][0], KIND_RANK.get(places[i].kind, 99),
+                                              places[i].precision_m, places[i].id))
+        cands = [Candidate(places[i], *scored[i]) for i in order]
+        top = cands[0]
+        rivals = [c for c in cands[1:] if c.confidence == top.confidence
+                  and not self._same_place(top.place, c.place)]
+        # A namesake without coordinates, matched as well as the top one, makes it a guess too.
+        namesakes = [(n, d) for n, d, conf in self._unlocated_namesakes(text, adcode)
+                     if conf >= top.confidence and d != top.place.district]
+        if rivals or namesakes:
+            share = 1 + len(rivals) + len(namesakes)
+            ambiguous = [Candidate(c.place, c.confidence / share, c.matched_by) for c in cands]
+            ambiguous += [Candidate(None, top.confidence / share, "unlocated", n, d)
+                          for n, d in namesakes]
+            ambiguous.sort(key=lambda c: -c.confidence)
+            return Resolution(text, "ambiguous", tuple(ambiguous[:10]),
+                              message="地名有多处同名，请指定区县")
+        return Resolution(text, "resolved", tuple(cands[:10]))
+
+    def _unlocated_namesakes(self, text: str, adcode) -> list[tuple[str, str, float]]:
+        """Towns without coordinates the query names: (name, district, rung confidence)."""
+        key = normalise(text)
+        stem = base_name(key)
+        found = [(n, d, rung if k == key else "suffix")
+                 for k in dict.fromkeys((key, stem)) if k
+                 for n, d, rung in self._index.unlocated.get(k, [])]
+        best: dict[tuple[str, str], float] = {}
+        for name, district, rung in found:
+            if adcode is not None and self.district_adcode(district) != adcode:
+                continue
+            conf = RUNG_CONFIDENCE["exact" if name == text else rung]
+            best[(name, district)] = max(conf, best.get((name, district), 0.0))
+        return [(n, d, c) for (n, d), c in best.items()]
+
+    # ------------------------------------------------------------------ geopy contract
+    def geocode(self, query, exactly_one: bool = True, district: str | None = None,
+                timeout=None, **_ignored):
+        """geopy contract: a Location (or a list of them with exactly_one=False), or None.
+
+        An ambiguous name gives None with exactly_one=True — never a silent guess; use
+        ``exactly_one=False`` or ``district=`` to choose."""
+        res = self.resolve(query, district=district)
+        located = [c for c in res.candidates if c.place is not None]
+        if res.status == "resolved":
+            if exactly_one:
+                return _location(res.best, res)
+            return [_location(c, res) for c in located]
+        if res.status == "ambiguous" and not exactly_one:
+            return [_location(c, res) for c in located]
+        for fallback in self.online if res.status != "invalid" else ():
+            found = fallback.geocode(clean_query(query), exactly_one=exactly_one)
+            if found:
+                return found
+        return None
+
+    def reverse(self, query, exactly_one: bool = True, timeout=None, **_ignored):
+        """Containing district and nearest named place of a (lat, lon) point; None outside
+        Chongqing."""
+        from geo.boundaries import district_at
+
+        point = Point(query)
+        district = district_at(point.longitude, point.latitude)
+        if district is None:
+            return None
+        nearest, dist = self.nearest(point.longitude, point.latitude)
+        raw = {"district": district.name, "adcode": district.adcode,
+               "nearest": nearest.as_dict(), "distance_m": round(dist, 1)}
+        loc = Location(f"{district.name} {nearest.name}附近", point, raw)
+        return loc if exactly_one else [loc]
+
+    @cached_property
+    def _metric_xy(self):
+        import numpy as np
+
+        from geo.crs import to_metric
+
+        lon = np.array([p.lon for p in self._index.places])
+        lat = np.array([p.lat for p in self._index.places])
+        return np.column_stack(to_metric(lon, lat))
+
+    def nearest(self, lon: float, lat: float, kinds=None) -> tuple[Place, float]:
+        import numpy as np
+
+        from geo.crs import to_metric
+
+        x, y = to_metric(lon, lat)
+        d = np.hypot(self._metric_xy[:, 0] - x, self._metric_xy[:, 1] - y)
+        if kinds is not None:
+            mask = np.array([p.kind in kinds for p in self._index.places])
+            d = np.where(mask, d, math.inf)
+        # Prefer the finest place: district points are far from most of their area.
+        d = np.where([p.kind == "district" for p in self._index.places], math.inf, d)
+        i = int(np.argmin(d))
+        return self._index.places[i], float(d[i])
+
+    def find_places(self, text: str, district: str | None = None, document: str = ""):
+        from gazetteer.scan import find_places
+
+        return find_places(self, text, district=district, document=document)
+
+
+def _location(candidate: Candidate, res: Resolution) -> Location:
+    p = candidate.place
+    raw = {
+        "id": p.id, "name": p.name, "kind": p.kind, "district": p.district, "adcode": p.adcode,
+        "precision_m": p.precision_m, "source": p.source, "confidence": candidate.confidence,
+        "matched_by": candidate.matched_by, "query": res.query, "status": res.status,
+    }
+    return Location(p.name, Point(p.lat, p.lon), raw)

@@ -1,0 +1,79 @@
+"""Text normalisation shared by matching (names, queries) and scanning (whole documents).
+
+Every mapping here is one character to one character, so a normalised text keeps the offsets
+of the original: a mention found in ``fold(text)`` at [start, end) is ``text[start:end]``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+# Quotes, brackets of titles, spaces and middle dots carry no meaning in a place name.
+_DROPPED = "\"'“”‘’「」『』《》〈〉·•・ \t\r\n\u3000\u00a0"
+_PREFIXES = ("重庆市", "重庆")
+# Longest first, so 片区 is stripped before 区 would be considered (区 alone is never stripped).
+PLACE_SUFFIXES = (
+    "土家族苗族乡", "苗族土家族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",
+    "组团", "园区", "镇", "乡",
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Full-width → half-width, traditional → simplified, ASCII upper → lower; all 1:1."""
+    table: dict[int, str] = {}
+    dictionary = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
+    for line in dictionary.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        simp = simp.split(" ")[0]
+        if len(trad) == 1 and len(simp) == 1:
+            table[ord(trad)] = simp
+    for code in range(0xFF01, 0xFF5F):  # ！ … ～
+        table[code] = chr(code - 0xFEE0)
+    table[0x3000] = " "
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code + 32)
+    for code in range(ord("Ａ"), ord("Ｚ") + 1):
+        table[code] = chr(code - 0xFEE0 + 32)
+    table[ord("—")] = "-"
+    table[ord("－")] = "-"
+    return table
+
+
+def fold(text: str) -> str:
+    """Same-length folding for scanning: width, 繁→简, case."""
+    return text.translate(_fold_table())
+
+
+def clean_query(text: str) -> str:
+    """Remove control and zero-width characters and trim; keeps the rest untouched."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+def normalise(name: str) -> str:
+    """Key for matching: folded, without quotes/spaces and without the 重庆/重庆市 prefix."""
+    key = fold(clean_query(name))
+    key = "".join(ch for ch in key if ch not in _DROPPED)
+    for prefix in _PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            key = key[len(prefix):]
+            break
+    return key
+
+
+def base_name(key: str) -> str:
+    """A normalised key without its place-type suffix (礼嘉街道 → 礼嘉); '' when nothing is left
+    worth matching (one character)."""
+    for suffix in PLACE_SUFFIXES:
+        if key.endswith(suffix):
+            stem = key[: -len(suffix)]
+            return stem if len(stem) >= 2 else ""
+    return ""
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"

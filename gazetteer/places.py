@@ -1,0 +1,129 @@
+"""The Place noun and the gazetteer's data files.
+
+Every row of every file under ``data/gazetteer/`` (``districts.csv``, ``towns.csv``,
+``curated.csv``) has the columns of ``COLUMNS``; ``load_places`` reads them all into Places.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.paths import DATA_DIR
+
+GAZETTEER_DIR = DATA_DIR / "gazetteer"
+PLACE_FILES = ("districts.csv", "towns.csv", "curated.csv")
+COLUMNS = (
+    "id", "name", "aliases", "kind", "district", "adcode", "lon", "lat", "precision_m",
+    "source", "checked_against", "note",
+)
+KINDS = {
+    "municipality": "直辖市",
+    "district": "区县",
+    "town": "街道/镇/乡",
+    "area": "片区/新城/园区",
+    "port": "港口",
+    "airport": "机场",
+    "station": "车站/枢纽",
+    "water": "水体",
+    "mountain": "山体",
+    "campus": "校园/机构",
+    "road": "道路",
+    "bridge": "桥梁",
+    "tunnel": "隧道",
+    "rail": "轨道",
+    "landmark": "地标",
+}
+# When one name fits several places equally well, planning places rank before
+# administrative units of the same name: a plan saying 悦来 means the 片区 before the 街道.
+KIND_RANK = {k: i for i, k in enumerate(
+    ("area", "port", "airport", "station", "campus", "water", "mountain", "landmark", "bridge",
+     "tunnel", "road", "rail", "town", "district", "municipality")
+)}
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    kind: str
+    district: str
+    adcode: str
+    lon: float
+    lat: float
+    precision_m: float
+    source: str
+    checked_against: str = ""
+    note: str = ""
+    file: str = field(default="", compare=False)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "aliases": list(self.aliases), "kind": self.kind,
+            "district": self.district, "adcode": self.adcode, "lon": self.lon, "lat": self.lat,
+            "precision_m": self.precision_m, "source": self.source,
+            "checked_against": self.checked_against, "note": self.note,
+        }
+
+
+class DataError(ValueError):
+    """A gazetteer data row that cannot be read; the message names file and line."""
+
+
+def _place_from_row(row: dict, where: str) -> Place:
+    try:
+        return Place(
+            id=row["id"].strip(),
+            name=row["name"].strip(),
+            aliases=tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()),
+            kind=row["kind"].strip(),
+            district=row["district"].strip(),
+            adcode=row["adcode"].strip(),
+            lon=float(row["lon"]),
+            lat=float(row["lat"]),
+            precision_m=float(row["precision_m"]),
+            source=row["source"].strip(),
+            checked_against=(row.get("checked_against") or "").strip(),
+            note=(row.get("note") or "").strip(),
+            file=where,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{where}: 无法读取该行（{exc}）") from exc
+
+
+def read_place_file(path: Path) -> list[Place]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise DataError(f"{path.name}: 缺少列 {', '.join(missing)}")
+        return [_place_from_row(row, f"{path.name}:{i}") for i, row in enumerate(reader, 2)]
+
+
+def write_place_file(path: Path, places: list[Place]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for p in places:
+            row = p.as_dict()
+            row["aliases"] = "|".join(p.aliases)
+            row["lon"] = f"{p.lon:.6f}"
+            row["lat"] = f"{p.lat:.6f}"
+            row["precision_m"] = f"{p.precision_m:.0f}"
+            writer.writerow(row)
+
+
+def load_places(directory: Path = GAZETTEER_DIR) -> list[Place]:
+    places: list[Place] = []
+    for name in PLACE_FILES:
+        path = directory / name
+        if path.exists():
+            places.extend(read_place_file(path))
+    return places
