@@ -25,6 +25,7 @@ RUNG_CONFIDENCE = {
     "alias": 0.97,
     "normalised": 0.95,
     "suffix": 0.9,
+    "district_hint": 0.9,  # in a text: a stem qualified by its district, 酉阳龚滩
     "pinyin": 0.85,
     "prefix": 0.6,
 }
@@ -77,6 +78,7 @@ class _Index:
     districts: list[tuple[str, str]] = field(default_factory=list)  # (normalised name, adcode)
     # NBS towns that have no coordinates: (name, district, rung at which the key matches them)
     unlocated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    automaton: object = None  # Aho-Corasick automaton for scanning, built on first use
 
 
 def _add(table: dict, key: str, value) -> None:
@@ -179,12 +181,13 @@ class Gazetteer:
         """Every place reached by the exact … prefix rungs, each at its best rung."""
         ix = self._index
         key = normalise(text)
-        stem = base_name(key)
+        stripped = normalise(text, strip_prefix=True)
+        stem = base_name(stripped)
         rungs = (
             ("exact", ix.exact.get(text, [])),
             ("alias", ix.alias.get(text, [])),
-            ("normalised", ix.norm.get(key, [])),
-            ("suffix", ix.base.get(key, []) + ix.norm.get(stem, []) + ix.base.get(stem, [])),
+            ("normalised", ix.norm.get(key, []) + ix.norm.get(stripped, [])),
+            ("suffix", ix.base.get(stripped, []) + ix.norm.get(stem, []) + ix.base.get(stem, [])),
             ("pinyin", self._pinyin_hits(text)),
         )
         scored: dict[int, tuple[float, str]] = {}
@@ -200,7 +203,7 @@ class Gazetteer:
 
     def _district_hint(self, text: str) -> tuple[str, str] | None:
         """'渝北区礼嘉' / '渝北礼嘉' → (adcode of 渝北区, '礼嘉')."""
-        key = normalise(text)
+        key = normalise(text, strip_prefix=True)
         for name, adcode in self._index.districts:
             rest = key[len(name):]
             if key.startswith(name) and len(rest) >= 2:
@@ -250,7 +253,7 @@ class Gazetteer:
     def _fuzzy(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
         from rapidfuzz import fuzz, process
 
-        key = normalise(text)
+        key = normalise(text, strip_prefix=True)
         if len(key) < 2:
             return {}
         scored: dict[int, tuple[float, str]] = {}
@@ -299,7 +302,7 @@ class Gazetteer:
 
     def _unlocated_namesakes(self, text: str, adcode) -> list[tuple[str, str, float]]:
         """Towns without coordinates the query names: (name, district, rung confidence)."""
-        key = normalise(text)
+        key = normalise(text, strip_prefix=True)
         stem = base_name(key)
         found = [(n, d, rung if k == key else "suffix")
                  for k in dict.fromkeys((key, stem)) if k
@@ -373,10 +376,21 @@ class Gazetteer:
         i = int(np.argmin(d))
         return self._index.places[i], float(d[i])
 
-    def find_places(self, text: str, district: str | None = None, document: str = ""):
+    @property
+    def _automaton(self):
+        if self._index.automaton is None:
+            from gazetteer.scan import build_automaton
+
+            self._index.automaton = build_automaton(self)
+        return self._index.automaton
+
+    def find_places(self, text: str, district: str | None = None, document: str = "",
+                    include_not_places: bool = False):
+        """Every place mention in ``text`` (see ``gazetteer.scan``)."""
         from gazetteer.scan import find_places
 
-        return find_places(self, text, district=district, document=document)
+        return find_places(self, text, district=district, document=document,
+                           include_not_places=include_not_places)
 
 
 def _location(candidate: Candidate, res: Resolution) -> Location:
@@ -387,3 +401,4 @@ def _location(candidate: Candidate, res: Resolution) -> Location:
         "matched_by": candidate.matched_by, "query": res.query, "status": res.status,
     }
     return Location(p.name, Point(p.lat, p.lon), raw)
+

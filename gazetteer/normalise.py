@@ -54,10 +54,13 @@ def clean_query(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
-def normalise(name: str) -> str:
-    """Key for matching: folded, without quotes/spaces and without the 重庆/重庆市 prefix."""
+def normalise(name: str, strip_prefix: bool = False) -> str:
+    """Key for matching: folded, without quotes and spaces; with ``strip_prefix`` also without
+    a leading 重庆/重庆市 (for queries: "重庆市礼嘉"; never for names: 重庆北站 is not 北站)."""
     key = fold(clean_query(name))
     key = "".join(ch for ch in key if ch not in _DROPPED)
+    if not strip_prefix:
+        return key
     for prefix in _PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix):
             key = key[len(prefix):]

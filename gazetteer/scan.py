@@ -1,0 +1,181 @@
+"""Finding place names in running text: every mention with its offsets.
+
+One Aho-Corasick automaton holds every name and alias of the gazetteer, the bare stems of
+planning places (礼嘉 for 礼嘉片区), and the phrases of ``not_places.csv`` (山清水秀, 民族复兴,
+长江 …). Matches are leftmost-longest and non-overlapping, so a phrase that contains a place name
+(清水 in 山清水秀) swallows it. Offsets are those of the original text: the text is folded
+character by character.
+
+The bare stems of 街道/镇/乡 are not scanned: hundreds of them are ordinary words (宜居, 公平,
+民主, 青年, 天府 …). A stem is found when its district qualifies it, as plans write
+(酉阳龚滩古镇, 巫山大昌, 江津白沙); a stem plans use alone (礼嘉, 水土, 龙兴) is an alias of
+its town, declared in ``town_aliases.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import ahocorasick
+
+from gazetteer.core import RUNG_CONFIDENCE, Gazetteer
+from gazetteer.normalise import base_name, fold, normalise
+from gazetteer.places import GAZETTEER_DIR, KIND_RANK
+
+NOT_PLACES_FILE = GAZETTEER_DIR / "not_places.csv"
+# The whole municipality is named in almost every sentence; it is no place to put on a map.
+UNSCANNED_KINDS = {"municipality"}
+# Administrative units are found by their names and aliases only, never by a bare stem.
+NO_STEM_KINDS = {"municipality", "district", "town"}
+AUTO_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place found in a text: [start, end) are offsets into the original text."""
+
+    document: str
+    start: int
+    end: int
+    text: str
+    place_id: str | None
+    name: str
+    confidence: float
+    status: str  # auto | review | unlocated
+    matched_by: str
+    candidates: tuple[str, ...] = field(default=())  # place ids, best first (review)
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class NotPlace:
+    """A phrase recognised so that the place names inside it are not taken as places."""
+
+    phrase: str
+    category: str  # ordinary | linear | outside
+    reason: str
+
+
+@lru_cache(maxsize=4)
+def load_not_places(path=NOT_PLACES_FILE) -> tuple[NotPlace, ...]:
+    if not path.exists():
+        return ()
+    with open(path, encoding="utf-8", newline="") as fh:
+        return tuple(NotPlace(r["phrase"].strip(), r["category"].strip(), r["reason"].strip())
+                     for r in csv.DictReader(fh) if r["phrase"].strip())
+
+
+def build_automaton(gazetteer: Gazetteer) -> ahocorasick.Automaton:
+    entries: dict[str, dict] = {}
+
+    def put(key: str, value) -> None:
+        if len(key) >= 2:
+            entries.setdefault(key, {"places": {}, "not_place": None, "unlocated": []})
+            bucket = entries[key]
+            if isinstance(value, NotPlace):
+                bucket["not_place"] = value
+            elif isinstance(value, tuple) and value[0] == "unlocated":
+                bucket["unlocated"].append(value[1:])
+            else:
+                i, rung = value
+                if i not in bucket["places"]:
+                    bucket["places"][i] = rung
+
+    district_names: dict[str, list[str]] = {}
+    for p in gazetteer.places:
+        if p.kind == "district":
+            district_names[p.name] = [normalise(n) for n in p.names]
+
+    def qualified(stem: str, district: str) -> list[str]:
+        return [d + stem for d in district_names.get(district, [])] if stem else []
+
+    for i, p in enumerate(gazetteer.places):
+        if p.kind in UNSCANNED_KINDS:
+            continue
+        if p.kind == "town":
+            for key in qualified(base_name(normalise(p.name)), p.district):
+                put(key, (i, "district_hint"))
+        put(normalise(p.name), (i, "exact"))
+        for a in p.aliases:
+            put(normalise(a), (i, "alias"))
+        if p.kind not in NO_STEM_KINDS:
+            for n in p.names:
+                put(base_name(normalise(n)), (i, "suffix"))
+    for key, namesakes in gazetteer._index.unlocated.items():
+        for name, district, rung in namesakes:
+            if rung != "suffix":
+                put(key, ("unlocated", name, district))
+                stem = base_name(key)
+                # 武隆仙女山: the town has no point, but a place of that name in that district
+                # may (the curated 仙女山); the qualified key then finds it.
+                located = [i for i in gazetteer._index.norm.get(stem, [])
+                           if gazetteer.places[i].district == district]
+                for qkey in qualified(stem, district):
+                    for i in located:
+                        put(qkey, (i, "district_hint"))
+                    put(qkey, ("unlocated", name, district))
+    for np_ in load_not_places():
+        put(normalise(np_.phrase), np_)
+    automaton = ahocorasick.Automaton()
+    for key, bucket in entries.items():
+        automaton.add_word(key, (key, bucket))
+    automaton.make_automaton()
+    return automaton
+
+
+def find_places(gazetteer: Gazetteer, text: str, district: str | None = None,
+                document: str = "", include_not_places: bool = False) -> list[Mention]:
+    """Every place mention in ``text``. ``district`` (a name or adcode) prefers places there
+    when a name is shared. With ``include_not_places`` the swallowed phrases are returned too,
+    as mentions with status ``not_place`` (for the scan report)."""
+    if not isinstance(text, str) or not text:
+        return []
+    automaton = gazetteer._automaton
+    places = gazetteer.places
+    adcode = gazetteer.district_adcode(district) if district else None
+    mentions = []
+    for end, (key, bucket) in automaton.iter_long(fold(text)):
+        start = end - len(key) + 1
+        surface = text[start:end + 1]
+        if bucket["places"]:
+            mentions.append(_place_mention(gazetteer, bucket, places, adcode, document, start,
+                                           end + 1, surface))
+        elif bucket["not_place"] is not None:
+            if include_not_places:
+                np_ = bucket["not_place"]
+                mentions.append(Mention(document, start, end + 1, surface, None, np_.phrase, 0.0,
+                                        "not_place", np_.category, (), np_.reason))
+        elif bucket["unlocated"]:
+            names = "、".join(f"{d}{n}" for n, d in bucket["unlocated"])
+            mentions.append(Mention(document, start, end + 1, surface, None, surface, 0.0,
+                                    "unlocated", "unlocated", (),
+                                    f"地名库知道该地名但没有坐标：{names}"))
+    return mentions
+
+
+def _place_mention(gazetteer, bucket, places, adcode, document, start, end, surface) -> Mention:
+    scored = bucket["places"]
+    ids = list(scored)
+    if adcode is not None and any(places[i].adcode == adcode for i in ids):
+        ids = [i for i in ids if places[i].adcode == adcode]
+    ids.sort(key=lambda i: (-RUNG_CONFIDENCE[scored[i]], KIND_RANK.get(places[i].kind, 99),
+                            places[i].precision_m))
+    top = places[ids[0]]
+    top_conf = RUNG_CONFIDENCE[scored[ids[0]]]
+    rivals = [i for i in ids[1:] if RUNG_CONFIDENCE[scored[i]] == top_conf
+              and not gazetteer._same_place(top, places[i])]
+    namesakes = [(n, d) for n, d in bucket["unlocated"] if d != top.district
+                 and (adcode is None or gazetteer.district_adcode(d) == adcode)]
+    share = 1 + len(rivals) + len(namesakes)
+    confidence = top_conf / share
+    status = "auto" if share == 1 and confidence >= AUTO_THRESHOLD else "review"
+    note = ""
+    if namesakes:
+        note = "同名无坐标：" + "、".join(f"{d}{n}" for n, d in namesakes)
+    return Mention(document, start, end, surface, top.id, top.name, round(confidence, 3), status,
+                   scored[ids[0]], tuple(places[i].id for i in ids), note)
