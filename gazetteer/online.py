@@ -1,0 +1,126 @@
+"""Optional online fallbacks through geopy: off unless the user turns them on.
+
+``Gazetteer(online=[OnlineFallback("nominatim")])`` asks the service only for names the offline
+gazetteer cannot resolve. Each fallback is rate-limited, caches every answer in a local SQLite
+file (a repeated query never goes out again), keeps only results inside Chongqing, and converts
+results to WGS84: Baidu answers in BD-09. Results are marked ``source = online:<provider>``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from geopy.location import Location
+from geopy.point import Point
+
+from geo.boundaries import district_at
+from geo.datum import convert
+from geo.paths import BUILD_DIR
+
+DEFAULT_CACHE = BUILD_DIR / "online_geocode_cache.sqlite"
+ONLINE_CONFIDENCE = 0.5  # another service's answer, unchecked against the plans' context
+
+
+def _nominatim(**kw):
+    from geopy.geocoders import Nominatim
+
+    kw.setdefault("user_agent", "cq-plan-map")
+    return Nominatim(**kw)
+
+
+def _arcgis(**kw):
+    from geopy.geocoders import ArcGIS
+
+    return ArcGIS(**kw)
+
+
+def _baidu(domain=None, **kw):
+    from geopy.geocoders import BaiduV3
+
+    geocoder = BaiduV3(**kw)
+    if domain:  # geopy has no domain option for Baidu; an intranet proxy or a test server
+        geocoder.api = f"{geocoder.scheme}://{domain}{geocoder.api_path}"
+    return geocoder
+
+
+# provider → (factory, datum of its coordinates)
+PROVIDERS = {
+    "nominatim": (_nominatim, "wgs84"),
+    "arcgis": (_arcgis, "wgs84"),
+    "baidu": (_baidu, "bd09"),
+}
+
+
+class OnlineFallback:
+    def __init__(self, provider: str, *, cache_path: Path | str = DEFAULT_CACHE,
+                 min_delay_seconds: float = 1.0, **geocoder_options):
+        if provider not in PROVIDERS:
+            raise ValueError(f"未知在线地理编码服务：{provider}（可选：{', '.join(PROVIDERS)}）")
+        factory, self.datum = PROVIDERS[provider]
+        self.provider = provider
+        self.geocoder = factory(**geocoder_options)
+        self.min_delay_seconds = min_delay_seconds
+        self._last_call = 0.0
+        self._lock = threading.Lock()
+        self.cache_path = Path(cache_path)
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("create table if not exists answers (provider text, query text, "
+                       "answer text, fetched real, primary key (provider, query))")
+
+    def _db(self):
+        return sqlite3.connect(self.cache_path, timeout=10)
+
+    def _cached(self, query: str):
+        with self._db() as db:
+            row = db.execute("select answer from answers where provider=? and query=?",
+                             (self.provider, query)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def _store(self, query: str, answer: list[dict]) -> None:
+        with self._db() as db:
+            db.execute("insert or replace into answers values (?, ?, ?, ?)",
+                       (self.provider, query, json.dumps(answer, ensure_ascii=False),
+                        time.time()))
+
+    def _ask(self, query: str) -> list[dict]:
+        with self._lock:  # the rate limit holds across threads
+            wait = self._last_call + self.min_delay_seconds - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                found = self.geocoder.geocode(query, exactly_one=False)
+            finally:
+                self._last_call = time.monotonic()
+        answer = []
+        for loc in found or []:
+            lon, lat = convert(loc.longitude, loc.latitude, self.datum, "wgs84")
+            answer.append({"address": loc.address, "lon": lon, "lat": lat,
+                           "lon_in": loc.longitude, "lat_in": loc.latitude})
+        return answer
+
+    def geocode(self, query: str, exactly_one: bool = True):
+        answer = self._cached(query)
+        if answer is None:
+            answer = self._ask(query)
+            self._store(query, answer)
+        results = []
+        for a in answer:
+            district = district_at(a["lon"], a["lat"])
+            if district is None or not (math.isfinite(a["lon"]) and math.isfinite(a["lat"])):
+                continue  # outside Chongqing: not the place a Chongqing plan means
+            raw = {"name": a["address"], "kind": "online", "district": district.name,
+                   "adcode": district.adcode, "precision_m": None,
+                   "source": f"online:{self.provider}", "datum_in": self.datum,
+                   "lon_in": a["lon_in"], "lat_in": a["lat_in"],
+                   "confidence": ONLINE_CONFIDENCE, "matched_by": "online", "query": query,
+                   "status": "resolved"}
+            results.append(Location(a["address"], Point(a["lat"], a["lon"]), raw))
+        if not results:
+            return None
+        return results[0] if exactly_one else results

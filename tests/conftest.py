@@ -1,0 +1,20 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def gaz():
+    from gazetteer import Gazetteer
+
+    return Gazetteer()
+
+
+@pytest.fixture(scope="session")
+def plan_texts():
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "plans").glob("*.txt"))}

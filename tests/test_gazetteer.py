@@ -1,0 +1,115 @@
+import geopandas
+import pytest
+from geopy.location import Location
+
+from gazetteer import Gazetteer
+from gazetteer.core import MAX_QUERY_CHARS
+
+
+def _best(gaz, query, **kw):
+    res = gaz.resolve(query, **kw)
+    return res, (res.best.place.name if res.best else None)
+
+
+def test_load_is_shared_and_complete(gaz):
+    assert len(gaz.places) > 800
+    assert Gazetteer()._index is gaz._index  # the index is built once per data folder
+
+
+@pytest.mark.parametrize("query,name,rung", [
+    ("礼嘉街道", "礼嘉街道", "exact"),             # exact
+    ("渝北", "渝北区", "alias"),                   # alias
+    ("重慶市渝北區", "渝北区", "normalised"),       # 繁体 + prefix
+    ("“渝北区”", "渝北区", "normalised"),           # quotes
+    ("ＹＵ北区", None, None),                       # full-width Latin is folded, still no match
+    ("礼嘉片区", "礼嘉街道", "suffix"),             # suffix variant
+    ("渝北区礼嘉", "礼嘉街道", "district_hint+alias"),  # hierarchical hint
+    ("lijia", "礼嘉街道", "pinyin"),
+    ("礼家街道", "礼嘉街道", "homophone"),          # an input-method typo: 家 for 嘉
+    ("渝北礼家街道", "礼嘉街道", "district_hint+homophone"),
+    ("礼嘉街", "礼嘉街道", "fuzzy"),
+])
+def test_matching_ladder(gaz, query, name, rung):
+    res, best = _best(gaz, query)
+    assert best == name
+    if rung:
+        assert res.best.matched_by == rung
+
+
+def test_confidence_falls_down_the_ladder(gaz):
+    queries = ("礼嘉街道", "礼嘉", "礼嘉片区", "lijia", "礼家街道", "礼嘉街")
+    conf = [gaz.resolve(q).best.confidence for q in queries]
+    assert conf == sorted(conf, reverse=True)
+    assert conf[0] == 1.0 and conf[-1] < 0.9
+
+
+def test_fuzzy_is_below_every_exact_rung(gaz):
+    res = gaz.resolve("礼嘉街")
+    assert res.best.matched_by == "fuzzy"
+    assert res.best.confidence < 0.8
+
+
+def test_district_parameter_disambiguates(gaz):
+    res = gaz.resolve("双江")
+    assert res.status == "ambiguous"
+    districts = {c.place.district for c in res.candidates if c.place}
+    assert {"云阳县", "潼南区"} <= districts
+    res = gaz.resolve("双江", district="潼南区")
+    assert res.status == "resolved" and res.best.place.district == "潼南区"
+    assert gaz.resolve("双江", district="不存在区").status == "invalid"
+
+
+def test_ambiguity_counts_namesakes_without_coordinates(gaz):
+    # 复兴街道 (北碚) has a point; 复兴街道 (城口) and 复兴镇 (忠县) do not.
+    res = gaz.resolve("复兴")
+    assert res.status == "ambiguous"
+    assert {c.district for c in res.candidates if c.place is None} >= {"城口县", "忠县"}
+    assert gaz.geocode("复兴") is None  # never a silent guess
+    assert len(gaz.geocode("复兴", exactly_one=False)) >= 1
+    assert gaz.geocode("复兴", district="北碚区").raw["district"] == "北碚区"
+
+
+def test_district_beats_longer_names_starting_with_it(gaz):
+    res = gaz.resolve("江北")
+    assert res.status == "resolved" and res.best.place.name == "江北区"
+
+
+def test_geocode_returns_geopy_location(gaz):
+    loc = gaz.geocode("礼嘉")
+    assert isinstance(loc, Location)
+    assert loc.address == "礼嘉街道"
+    assert 29.6 < loc.latitude < 29.8 and 106.4 < loc.longitude < 106.6
+    for key in ("kind", "district", "adcode", "precision_m", "source", "confidence", "matched_by"):
+        assert key in loc.raw
+    assert loc.raw["adcode"] == "500112"
+
+
+def test_works_as_geopandas_provider():
+    gdf = geopandas.tools.geocode(["礼嘉街道", "不存在的地方xyz", "万州区"], provider=Gazetteer)
+    assert gdf.crs.to_epsg() == 4326
+    assert gdf.loc[0, "address"] == "礼嘉街道"
+    assert gdf.geometry[0].x == pytest.approx(106.49312, abs=1e-4)
+    assert gdf.geometry[1].is_empty
+    assert gdf.loc[2, "address"] == "万州区"
+
+
+@pytest.mark.parametrize("query,status", [
+    ("", "invalid"), ("   \t\n", "invalid"), ("x" * (MAX_QUERY_CHARS + 1), "invalid"),
+    ("a" * 100_000, "invalid"), ("\x00\x07礼嘉街道\x1b", "resolved"), ("hello world", "unresolved"),
+    ("😀🏙️", "unresolved"), ("Chongqing Port Authority", "unresolved"), (None, "invalid"),
+    (12345, "invalid"),
+])
+def test_bad_input_is_a_clear_answer_never_a_crash(gaz, query, status):
+    res = gaz.resolve(query)
+    assert res.status == status
+    if status != "resolved":
+        assert res.message
+        assert gaz.geocode(query) is None
+
+
+def test_reverse_gives_district_and_nearest_place(gaz):
+    loc = gaz.reverse((29.679, 106.494))
+    assert loc.raw["district"] == "渝北区"
+    assert loc.raw["nearest"]["name"] == "礼嘉街道"
+    assert loc.raw["distance_m"] < 500
+    assert gaz.reverse("30.5728, 104.0660") is None  # 成都: outside Chongqing

@@ -1,0 +1,73 @@
+import pytest
+
+
+def test_offsets_point_into_the_original_text(gaz, plan_texts):
+    for text in plan_texts.values():
+        for m in gaz.find_places(text):
+            assert text[m.start:m.end] == m.text
+            assert m.end > m.start
+
+
+def test_ten_projects_article_places(gaz, plan_texts):
+    text = plan_texts["001_7b9a8881637c2cd9.txt"]
+    names = {m.name for m in gaz.find_places(text) if m.status == "auto"}
+    assert {"礼嘉街道", "龙兴镇", "水土街道"} <= names
+
+
+@pytest.mark.parametrize("sentence,word", [
+    ("建设山清水秀美丽之地", "清水"),
+    ("实现中华民族伟大复兴", "复兴"),
+    ("绿水青山就是金山银山", "金山"),
+    ("加强水土保持和水土流失治理", "水土"),
+    ("提供金融、科研、安居、医疗服务", "安居"),   # a town stem that is an ordinary word
+    ("推动公平竞争，建设宜居城市", "宜居"),
+])
+def test_no_false_positives_from_ordinary_words(gaz, sentence, word):
+    hits = [m for m in gaz.find_places(sentence) if word in m.text]
+    assert hits == []
+
+
+def test_not_places_are_reported_when_asked(gaz):
+    mentions = gaz.find_places("建设山清水秀美丽之地，保护长江", include_not_places=True)
+    assert [(m.text, m.status) for m in mentions] == [("山清水秀", "not_place"), ("长江", "not_place")]
+
+
+def test_district_qualified_town_stem(gaz):
+    text = "提升酉阳龚滩古镇、巫山大昌古镇"
+    found = {(m.text, m.name, m.status) for m in gaz.find_places(text)}
+    assert ("酉阳龚滩", "龚滩镇", "auto") in found
+    assert ("巫山大昌", "大昌镇", "auto") in found
+
+
+def test_bare_alias_of_a_town(gaz):
+    [m] = gaz.find_places("礼嘉悦来智慧园")[:1]
+    assert (m.text, m.name, m.status, m.start, m.end) == ("礼嘉", "礼嘉街道", "auto", 0, 2)
+
+
+def test_longest_match_wins(gaz):
+    [m] = gaz.find_places("前往礼嘉街道办事")
+    assert m.text == "礼嘉街道" and m.matched_by == "exact"
+
+
+def test_traditional_and_full_width_text(gaz):
+    text = "推進禮嘉、水土建設，ＡＢＣ"
+    found = [(m.text, m.name) for m in gaz.find_places(text)]
+    assert found == [("禮嘉", "礼嘉街道"), ("水土", "水土街道")]
+
+
+def test_ambiguous_name_is_for_review_with_candidates(gaz):
+    [m] = gaz.find_places("人和街道")
+    assert m.status == "review"
+    assert len(m.candidates) >= 2
+    [m] = gaz.find_places("人和街道", district="渝北区")
+    assert m.status == "auto" and gaz.place(m.place_id).district == "渝北区"
+
+
+def test_known_name_without_coordinates_is_unlocated(gaz):
+    [m] = gaz.find_places("西永街道")
+    assert m.status == "unlocated" and m.place_id is None and "沙坪坝" in m.note
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "a" * 100_000, "😀" * 1000, None])
+def test_bad_text(gaz, text):
+    assert isinstance(gaz.find_places(text), list)
