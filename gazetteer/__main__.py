@@ -37,11 +37,13 @@ def resolution_record(res, query: str) -> dict:
 def cmd_geocode(args, gaz) -> int:
     res = gaz.resolve(args.name, district=args.district)
     record = resolution_record(res, args.name)
+    if not record["resolved"] and args.online:
+        record.update(_ask_online(args))
     if args.json:
         print(_dump(record))
     elif record["resolved"]:
         print(f"{record['name']}（{record['district']}，{record['kind']}）"
-              f" {record['lon']:.6f}, {record['lat']:.6f} ±{record['precision_m']:.0f} 米"
+              f" {record['lon']:.6f}, {record['lat']:.6f} ±{record['precision_m'] or '?'} 米"
               f"  置信度 {record['confidence']}（{record['matched_by']}）  来源：{record['source']}")
     else:
         print(f"未能确定：{args.name}（{res.message}）")
@@ -49,6 +51,22 @@ def cmd_geocode(args, gaz) -> int:
             where = f"{c['lon']:.5f}, {c['lat']:.5f}" if c.get("located") else "无坐标"
             print(f"  候选：{c['name']}（{c['district']}）{where}")
     return 0 if record["resolved"] else 1
+
+
+def _ask_online(args) -> dict:
+    """Ask the online services the user named; the answer is marked as theirs."""
+    from gazetteer.online import OnlineFallback
+
+    for provider in args.online:
+        loc = OnlineFallback(provider).geocode(args.name)
+        if loc is not None:
+            raw = loc.raw
+            return {"resolved": True, "status": "online", "name": loc.address,
+                    "lon": loc.longitude, "lat": loc.latitude, "kind": raw["kind"],
+                    "district": raw["district"], "adcode": raw["adcode"],
+                    "precision_m": raw["precision_m"], "source": raw["source"],
+                    "confidence": raw["confidence"], "matched_by": "online"}
+    return {}
 
 
 def _read_lines(source: str) -> list[str]:
@@ -116,6 +134,8 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("--district", help="限定区县，例如 渝北区")
     p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.add_argument("--online", action="append", default=[], metavar="服务",
+                   help="离线查不到时询问在线服务（nominatim、arcgis、baidu；默认关闭）")
     p = sub.add_parser("batch", help="逐行查询文件中的地名（- 为标准输入）")
     p.add_argument("file")
     p.add_argument("--district")

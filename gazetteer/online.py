@@ -48,11 +48,11 @@ def _baidu(domain=None, **kw):
     return geocoder
 
 
-# provider → (factory, datum of its coordinates)
+# provider → (factory, datum of its coordinates, whether its API answers with a list)
 PROVIDERS = {
-    "nominatim": (_nominatim, "wgs84"),
-    "arcgis": (_arcgis, "wgs84"),
-    "baidu": (_baidu, "bd09"),
+    "nominatim": (_nominatim, "wgs84", True),
+    "arcgis": (_arcgis, "wgs84", True),
+    "baidu": (_baidu, "bd09", False),  # Baidu's v3 API returns one result
 }
 
 
@@ -61,7 +61,7 @@ class OnlineFallback:
                  min_delay_seconds: float = 1.0, **geocoder_options):
         if provider not in PROVIDERS:
             raise ValueError(f"未知在线地理编码服务：{provider}（可选：{', '.join(PROVIDERS)}）")
-        factory, self.datum = PROVIDERS[provider]
+        factory, self.datum, self._answers_many = PROVIDERS[provider]
         self.provider = provider
         self.geocoder = factory(**geocoder_options)
         self.min_delay_seconds = min_delay_seconds
@@ -94,9 +94,11 @@ class OnlineFallback:
             if wait > 0:
                 time.sleep(wait)
             try:
-                found = self.geocoder.geocode(query, exactly_one=False)
+                found = self.geocoder.geocode(query, exactly_one=not self._answers_many)
             finally:
                 self._last_call = time.monotonic()
+        if found is not None and not self._answers_many:
+            found = [found]
         answer = []
         for loc in found or []:
             lon, lat = convert(loc.longitude, loc.latitude, self.datum, "wgs84")

@@ -33,14 +33,18 @@ def test_not_places_are_reported_when_asked(gaz):
 
 
 def test_district_qualified_town_stem(gaz):
-    text = "提升酉阳龚滩古镇、巫山大昌古镇"
-    found = {(m.text, m.name, m.status) for m in gaz.find_places(text)}
-    assert ("酉阳龚滩", "龚滩镇", "auto") in found
-    assert ("巫山大昌", "大昌镇", "auto") in found
+    text = "提升酉阳龚滩古镇、巫山大昌古镇、涪陵蔺市"
+    found = [(m.text, gaz.place(m.place_id), m.status) for m in gaz.find_places(text)]
+    assert [(t, p.district, s) for t, p, s in found] == [
+        ("酉阳龚滩", "酉阳土家族苗族自治县", "auto"),
+        ("巫山大昌", "巫山县", "auto"),
+        ("涪陵蔺市", "涪陵区", "auto"),
+    ]
+    assert [p.name[:2] for _, p, _ in found] == ["龚滩", "大昌", "蔺市"]
 
 
 def test_bare_alias_of_a_town(gaz):
-    [m] = gaz.find_places("礼嘉悦来智慧园")[:1]
+    [m, _] = gaz.find_places("礼嘉、水土")
     assert (m.text, m.name, m.status, m.start, m.end) == ("礼嘉", "礼嘉街道", "auto", 0, 2)
 
 
