@@ -19,6 +19,7 @@ from gazetteer.normalise import base_name, clean_query, normalise
 from gazetteer.places import GAZETTEER_DIR, KIND_RANK, Place, load_places
 
 MAX_QUERY_CHARS = 200
+MAX_REMEMBERED_ANSWERS = 100_000  # a batch repeats names; the index is immutable, answers too
 # Confidence of each rung of the matching ladder: how sure a match by that rung can be.
 RUNG_CONFIDENCE = {
     "exact": 1.0,
@@ -80,6 +81,7 @@ class _Index:
     # NBS towns that have no coordinates: (name, district, rung at which the key matches them)
     unlocated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     automaton: object = None  # Aho-Corasick automaton for scanning, built on first use
+    answers: dict = field(default_factory=dict)  # (query, adcode) → Resolution, bounded
 
 
 def _add(table: dict, key: str, value) -> None:
@@ -165,6 +167,16 @@ class Gazetteer:
             adcode = self.district_adcode(district)
             if adcode is None:
                 return Resolution(text, "invalid", message=f"未知区县：{district}")
+        remembered = self._index.answers.get((text, adcode))
+        if remembered is not None:
+            return remembered
+        res = self._resolve(text, adcode)
+        if len(self._index.answers) >= MAX_REMEMBERED_ANSWERS:
+            self._index.answers.clear()
+        self._index.answers[(text, adcode)] = res
+        return res
+
+    def _resolve(self, text: str, adcode: str | None) -> Resolution:
         scored = self._ladder(text, adcode)
         if not scored:
             hinted = self._district_hint(text)
@@ -185,16 +197,19 @@ class Gazetteer:
         stripped = normalise(text, strip_prefix=True)
         stem = base_name(stripped)
         rungs = (
-            ("exact", ix.exact.get(text, [])),
-            ("alias", ix.alias.get(text, [])),
-            ("normalised", ix.norm.get(key, []) + ix.norm.get(stripped, [])),
-            ("suffix", ix.base.get(stripped, []) + ix.norm.get(stem, []) + ix.base.get(stem, [])),
-            ("pinyin", self._pinyin_hits(text)),
-            ("homophone", self._homophone_hits(stripped)),
+            ("exact", lambda: ix.exact.get(text, [])),
+            ("alias", lambda: ix.alias.get(text, [])),
+            ("normalised", lambda: ix.norm.get(key, []) + ix.norm.get(stripped, [])),
+            ("suffix", lambda: ix.base.get(stripped, []) + ix.norm.get(stem, [])
+             + ix.base.get(stem, [])),
+            ("pinyin", lambda: self._pinyin_hits(text)),
+            ("homophone", lambda: self._homophone_hits(stripped)),
         )
         scored: dict[int, tuple[float, str]] = {}
-        for rung, ids in rungs:
-            for i in self._filter(ids, adcode):
+        for rung, hits in rungs:
+            if scored and rung in ("pinyin", "homophone"):
+                break  # a Chinese-character rung answered: readings add nothing but time
+            for i in self._filter(hits(), adcode):
                 scored.setdefault(i, (RUNG_CONFIDENCE[rung], rung))
         if scored and len(key) >= 2:
             # Longer names that start with the query stay visible as lower-ranked candidates
@@ -276,11 +291,13 @@ class Gazetteer:
                     scored[i] = (conf, "fuzzy")
         return scored
 
-    def _same_place(self, a: Place, b: Place) -> bool:
-        """Two rows for one place (a 片区 and the 街道 it grew from): within each other's reach."""
-        from geo.crs import distance_m
-
-        return float(distance_m(a.lon, a.lat, b.lon, b.lat)) <= max(a.precision_m, b.precision_m)
+    @staticmethod
+    def _same_place(a: Place, b: Place) -> bool:
+        """Two rows for one place (a 片区 and the 街道 it grew from): within each other's reach.
+        An equirectangular distance is exact enough at the scale of a precision radius."""
+        dx = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+        dy = math.radians(b.lat - a.lat)
+        return 6371000.0 * math.hypot(dx, dy) <= max(a.precision_m, b.precision_m)
 
     def _rank(self, text: str, scored: dict[int, tuple[float, str]], adcode) -> Resolution:
         places = self._index.places

@@ -23,7 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 
 
 @lru_cache(maxsize=1)
-def _fold_table() -> dict[int, str]:
+def fold_table() -> dict[int, str]:
     """Full-width → half-width, traditional → simplified, ASCII upper → lower; all 1:1."""
     table: dict[int, str] = {}
     dictionary = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
@@ -44,9 +44,18 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _foldable() -> re.Pattern:
+    chars = "".join(chr(c) for c in fold_table())
+    return re.compile("[" + re.escape(chars) + "]")
+
+
 def fold(text: str) -> str:
-    """Same-length folding for scanning: width, 繁→简, case."""
-    return text.translate(_fold_table())
+    """Same-length folding for scanning: width, 繁→简, case. Most plan text needs none, and
+    finding that out is far cheaper than translating."""
+    if _foldable().search(text) is None:
+        return text
+    return text.translate(fold_table())
 
 
 def clean_query(text: str) -> str:
