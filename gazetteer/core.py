@@ -245,7 +245,7 @@ class Gazetteer:
 
     @cached_property
     def _pinyin_index(self) -> dict[str, list[int]]:
-        from gazetteer.sources import latin_key, pinyin_keys
+        from gazetteer.normalise import latin_key, pinyin_keys
 
         table: dict[str, list[int]] = {}
         for i, p in enumerate(self._index.places):
@@ -257,15 +257,14 @@ class Gazetteer:
         return table
 
     def _pinyin_hits(self, text: str) -> list[int]:
-        from gazetteer.sources import latin_key
+        from gazetteer.normalise import latin_key
 
         if not text.isascii() or not any(ch.isalpha() for ch in text):
             return []
         return self._pinyin_index.get(latin_key(text), [])
 
     def _homophone_hits(self, key: str) -> list[int]:
-        from gazetteer.normalise import is_cjk
-        from gazetteer.sources import pinyin_keys
+        from gazetteer.normalise import is_cjk, pinyin_keys
 
         if len(key) < 2 or not all(is_cjk(ch) for ch in key):
             return []

