@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     gaz = None if args.command == "build" else Gazetteer()
     try:
         return handlers[args.command](args, gaz)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

@@ -298,6 +298,20 @@ class Gazetteer:
         dy = math.radians(b.lat - a.lat)
         return 6371000.0 * math.hypot(dx, dy) <= max(a.precision_m, b.precision_m)
 
+    @staticmethod
+    def rank_key(place: Place, confidence: float) -> tuple:
+        """Order of candidates: confidence, then planning places before administrative units,
+        then the finer place."""
+        return (-confidence, KIND_RANK.get(place.kind, 99), place.precision_m, place.id)
+
+    @classmethod
+    def ambiguity(cls, ranked: list[tuple[Place, float]], namesakes: list) -> int:
+        """How many distinct places share the best answer (1: none but the best). ``ranked`` is
+        best first; ``namesakes`` are towns without coordinates matched as well as the best."""
+        top, top_conf = ranked[0]
+        rivals = [p for p, conf in ranked[1:] if conf == top_conf and not cls._same_place(top, p)]
+        return 1 + len(rivals) + len(namesakes)
+
     def _rank(self, text: str, scored: dict[int, tuple[float, str]], adcode) -> Resolution:
         places = self._index.places
         if not scored:
@@ -307,17 +321,14 @@ class Gazetteer:
                 return Resolution(text, "unresolved", cands,
                                   message="地名库知道该地名，但没有坐标")
             return Resolution(text, "unresolved", message="地名库中没有匹配的地名")
-        order = sorted(scored, key=lambda i: (-scored[i][0], KIND_RANK.get(places[i].kind, 99),
-                                              places[i].precision_m, places[i].id))
+        order = sorted(scored, key=lambda i: self.rank_key(places[i], scored[i][0]))
         cands = [Candidate(places[i], *scored[i]) for i in order]
         top = cands[0]
-        rivals = [c for c in cands[1:] if c.confidence == top.confidence
-                  and not self._same_place(top.place, c.place)]
         # A namesake without coordinates, matched as well as the top one, makes it a guess too.
         namesakes = [(n, d) for n, d, conf in self._unlocated_namesakes(text, adcode)
                      if conf >= top.confidence and d != top.place.district]
-        if rivals or namesakes:
-            share = 1 + len(rivals) + len(namesakes)
+        share = self.ambiguity([(c.place, c.confidence) for c in cands], namesakes)
+        if share > 1:
             ambiguous = [Candidate(c.place, c.confidence / share, c.matched_by) for c in cands]
             ambiguous += [Candidate(None, top.confidence / share, "unlocated", n, d)
                           for n, d in namesakes]

@@ -23,7 +23,7 @@ from ahocorasick_rs import AhoCorasick, MatchKind
 
 from gazetteer.core import RUNG_CONFIDENCE, Gazetteer
 from gazetteer.normalise import base_name, fold_table, normalise
-from gazetteer.places import GAZETTEER_DIR, KIND_RANK
+from gazetteer.places import GAZETTEER_DIR
 
 NOT_PLACES_FILE = GAZETTEER_DIR / "not_places.csv"
 # The whole municipality is named in almost every sentence; it is no place to put on a map.
@@ -160,27 +160,30 @@ def find_places(gazetteer: Gazetteer, text: str, district: str | None = None,
         return []
     automaton = gazetteer._automaton
     places = gazetteer.places
-    adcode = gazetteer.district_adcode(district) if district else None
+    adcode = None
+    if district:
+        adcode = gazetteer.district_adcode(district)
+        if adcode is None:
+            raise ValueError(f"未知区县：{district}")
     mentions = []
     buckets = automaton.buckets
     for index, start, stop in automaton.matcher.find_matches_as_indexes(automaton.fold(text)):
         bucket = buckets[index]
         surface = text[start:stop]
-        end = stop - 1
         if bucket["places"]:
             # The answer depends only on the key and the district preference: work it out once.
             answer = bucket["answers"].get(adcode)
             if answer is None:
                 answer = bucket["answers"][adcode] = _answer(gazetteer, bucket, places, adcode)
-            mentions.append(Mention(document, start, end + 1, surface, *answer))
+            mentions.append(Mention(document, start, stop, surface, *answer))
         elif bucket["not_place"] is not None:
             if include_not_places:
                 np_ = bucket["not_place"]
-                mentions.append(Mention(document, start, end + 1, surface, None, np_.phrase, 0.0,
+                mentions.append(Mention(document, start, stop, surface, None, np_.phrase, 0.0,
                                         "not_place", np_.category, (), np_.reason))
         elif bucket["unlocated"]:
             names = "、".join(f"{d}{n}" for n, d in bucket["unlocated"])
-            mentions.append(Mention(document, start, end + 1, surface, None, surface, 0.0,
+            mentions.append(Mention(document, start, stop, surface, None, surface, 0.0,
                                     "unlocated", "unlocated", (),
                                     f"地名库知道该地名但没有坐标：{names}"))
     return mentions
@@ -192,15 +195,12 @@ def _answer(gazetteer, bucket, places, adcode) -> tuple:
     ids = list(scored)
     if adcode is not None and any(places[i].adcode == adcode for i in ids):
         ids = [i for i in ids if places[i].adcode == adcode]
-    ids.sort(key=lambda i: (-RUNG_CONFIDENCE[scored[i]], KIND_RANK.get(places[i].kind, 99),
-                            places[i].precision_m))
+    ids.sort(key=lambda i: gazetteer.rank_key(places[i], RUNG_CONFIDENCE[scored[i]]))
     top = places[ids[0]]
     top_conf = RUNG_CONFIDENCE[scored[ids[0]]]
-    rivals = [i for i in ids[1:] if RUNG_CONFIDENCE[scored[i]] == top_conf
-              and not gazetteer._same_place(top, places[i])]
     namesakes = [(n, d) for n, d in bucket["unlocated"] if d != top.district
                  and (adcode is None or gazetteer.district_adcode(d) == adcode)]
-    share = 1 + len(rivals) + len(namesakes)
+    share = gazetteer.ambiguity([(places[i], RUNG_CONFIDENCE[scored[i]]) for i in ids], namesakes)
     confidence = top_conf / share
     status = "auto" if share == 1 and confidence >= AUTO_THRESHOLD else "review"
     note = ""

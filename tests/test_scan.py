@@ -75,3 +75,8 @@ def test_known_name_without_coordinates_is_unlocated(gaz):
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "a" * 100_000, "😀" * 1000, None])
 def test_bad_text(gaz, text):
     assert isinstance(gaz.find_places(text), list)
+
+
+def test_unknown_district_preference_is_a_clear_error(gaz):
+    with pytest.raises(ValueError, match="未知区县"):
+        gaz.find_places("人和街道", district="不存在区")
