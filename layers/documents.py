@@ -1,0 +1,553 @@
+"""Plan documents as trees of sections, with offsets into the original text.
+
+A plan arrives as plain text in one of a few layouts: one paragraph a line with headings on
+their own lines; a web scrape whose headings (第X章, 第X节, 专栏N) run inline in long lines,
+with the table of contents as one run of text; a newspaper article hard-wrapped at ~20
+characters whose project blocks end with the project's name on its own line; a word-processor
+export with ``[bookmark: …]`` residue and numbered lists （一）/1./（1）. The parser recognises
+the layout from the text itself, never from the file name, so the next plan needs no code.
+
+Work happens on a *clean* copy of the text (residue removed, hard wraps joined); ``origin``
+maps each clean offset back to the original, and every offset this module returns is original.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from geo.paths import DATA_DIR
+
+PLANS_DIR = DATA_DIR / "plans"
+MANIFEST = PLANS_DIR / "manifest.csv"
+RULES_FILE = DATA_DIR / "ingest" / "rules.yaml"
+
+# Section kinds from the outermost in; a heading closes every open section of its level or
+# deeper. Boxes (专栏) sit inside the structural section they appear in; their entries inside.
+LEVELS = {
+    "part": 1, "chapter": 2, "section": 3, "block": 3, "item1": 4, "item2": 5, "item3": 6,
+    "item4": 7, "box": 8, "entry": 9,
+}
+CN_NUM = "一二三四五六七八九十百零〇两"
+STRUCTURAL = re.compile(rf"第([{CN_NUM}]+)([篇章节])")
+STRUCTURAL_KIND = {"篇": "part", "章": "chapter", "节": "section"}
+BOX = re.compile(r"专栏\s*(\d{1,3})")
+# Numbered items count only at the start of a line: inside a paragraph they are enumerations.
+ITEM_MARKERS = (
+    ("item1", re.compile(rf"([{CN_NUM}]{{1,3}})、")),
+    ("item2", re.compile(rf"[（(]([{CN_NUM}]{{1,3}})[）)]")),
+    ("item3", re.compile(r"(\d{1,2})[.．、](?!\d)")),
+    ("item4", re.compile(r"[（(](\d{1,2})[）)]")),
+)
+RESIDUE = re.compile(r"\[bookmark:[^\]]*\]")
+SENTENCE_END = "。！？；!?;"
+# A 专栏 title written inline runs straight into its first entry: it ends with the first
+# title word (重点项目, 工程, 体系建设 …) that leaves a label before the colon.
+BOX_TITLE_INLINE = re.compile(
+    r".{2,30}?(?:建设|体系|重点|主要)?(?:重点项目|项目|工程|指标|方向|平台|体系建设|建设|体系)")
+ENTRY_LABEL_COLON = re.compile(r"([^，。：:；、\s]{1,24}?)[：:]")
+ENTRY_LABEL_STOP = re.compile(r"([^，。：:；、“”\s]{1,20})。")
+PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s+|\s+\d{1,3}\s*$")
+TOC_MAX_TITLE = 40
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    with open(RULES_FILE, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    data["verbs"] = tuple(sorted(set(data["verbs"]), key=len, reverse=True))
+    data["project_suffixes"] = tuple(sorted(set(data["project_suffixes"]), key=len,
+                                            reverse=True))
+    data["generic_heads"] = tuple(data["generic_heads"])
+    return data
+
+
+def starts_with_verb(text: str) -> str:
+    """The action word ``text`` starts with, or ''."""
+    for verb in rules()["verbs"]:
+        if text.startswith(verb):
+            return verb
+    return ""
+
+
+@dataclass
+class Section:
+    """One heading and what it covers: [start, end) in the original text."""
+
+    kind: str
+    label: str  # 第三章, 专栏10, （一）, 3. … ('' for entries and blocks)
+    title: str
+    start: int
+    end: int
+    parent: int | None = None  # index in Document.sections
+
+    @property
+    def level(self) -> int:
+        return LEVELS[self.kind]
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} {self.title}".strip()
+
+
+@dataclass
+class Document:
+    doc_id: str
+    title: str
+    text: str
+    file: str = ""
+    issuer: str = ""
+    date: str = ""
+    kind: str = ""
+    sections: list[Section] = field(default_factory=list)
+    clean: str = ""
+    origin: np.ndarray | None = None  # clean offset → original offset (len(clean)+1)
+    layout: str = ""  # lines | inline | wrapped
+
+    def to_original(self, clean_offset: int) -> int:
+        return int(self.origin[clean_offset])
+
+    def excerpt(self, start: int, end: int) -> str:
+        """Clean text of original span [start, end)."""
+        a = int(np.searchsorted(self.origin, start))
+        b = int(np.searchsorted(self.origin, end))
+        return self.clean[a:b].strip()
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        return np.array([s.start for s in self.sections], dtype=np.int64)
+
+    def path_at(self, offset: int) -> list[Section]:
+        """Enclosing sections of an original offset, outermost first."""
+        best = None
+        for i in range(int(np.searchsorted(self._starts, offset, side="right")) - 1, -1, -1):
+            s = self.sections[i]
+            if s.start <= offset < s.end:
+                best = i
+                break
+        path = []
+        while best is not None:
+            path.append(self.sections[best])
+            best = self.sections[best].parent
+        return path[::-1]
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _clean(text: str) -> tuple[str, np.ndarray, str]:
+    """(clean text, origin map, layout)."""
+    keep = np.ones(len(text), dtype=bool)
+    for m in RESIDUE.finditer(text):
+        keep[m.start():m.end()] = False
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    # Hard-wrapped text: most lines of some length stop mid-sentence.
+    long_lines = [ln.strip() for ln in lines if len(ln.strip()) >= 12]
+    ended = sum(1 for ln in long_lines if ln[-1] in "。；！？”：）")
+    line_headings = sum(1 for ln in lines if STRUCTURAL.match(ln.strip()) or BOX.match(ln.strip()))
+    all_headings = len(STRUCTURAL.findall(text)) + len(BOX.findall(text))
+    if len(long_lines) >= 30 and ended < 0.3 * len(long_lines):
+        layout = "wrapped"
+    elif all_headings >= 10 and line_headings < all_headings / 3:
+        layout = "inline"
+    else:
+        layout = "lines"
+    if layout == "wrapped":
+        _join_wraps(text, keep)
+    idx = np.flatnonzero(keep)
+    clean = "".join(text[i] for i in idx) if len(idx) < len(text) else text
+    origin = np.append(idx, len(text)).astype(np.int64)
+    return clean, origin, layout
+
+
+def is_name_line(line: str) -> bool:
+    """A line holding only a project's name (the hard-wrapped article's block titles)."""
+    name = PAGE_NUMBER.sub("", line).strip()
+    if not 4 <= len(name) <= 30 or re.search(r"[，。：；！？“”\s]", name):
+        return False
+    return name.endswith(("工程", "项目")) and not re.search(rules()["collective_pattern"], name)
+
+
+def _join_wraps(text: str, keep: np.ndarray) -> None:
+    """Drop the newlines (and the spaces around them) of hard-wrapped text, except around
+    lines that are headings of their own, so sentences read through."""
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        stripped = line.strip()
+        own_line = is_name_line(line) or (stripped and _line_heading(stripped) is not None)
+        if end < len(text) and not own_line:
+            nxt_start = end + 1
+            nxt_end = text.find("\n", nxt_start)
+            nxt = text[nxt_start:nxt_end if nxt_end >= 0 else len(text)]
+            if not is_name_line(nxt):
+                keep[end] = False
+                # spaces at the wrap are layout, not text
+                i = end - 1
+                while i >= pos and text[i] in " \t\u3000":
+                    keep[i] = False
+                    i -= 1
+        pos = end + 1
+
+
+def _line_heading(stripped: str):
+    if STRUCTURAL.match(stripped) or BOX.match(stripped):
+        return True
+    return None
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Heading:
+    kind: str
+    label: str
+    start: int  # clean offsets
+    title_start: int
+    title_end: int
+    title: str
+
+
+def _line_bounds(clean: str, i: int) -> tuple[int, int]:
+    a = clean.rfind("\n", 0, i) + 1
+    b = clean.find("\n", i)
+    return a, (len(clean) if b < 0 else b)
+
+
+def _at_line_start(clean: str, i: int) -> bool:
+    a, _ = _line_bounds(clean, i)
+    return not clean[a:i].strip()
+
+
+def _find_headings(clean: str, layout: str) -> list[_Heading]:
+    marks = []  # (start, end_of_marker, kind, label)
+    for m in STRUCTURAL.finditer(clean):
+        marks.append((m.start(), m.end(), STRUCTURAL_KIND[m.group(2)], m.group(0)))
+    for m in BOX.finditer(clean):
+        marks.append((m.start(), m.end(), "box", f"专栏{m.group(1)}"))
+    marks.sort()
+    # Table of contents: a run of markers each followed only by a short title.
+    toc = set()
+    titles: dict[str, set[str]] = {}
+    run = []
+    for k, (start, end, kind, _label) in enumerate(marks):
+        nxt = marks[k + 1][0] if k + 1 < len(marks) else None
+        gap = clean[end:nxt] if nxt is not None else ""
+        if nxt is not None and 0 < len(gap) <= TOC_MAX_TITLE and not re.search(r"[。；\n]", gap):
+            run.append(k)
+            continue
+        run.append(k)
+        if len(run) >= 4:
+            toc.update(run)
+            for j in run[:-1]:
+                s, e, kd, _ = marks[j]
+                titles.setdefault(kd, set()).add(clean[e:marks[j + 1][0]].strip())
+        run = []
+    known = {kd: sorted(ts, key=len, reverse=True) for kd, ts in titles.items()}
+
+    headings = []
+    for k, (start, end, kind, label) in enumerate(marks):
+        if k in toc:
+            continue
+        line_start = _at_line_start(clean, start)
+        _, line_end = _line_bounds(clean, start)
+        rest = clean[end:line_end]
+        if kind == "box" and not line_start and layout == "lines":
+            continue  # "见专栏3" in running text
+        if kind != "box" and not line_start and layout != "inline":
+            continue  # a citation such as "第二章所述"
+        if line_start and len(rest.strip()) <= TOC_MAX_TITLE and "。" not in rest:
+            title = rest.strip()
+            # a heading wrapped onto a second short line without punctuation
+            t_end = line_end
+        else:
+            title = next((t for t in known.get(kind, ()) if clean.startswith(t, end)), None)
+            if title is None and kind == "box":
+                m = BOX_TITLE_INLINE.match(clean, end)
+                title = m.group(0) if m else ""
+            if title is None:
+                m = re.match(r"[^，。：；“”\n]{1,30}", clean[end:])
+                title = m.group(0) if m else ""
+            t_end = end + len(title)
+            title = title.strip()
+        headings.append(_Heading(kind, label, start, end, t_end, title))
+
+    if layout != "inline":
+        for a, b in _lines(clean):
+            line = clean[a:b]
+            lead = len(line) - len(line.lstrip())
+            for kind, pattern in ITEM_MARKERS:
+                m = pattern.match(line, lead)
+                if not m:
+                    continue
+                stop = line.find("。", m.end())
+                title_end = len(line) if stop < 0 else stop
+                if title_end - m.end() > 60:
+                    break
+                headings.append(_Heading(kind, m.group(0), a + lead, a + m.end(), a + title_end,
+                                         line[m.end():title_end].strip()))
+                break
+    headings.sort(key=lambda h: h.start)
+    return headings
+
+
+def _lines(clean: str):
+    pos = 0
+    for line in clean.split("\n"):
+        yield pos, pos + len(line)
+        pos += len(line) + 1
+
+
+def _name_blocks(text: str) -> list[tuple[int, int, str]]:
+    """Blocks of a hard-wrapped article as (start, end, name) in original offsets, each named
+    by a line holding only its name. The name closes the text before it when that text is an
+    unnamed block; otherwise (a numbered name opening the next block) it heads the text after
+    it. A block opens at a labelled paragraph (主要目标：…); the same label again opens the
+    next block; an article title (…十大工程) closes it."""
+    blocks: list[tuple[int, int, str]] = []
+    current: dict | None = None
+
+    def close(end: int) -> None:
+        nonlocal current
+        if current is not None:
+            blocks.append((current["start"], end, current["name"]))
+        current = None
+
+    pos = 0
+    for raw in text.split("\n"):
+        a, b = pos, pos + len(raw)
+        pos = b + 1
+        if is_name_line(raw):
+            name = PAGE_NUMBER.sub("", raw).strip()
+            if current is not None and not current["name"] and current["label"]:
+                current["name"] = name
+                close(b)
+            else:
+                close(a)
+                current = {"start": a, "label": None, "name": name}
+            continue
+        if _title_like(raw):
+            close(a)
+            continue
+        m = re.match(r"\s*(?:\d{1,3}\s+)?([^，。：:；\s\d]{2,6})[：:]", raw)
+        if not m:
+            continue
+        label = m.group(1)
+        if current is None:
+            current = {"start": a, "label": label, "name": ""}
+        elif current["label"] is None:
+            current["label"] = label
+        elif current["label"] == label:
+            close(a)
+            current = {"start": a, "label": label, "name": ""}
+    close(len(text))
+    return blocks
+
+
+def _title_like(line: str) -> bool:
+    """A short unpunctuated line that is a document or article title."""
+    s = line.strip()
+    return 4 <= len(s) <= 30 and not re.search(r"[，。：；]", s) and bool(
+        re.search(rules()["collective_pattern"], s))
+
+
+def parse(text: str, doc_id: str, **meta) -> Document:
+    """Parse one plan's text into a Document."""
+    clean, origin, layout = _clean(text)
+    doc = Document(doc_id=doc_id, text=text, clean=clean, origin=origin, layout=layout,
+                   title=meta.pop("title", "") or _first_line(text), **meta)
+    headings = _find_headings(clean, layout)
+    block_ends = {}
+    if layout == "wrapped":
+        for start, end, name in _name_blocks(text):
+            a = int(np.searchsorted(origin, start))
+            block_ends[a] = int(np.searchsorted(origin, end))
+            headings.append(_Heading("block", "", a, a, a, name))
+        headings.sort(key=lambda h: h.start)
+    sections: list[Section] = []
+    box_ends: dict[int, int] = {}
+    stack: list[int] = []
+    for h in headings:
+        sec = Section(h.kind, h.label, h.title, h.start, len(clean))
+        level = sec.level
+        while stack and sections[stack[-1]].level >= level:
+            closed = sections[stack.pop()]
+            closed.end = min(closed.end, h.start)
+        if stack and sections[stack[-1]].kind == "box" and h.kind != "entry":
+            sections[stack[-1]].end = min(sections[stack[-1]].end, h.start)
+            stack.pop()
+        sec.parent = stack[-1] if stack else None
+        if h.kind == "block":
+            sec.end = block_ends[h.start]
+        sections.append(sec)
+        stack.append(len(sections) - 1)
+        if h.kind == "box":
+            box_ends[len(sections) - 1] = h.title_end
+    # Boxes end where the body resumes; their entries are sections of their own.
+    entries = []
+    for index, title_end in box_ends.items():
+        box = sections[index]
+        box.end, found = _box_entries(clean, title_end, box.end, layout)
+        for start, end, label in found:
+            entries.append(Section("entry", "", label, start, end, index))
+    sections = _merge_entries(sections, entries)
+    for s in sections:
+        s.start = int(origin[s.start])
+        s.end = int(origin[min(s.end, len(clean))])
+    doc.sections = sections
+    return doc
+
+
+def _merge_entries(sections: list[Section], entries: list[Section]) -> list[Section]:
+    """Insert entries after their boxes, renumbering parents."""
+    by_box: dict[int, list[Section]] = {}
+    for e in entries:
+        by_box.setdefault(e.parent, []).append(e)
+    out: list[Section] = []
+    new_index = {}
+    for i, s in enumerate(sections):
+        new_index[i] = len(out)
+        out.append(s)
+        for e in by_box.get(i, ()):
+            out.append(e)
+    for s in out:
+        if s.parent is not None and s.kind != "entry":
+            s.parent = new_index[s.parent]
+    for i, s in enumerate(out):
+        if s.kind == "entry":
+            s.parent = new_index[s.parent]
+    # entries were appended after their box, sort keeps document order for path lookups
+    order = sorted(range(len(out)), key=lambda i: (out[i].start, LEVELS[out[i].kind]))
+    remap = {old: new for new, old in enumerate(order)}
+    result = [out[i] for i in order]
+    for s in result:
+        if s.parent is not None:
+            s.parent = remap[s.parent]
+    return result
+
+
+def _sentences(clean: str, start: int, end: int):
+    """(start, end, at_line_start) of each sentence in clean[start:end]."""
+    i = start
+    n = end
+    while i < n:
+        while i < n and clean[i] in " \t\u3000":
+            i += 1
+        if i >= n:
+            break
+        line_start = i == 0 or clean[i - 1] == "\n"
+        j = i
+        while j < n and clean[j] not in SENTENCE_END and clean[j] != "\n":
+            j += 1
+        if j < n and clean[j] in SENTENCE_END:
+            j += 1
+        if clean[i:j].strip():
+            yield i, j, line_start
+        i = j + 1 if j < n and clean[j] == "\n" else j
+
+
+def is_topic_sentence(sentence: str) -> bool:
+    """A body paragraph's opening: short, an action, neither a label nor an enumeration."""
+    s = sentence.strip().rstrip("。")
+    return len(s) <= 30 and "：" not in s and "、" not in s and bool(starts_with_verb(s))
+
+
+def _box_entries(clean: str, start: int, end: int, layout: str):
+    """(box end, [(start, end, label)]) in clean offsets. A box is a run of entries: a
+    labelled sentence (名称：… or 类别。…), or — in one-paragraph-a-line text — a line that does
+    not open like a body paragraph. It ends at the first sentence that does."""
+    entries: list[list] = []
+    box_end = end
+    for s, e, line_start in _sentences(clean, start, end):
+        sentence = clean[s:e]
+        colon = ENTRY_LABEL_COLON.match(sentence)
+        stop = ENTRY_LABEL_STOP.fullmatch(sentence.strip()) if line_start else None
+        if colon and not starts_with_verb(colon.group(1)):
+            entries.append([s, e, colon.group(1)])
+        elif stop and not starts_with_verb(stop.group(1)):
+            entries.append([s, e, stop.group(1)])
+        elif line_start and not is_topic_sentence(sentence) and layout != "inline":
+            entries.append([s, e, ""])
+        elif not line_start and entries and layout != "inline":
+            entries[-1][1] = e
+        elif not line_start and layout == "inline" and entries and not _title_or_label(sentence):
+            box_end = s
+            break
+        elif not entries and not line_start and layout == "inline":
+            entries.append([s, e, ""])
+        else:
+            box_end = s
+            break
+    # "类别。" alone is a label whose items follow in the same line
+    merged = []
+    for s, e, label in entries:
+        if merged and merged[-1][2] and clean[merged[-1][0]:merged[-1][1]].strip() == \
+                merged[-1][2] + "。" and not label:
+            merged[-1][1] = e
+            continue
+        merged.append([s, e, label])
+    if merged:
+        box_end = max(box_end if box_end < end else merged[-1][1], merged[-1][1])
+    else:
+        box_end = min(box_end, start)
+    return box_end, [tuple(x) for x in merged]
+
+
+def _title_or_label(sentence: str) -> bool:
+    m = ENTRY_LABEL_COLON.match(sentence)
+    return bool(m) and not starts_with_verb(m.group(1))
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        s = RESIDUE.sub("", line).strip()
+        if s:
+            return s[:80]
+    return ""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
+    """file name → manifest row."""
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as f:
+        return {row["file"]: row for row in csv.DictReader(f)}
+
+
+def load_document(path: Path | str, manifest: dict[str, dict] | None = None) -> Document:
+    """Parse one plan file. A file the manifest lists gets its id and title from there; any
+    other plan gets its file stem as id and its first line as title."""
+    path = Path(path)
+    manifest = read_manifest() if manifest is None else manifest
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"无法读取规划文件 {path}：{e.strerror}") from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"规划文件 {path.name} 不是 UTF-8 文本（第 {e.start} 字节）") from e
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    row = manifest.get(path.name, {})
+    return parse(text, row.get("doc_id") or path.stem, title=row.get("title", ""),
+                 file=path.name, issuer=row.get("issuer", ""), date=row.get("date", ""),
+                 kind=row.get("kind", ""))
+
+
+def plan_files(directory: Path = PLANS_DIR) -> list[Path]:
+    return sorted(p for p in Path(directory).glob("*.txt"))
+
+
+def load_documents(paths=None) -> list[Document]:
+    manifest = read_manifest()
+    return [load_document(p, manifest) for p in (paths or plan_files())]
