@@ -48,10 +48,11 @@ FUNCTION_HEAD = tuple(sorted(
 # Two works joined in one phrase (江北国际机场和重庆西站) are two projects.
 CONJUNCTIONS = re.compile("以及|和|及|与|并")
 # Clauses that describe the labelled project rather than list others (长嘉汇：包括朝天门…).
-DESCRIPTIVE_HEADS = ("包括", "依托", "以", "在", "围绕", "聚焦", "面向", "立足", "坚持", "总面积")
+DESCRIPTIVE_HEADS = ("包括", "依托", "围绕", "聚焦", "面向", "立足", "坚持", "总面积")
 TRAILING = ("等项目建设", "等重点项目", "等重大项目", "等项目", "等工程", "项目建设", "等建设",
             "建设", "等", "改扩建", "扩建", "提档升级", "提质升级", "改造提升", "前期研究",
-            "前期工作", "落地", "开工", "建成投用", "投用", "升级改造", "改造", "提升")
+            "前期工作", "落地实施", "落地", "开工", "建成投用", "投用", "升级改造", "改造", "提升",
+            "为牵引", "为核心", "为主体", "为重点", "为龙头", "为载体", "为依托", "为引领")
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,11 @@ class PlaceRef:
     confidence: float
     precision_m: float | None = None
     candidates: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()  # every way the plan wrote it (明月湖 for 两江协同创新区)
 
     def as_dict(self) -> dict:
         return {"id": self.place_id, "name": self.name, "text": self.text,
+                "texts": list(self.texts),
                 "status": self.status, "confidence": self.confidence,
                 "precision_m": self.precision_m, "candidates": list(self.candidates)}
 
@@ -286,10 +289,9 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> list[str]:
             # "开州设立万达开川渝统筹发展示范区": the work is what follows the last action
             verbs = [m for m in _patterns()["verb_inside"].finditer(name, 1)
                      if not _inside_suffix_word(name, m.start())]
-            if not verbs:
-                continue
-            name = clean_item(name[verbs[-1].end():])
-            if not is_project_name(name):
+            tails = (clean_item(name[v.end():]) for v in reversed(verbs))
+            name = next((t for t in tails if is_project_name(t)), "")
+            if not name:
                 continue
         names.append(name)
     return names
@@ -331,8 +333,12 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[_Candida
         clause = body[ca:cb].strip()
         if clause.startswith(DESCRIPTIVE_HEADS):
             continue
-        out += _enumeration(doc, body[ca:cb], a + body_at + ca, "entry")
-        out += _route_items(doc, body[ca:cb], a + body_at + ca, gazetteer)
+        found = _enumeration(doc, body[ca:cb], a + body_at + ca, "entry")
+        found += _route_items(doc, body[ca:cb], a + body_at + ca, gazetteer)
+        for c in found:
+            # 两江协同创新区核心区：推动A、B — the label's place locates its items
+            c.description = label
+        out += found
     if label and ((not out and is_project_name(label)) or _names_place(gazetteer, label)):
         span = _sentence_span(doc.clean, a, a + len(label))
         out.append(_Candidate(label, doc, span, body, "entry", a))
@@ -367,8 +373,8 @@ def _clean_offset(doc: Document, original: int) -> int:
 
 
 def _sentence_list_candidates(doc: Document) -> list[_Candidate]:
-    """Enumerations anywhere that end in a list tail (…等项目建设) or follow a collective
-    (十大工程包括 …)."""
+    """Enumerations anywhere that end in a list tail (…等项目建设), or whose every item is a
+    project name (推动A高速连接线、B联络线落地实施), and collectives' lists."""
     p = _patterns()
     clean = doc.clean
     out = []
@@ -377,6 +383,21 @@ def _sentence_list_candidates(doc: Document) -> list[_Candidate]:
         clause_start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
         clause_start = max(clause_start, a)
         out += _enumeration(doc, clean[clause_start:m.start()], clause_start, "list")
+    for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
+        clause = m.group(0)
+        items = split_items(clause, "、")
+        if len(items) < 2 and not CONJUNCTIONS.search(clause):
+            continue
+        names = [_names_in_item(clause[a:b]) for a, b in items]
+        if all(names) and sum(len(n) for n in names) >= 2:
+            out += _enumeration(doc, clause, m.start(), "list")
+    return out + _collective_candidates(doc)
+
+
+def _collective_candidates(doc: Document) -> list[_Candidate]:
+    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…"""
+    clean = doc.clean
+    out = []
     for m in re.finditer(r"(?:[十百千两\d一二三四五六七八九]+大(?:工程|项目))(?:主要)?包括", clean):
         a = m.end()
         b = a
@@ -414,7 +435,7 @@ def _block_candidates(doc: Document) -> list[_Candidate]:
     if not blocks:
         return []
     named = {name_key(s.title) for s in blocks if s.title}
-    listed = [c.name for c in _sentence_list_candidates(doc) if c.found_by == "list"]
+    listed = [c.name for c in _collective_candidates(doc)]
     leftover = list(dict.fromkeys(n for n in listed if name_key(n) not in named))
     unnamed = [s for s in blocks if not s.title]
     out = []
@@ -463,16 +484,18 @@ def _cached_mentions(gazetteer, text: str):
 
 
 def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
-    refs, seen = [], set()
+    refs: dict[str, PlaceRef] = {}
     for m in mentions:
         key = m.place_id or m.text
-        if key in seen:
+        ref = refs.get(key)
+        if ref is not None:
+            if m.text not in ref.texts:
+                ref.texts += (m.text,)
             continue
-        seen.add(key)
         place = gazetteer.place(m.place_id) if m.place_id else None
-        refs.append(PlaceRef(m.place_id, m.name, m.text, m.status, m.confidence,
-                             place.precision_m if place else None, m.candidates))
-    return refs
+        refs[key] = PlaceRef(m.place_id, m.name, m.text, m.status, m.confidence,
+                             place.precision_m if place else None, m.candidates, (m.text,))
+    return list(refs.values())
 
 
 def locate(project: Project, name_mentions, description_mentions, gazetteer, districts) -> None:
