@@ -68,11 +68,18 @@ def rules() -> dict:
     return data
 
 
+@lru_cache(maxsize=1)
+def _verb_table() -> tuple[tuple[int, ...], frozenset[str]]:
+    verbs = rules()["verbs"]
+    return tuple(sorted({len(v) for v in verbs}, reverse=True)), frozenset(verbs)
+
+
 def starts_with_verb(text: str) -> str:
-    """The action word ``text`` starts with, or ''."""
-    for verb in rules()["verbs"]:
-        if text.startswith(verb):
-            return verb
+    """The (longest) action word ``text`` starts with, or ''."""
+    lengths, verbs = _verb_table()
+    for n in lengths:
+        if text[:n] in verbs:
+            return text[:n]
     return ""
 
 

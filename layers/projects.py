@@ -52,7 +52,8 @@ DESCRIPTIVE_HEADS = ("包括", "依托", "围绕", "聚焦", "面向", "立足",
 TRAILING = ("等项目建设", "等重点项目", "等重大项目", "等项目", "等工程", "项目建设", "等建设",
             "建设", "等", "改扩建", "扩建", "提档升级", "提质升级", "改造提升", "前期研究",
             "前期工作", "落地实施", "落地", "开工", "建成投用", "投用", "升级改造", "改造", "提升",
-            "为牵引", "为核心", "为主体", "为重点", "为龙头", "为载体", "为依托", "为引领")
+            "为牵引", "为核心", "为主体", "为重点", "为龙头", "为载体", "为依托", "为引领",
+            "为主线", "为中心", "为主轴")
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ def _patterns() -> dict:
     r = rules()
     return {
         "suffix": tuple(r["project_suffixes"]),
+        "suffix_table": (tuple(sorted({len(x) for x in r["project_suffixes"]}, reverse=True)),
+                         frozenset(r["project_suffixes"])),
         "generic": tuple(r["generic_heads"]),
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
@@ -146,12 +149,14 @@ def _strip_phase(name: str) -> str:
 def project_suffix(name: str) -> str:
     """The project word ``name`` ends with (工程, 大桥 …), ignoring a phase (二期, （一期）)."""
     core = _strip_phase(name)
-    for suffix in _patterns()["suffix"]:
-        if core.endswith(suffix):
-            return suffix
+    lengths, suffixes = _patterns()["suffix_table"]
+    for n in lengths:
+        if core[-n:] in suffixes:
+            return core[-n:]
     return ""
 
 
+@lru_cache(maxsize=200_000)
 def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     """Precision gate: a name a planner would put on a map, not a goal, slogan or fragment.
     ``allow_enumeration`` admits a name that lists places (鱼复、龙兴、水土新城建设工程), as a
@@ -164,6 +169,11 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
         return False
     suffix = project_suffix(name)
     if not suffix or len(_strip_phase(name)) <= len(suffix) + 1:
+        return False
+    # A one-character project word (线, 园, 港 …) needs a modifier that names something:
+    # 水际线 and 万州港 are a slogan and a place, 27号线 and 郑万高铁 are works.
+    modifier = _strip_phase(name)[: -len(suffix)]
+    if len(suffix) == 1 and len(modifier) < 3 and not re.search(r"[0-9A-Za-z]", modifier):
         return False
     if name.startswith(p["generic"]) or COUNT_HEAD.match(name) or starts_with_verb(name):
         return False
@@ -186,8 +196,8 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
 
 def _inside_suffix_word(name: str, at: int) -> bool:
     """Whether position ``at`` starts inside a project word (研究 in 研究院)."""
-    return any(name.startswith(suffix, at) and len(suffix) > 2
-               for suffix in _patterns()["suffix"])
+    lengths, suffixes = _patterns()["suffix_table"]
+    return any(n > 2 and name[at:at + n] in suffixes for n in lengths)
 
 
 def _unbalanced(text: str) -> bool:
@@ -202,6 +212,7 @@ def _unbalanced(text: str) -> bool:
     return depth != 0 or text.count("“") != text.count("”")
 
 
+@lru_cache(maxsize=200_000)
 def clean_item(item: str) -> str:
     """A list item reduced to its name: no ordinal, leading action or trailing 建设/等项目."""
     s = ORDINAL_HEAD.sub("", item.strip())
@@ -272,7 +283,8 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
     return out
 
 
-def _names_in_item(raw: str, shared_suffix: str = "") -> list[str]:
+@lru_cache(maxsize=200_000)
+def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[str, ...]:
     """Project names in one list item: "X等Y" keeps X; "A和B" is two works when A is one."""
     if "等" in raw:
         raw = raw[: raw.index("等")]
@@ -294,7 +306,7 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> list[str]:
             if not name:
                 continue
         names.append(name)
-    return names
+    return tuple(names)
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -372,7 +384,7 @@ def _clean_offset(doc: Document, original: int) -> int:
     return int(np.searchsorted(doc.origin, original))
 
 
-def _sentence_list_candidates(doc: Document) -> list[_Candidate]:
+def _sentence_list_candidates(doc: Document, gazetteer) -> list[_Candidate]:
     """Enumerations anywhere that end in a list tail (…等项目建设), or whose every item is a
     project name (推动A高速连接线、B联络线落地实施), and collectives' lists."""
     p = _patterns()
@@ -389,9 +401,17 @@ def _sentence_list_candidates(doc: Document) -> list[_Candidate]:
         if len(items) < 2 and not CONJUNCTIONS.search(clause):
             continue
         names = [_names_in_item(clause[a:b]) for a, b in items]
-        if all(names) and sum(len(n) for n in names) >= 2:
+        if all(names) and sum(len(n) for n in names) >= 2 and any(
+                _anchored(gazetteer, n) for group in names for n in group):
             out += _enumeration(doc, clause, m.start(), "list")
     return out + _collective_candidates(doc)
+
+
+def _anchored(gazetteer, name: str) -> bool:
+    """Whether a name holds something proper: a located place, a number or a Latin name
+    (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路 are works)."""
+    return bool(re.search(r"[0-9A-Za-z]", name)) or any(
+        m.place_id and m.status in ("auto", "review") for m in _mentions(gazetteer, name))
 
 
 def _collective_candidates(doc: Document) -> list[_Candidate]:
@@ -457,7 +477,7 @@ def extract_candidates(doc: Document, gazetteer) -> list[_Candidate]:
     for s in doc.sections:
         if s.kind == "entry":
             cands += _entry_candidates(doc, s, gazetteer)
-    cands += _sentence_list_candidates(doc)
+    cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
     return cands
 
