@@ -40,6 +40,8 @@ AREA_SUFFIXES = ("片区", "新城", "园区", "产业园", "示范区", "新区
 AREA_PLACE_KINDS = {"area", "district", "campus"}
 PHASE = re.compile(r"(?:[一二三四五六七八九十\d]+期(?:工程)?|（[^（）]{1,12}）|\([^()]{1,12}\))$")
 COUNT_HEAD = re.compile(r"^[\d一二三四五六七八九十百千万两]+(?:\.\d+)?[家个所座处条项万亿批类种期]")
+# "…、江北嘴金融科技港两大特色园区": the count closes the list, it is not part of a name
+COLLECTIVE_TAIL = re.compile(r"(?<=.{3})[两二三四五六七八九十\d]+[大个项座所家][^、]{0,8}$")
 ORDINAL_HEAD = re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩\s]+")
 FUNCTION_HEAD = tuple(sorted(
     ("和", "及", "与", "或", "把", "将", "在", "以", "对", "向", "为", "从", "由", "等", "并",
@@ -175,7 +177,9 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     modifier = _strip_phase(name)[: -len(suffix)]
     if len(suffix) == 1 and len(modifier) < 3 and not re.search(r"[0-9A-Za-z]", modifier):
         return False
-    if name.startswith(p["generic"]) or COUNT_HEAD.match(name) or starts_with_verb(name):
+    qualified = bool(re.search(r"（[^（）]{2,}）", name))  # a parenthesis names the site
+    if (name.startswith(p["generic"]) and not qualified) or COUNT_HEAD.match(name) \
+            or starts_with_verb(name):
         return False
     if p["collective"].search(_strip_phase(name)):
         return False
@@ -216,6 +220,7 @@ def _unbalanced(text: str) -> bool:
 def clean_item(item: str) -> str:
     """A list item reduced to its name: no ordinal, leading action or trailing 建设/等项目."""
     s = ORDINAL_HEAD.sub("", item.strip())
+    s = COLLECTIVE_TAIL.sub("", s)
     changed = True
     while changed and s:
         changed = False
@@ -276,9 +281,13 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
     """Every project name in an enumeration ``text`` (at clean ``offset``)."""
     out = []
     for a, b in split_items(text, "、"):
+        plain = clean_item(text[a:b])
         for name in _names_in_item(text[a:b], shared_suffix):
             span = _sentence_span(doc.clean, offset + a, offset + b)
-            out.append(_Candidate(name, doc, span, "", found_by,
+            # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
+            at = text.find(name, a)
+            description = text[:at] if name != plain and at > 0 else ""
+            out.append(_Candidate(name, doc, span, description, found_by,
                                   offset + a if section_at is None else section_at))
     return out
 
@@ -349,7 +358,7 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[_Candida
         found += _route_items(doc, body[ca:cb], a + body_at + ca, gazetteer)
         for c in found:
             # 两江协同创新区核心区：推动A、B — the label's place locates its items
-            c.description = label
+            c.description = c.description or label
         out += found
     if label and ((not out and is_project_name(label)) or _names_place(gazetteer, label)):
         span = _sentence_span(doc.clean, a, a + len(label))

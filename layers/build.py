@@ -1,0 +1,65 @@
+"""Building the layers GeoPackage from the plans: ``python -m layers build``.
+
+The app and ``layers export`` read ``build/layers.gpkg``; ``load_layer`` rebuilds it first
+when any input (a plan, the manifest, gazetteer data, ingestion rules) is newer than it, so a
+fresh clone and an edited plan both just work.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.paths import BUILD_DIR, DATA_DIR
+from layers.documents import MANIFEST, RULES_FILE, load_documents, plan_files
+from layers.export import read_gpkg, write_gpkg
+from layers.projects import extract_projects, projects_frame
+
+LAYERS_FILE = BUILD_DIR / "layers.gpkg"
+LAYER_NAMES = ("projects",)
+
+
+def input_files(paths=None) -> list[Path]:
+    """Everything the build reads: when one changes, the GeoPackage is stale."""
+    files = [Path(p) for p in (paths or plan_files())]
+    files += [MANIFEST, RULES_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+              DATA_DIR / "boundaries" / "chongqing.geojson"]
+    return [f for f in files if f.exists()]
+
+
+def build_layers(paths=None, gazetteer=None) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``paths`` (default: every plan in data/plans) as GeoDataFrames."""
+    from gazetteer import Gazetteer
+
+    gazetteer = gazetteer or Gazetteer()
+    documents = load_documents(paths)
+    return {"projects": projects_frame(extract_projects(documents, gazetteer))}
+
+
+def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None) -> dict:
+    """Build and write the GeoPackage; returns {layer: frame} and timing."""
+    started = time.perf_counter()
+    layers = build_layers(paths, gazetteer)
+    write_gpkg(layers, out)
+    return {"layers": layers, "seconds": time.perf_counter() - started, "path": Path(out)}
+
+
+def is_stale(path: Path = LAYERS_FILE) -> bool:
+    if not path.exists():
+        return True
+    built = path.stat().st_mtime
+    return any(f.stat().st_mtime > built for f in input_files())
+
+
+def load_layer(name: str, path: Path | str = LAYERS_FILE) -> gpd.GeoDataFrame:
+    """One layer of the default build, rebuilt first when stale."""
+    if name not in LAYER_NAMES:
+        raise ValueError(f"未知图层：{name}（可选：{'、'.join(LAYER_NAMES)}）")
+    path = Path(path)
+    if path == LAYERS_FILE and is_stale(path):
+        build(out=path)
+    if not path.exists():
+        raise ValueError(f"找不到图层文件：{path}，请先运行 python -m layers build")
+    return read_gpkg(path, name)

@@ -1,0 +1,125 @@
+"""Writing layers: RFC 7946 GeoJSON for exchange, GeoPackage inside the build folder.
+
+GeoJSON here means what RFC 7946 says: WGS84 lon/lat, polygons wound counter-clockwise on
+the outside (right-hand rule), no ``crs`` member, and — our choice — at most 7 decimals
+(~1 cm), with Chinese written as UTF-8 rather than \\u escapes. Null geometries stay null:
+an unlocated project is still a feature.
+
+Columns that hold lists or mappings (doc_ids, sections, places …) are JSON arrays/objects in
+GeoJSON and JSON text in GeoPackage, which has no list type; ``read_gpkg`` turns them back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import mapping
+
+COORD_DECIMALS = 7
+STORAGE_CRS = "EPSG:4326"
+
+
+def _is_nested(value) -> bool:
+    return isinstance(value, (list, tuple, dict))
+
+
+def _plain(value):
+    """A JSON-ready property value (numpy scalars, NaN → None)."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _rfc7946_geometry(geom):
+    if geom is None or geom.is_empty:
+        return None
+    geom = shapely.orient_polygons(geom, exterior_cw=False)
+    geom = shapely.set_precision(geom, 10 ** -COORD_DECIMALS) if geom.geom_type != "Point" \
+        else geom
+    out = mapping(geom)
+    return json.loads(json.dumps(out), parse_float=lambda s: round(float(s), COORD_DECIMALS))
+
+
+def geojson_dict(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> dict:
+    """A FeatureCollection dict of ``frame`` (converted to WGS84 if it is not)."""
+    if frame.crs is not None and frame.crs != STORAGE_CRS:
+        frame = frame.to_crs(STORAGE_CRS)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    features = []
+    for row, geom in zip(frame[columns].itertuples(index=False, name=None),
+                         frame.geometry, strict=True):
+        props = {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        feature = {"type": "Feature", "geometry": _rfc7946_geometry(geom), "properties": props}
+        if "id" in props and props["id"] is not None:
+            feature["id"] = props["id"]
+        features.append(feature)
+    collection = {"type": "FeatureCollection", "features": features}
+    if name:
+        collection["name"] = name
+    if extra:
+        collection.update(extra)
+    return collection
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: Path | str, name: str = "",
+                  extra: dict | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = geojson_dict(frame, name=name, extra=extra)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+    tmp.replace(path)  # readers never see half a file
+    return path
+
+
+def _nested_columns(frame) -> list[str]:
+    return [c for c in frame.columns if c != frame.geometry.name
+            and frame[c].map(_is_nested).any()]
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str) -> Path:
+    """Write every layer into one GeoPackage, replacing the file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".partial" + path.suffix)
+    if tmp.exists():
+        tmp.unlink()
+    for layer, frame in layers.items():
+        out = frame.copy()
+        nested = _nested_columns(out)
+        for c in nested:
+            out[c] = out[c].map(lambda v: json.dumps(_plain(v), ensure_ascii=False))
+        out.attrs = {}
+        out.to_file(tmp, layer=layer, driver="GPKG",
+                    layer_options={"DESCRIPTION": json.dumps({"json_columns": nested})})
+    tmp.replace(path)
+    return path
+
+
+def read_gpkg(path: Path | str, layer: str) -> gpd.GeoDataFrame:
+    """A layer written by ``write_gpkg``, with its JSON columns decoded."""
+    import pyogrio
+
+    frame = gpd.read_file(path, layer=layer)
+    info = pyogrio.read_info(path, layer=layer)
+    description = (info.get("layer_metadata") or {}).get("DESCRIPTION", "")
+    nested = json.loads(description).get("json_columns", []) if description else []
+    for c in nested:
+        if c in frame.columns:
+            frame[c] = frame[c].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    return frame
