@@ -58,6 +58,10 @@ TRAILING = ("等项目建设", "等重点项目", "等重大项目", "等项目"
             "为主线", "为中心", "为主轴")
 
 
+# How surely a finding names a project, most sure first.
+FOUND_BY_RANK = {"block": 0, "entry": 1, "list": 2, "entity": 3}
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a plan names a project: [start, end) is the excerpt's span in the original text."""
@@ -639,15 +643,18 @@ def extract_projects(documents, gazetteer, districts=None) -> list[Project]:
             project = merged.get(key)
             if project is None:
                 project = merged[key] = Project(project_id(c.name), c.name, "")
-            if source not in project.sources:
+            same = next((s for s in project.sources if (s.doc_id, s.start, s.end) ==
+                         (source.doc_id, source.start, source.end)), None)
+            if same is None:
                 project.sources.append(source)
+            elif FOUND_BY_RANK[source.found_by] < FOUND_BY_RANK[same.found_by]:
+                project.sources[project.sources.index(same)] = source
             if c.description and not descriptions.get(key):
                 descriptions[key] = c.description
     _drop_fragments(merged)
     for key, project in merged.items():
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
-        found_order = {"block": 0, "entry": 1, "list": 2, "entity": 3}
-        best = min(project.sources, key=lambda s: found_order[s.found_by])
+        best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
         project.category = category_of(best.sections, project.name)
         name_mentions = _mentions(gazetteer, project.name)
         desc = descriptions.get(key, "")

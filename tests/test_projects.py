@@ -1,0 +1,138 @@
+"""Project extraction rules, merging, ids and geometry."""
+
+import pytest
+import shapely
+
+from layers.projects import (
+    clean_item,
+    extract_projects,
+    is_project_name,
+    name_key,
+    project_id,
+    split_items,
+)
+
+
+@pytest.fixture(scope="module")
+def projects(gaz):
+    from layers.documents import load_documents
+
+    return extract_projects(load_documents(), gaz)
+
+
+@pytest.fixture(scope="module")
+def by_name(projects):
+    return {name_key(p.name): p for p in projects}
+
+
+@pytest.mark.parametrize("name", [
+    "山清水秀美丽之地", "高质量发展引领区", "一批示范项目", "十大工程", "水际线", "数字经济",
+    "长寿打造环重庆主城都市区经济协同发展示范区", "三大新城", "创新型中小微企业",
+])
+def test_slogans_goals_and_clauses_are_not_project_names(name):
+    assert not is_project_name(name)
+
+
+@pytest.mark.parametrize("name", [
+    "綦江蟠龙抽水蓄能电站", "渝湘高速复线巴南—酉阳段", "27号线", "两江协同创新区建设工程",
+    "中瑞产业园二期", "重庆快件集散中心（一期）", "中国工业互联网研究院重庆分院",
+])
+def test_works_are_project_names(name):
+    assert is_project_name(name)
+
+
+def test_list_items_lose_actions_and_tails():
+    assert clean_item("续建和新开工黔江东南环线") == "黔江东南环线"
+    assert clean_item("加快推动国家实验室重庆基地") == "国家实验室重庆基地"
+    assert clean_item("重庆大学科学中心建设") == "重庆大学科学中心"
+    text = "长安福特（野马纯电、林肯）、吉利“智能、换电”基地、水土新城"
+    assert [text[a:b] for a, b in split_items(text)] == [
+        "长安福特（野马纯电、林肯）", "吉利“智能、换电”基地", "水土新城"]
+
+
+def test_ids_are_stable_and_follow_the_name():
+    assert project_id("果园港枢纽港建设工程") == project_id("果园港枢纽港建设工程")
+    assert project_id("果园港枢纽港建设工程") != project_id("礼嘉悦来智慧园建设工程")
+    assert project_id("果园港枢纽港建设工程").startswith("p-")
+
+
+def test_a_rerun_gives_the_same_projects(projects, gaz):
+    from layers.documents import load_documents
+
+    again = extract_projects(load_documents(), gaz)
+    assert [(p.id, p.name, len(p.sources)) for p in again] == \
+        [(p.id, p.name, len(p.sources)) for p in projects]
+    assert len({p.id for p in projects}) == len(projects)
+
+
+def test_the_same_project_in_two_plans_is_one_project(by_name):
+    p = by_name[name_key("超瞬态实验装置")]
+    assert set(p.doc_ids) == {"cq14", "gx14"}
+    # the scrape of lj14 repeats 专栏2: one project, both places in the text listed
+    twice = by_name[name_key("钛合金精密铸造技术创新中心")]
+    lj14 = [s for s in twice.sources if s.doc_id == "lj14"]
+    assert len(lj14) == 2 and lj14[0].start != lj14[1].start
+
+
+def test_sources_carry_sentence_offsets_into_the_plan(by_name, plan_texts):
+    p = by_name[name_key("綦江蟠龙抽水蓄能电站")]
+    source = p.sources[0]
+    text = plan_texts["003_5b117a5749a753be.txt"]
+    assert "綦江蟠龙抽水蓄能电站" in text[source.start:source.end]
+    assert source.excerpt == text[source.start:source.end].strip()
+    assert p.category == "能源"
+
+
+def test_a_route_is_a_line_through_its_places_in_order(by_name, gaz):
+    p = by_name[name_key("合川—璧山—江津")]
+    assert p.geometry_kind == "line" and p.status == "auto"
+    coords = list(p.geometry.coords)
+    expected = [gaz.geocode(n) for n in ("合川", "璧山", "江津")]
+    assert coords == [(loc.longitude, loc.latitude) for loc in expected]
+
+
+def test_an_area_project_is_a_polygon_of_its_place_precision(by_name, gaz):
+    from geo.crs import area_m2
+
+    p = by_name[name_key("寸滩国际新城")]
+    assert p.geometry_kind == "area"
+    place = gaz.place(p.places[0].place_id)
+    expected = 3.14159 * place.precision_m ** 2
+    assert abs(area_m2(p.geometry) - expected) / expected < 0.02
+
+
+def test_several_places_make_a_multi_geometry(by_name):
+    p = by_name[name_key("鱼复、龙兴、水土新城建设工程")]
+    assert p.geometry_kind == "multi" and len(p.geometry.geoms) >= 3
+
+
+def test_unlocated_projects_are_kept_with_a_reason_never_at_a_fake_spot(projects):
+    unlocated = [p for p in projects if p.status == "unlocated"]
+    assert unlocated and all(p.geometry is None and p.reason for p in unlocated)
+    assert any(p.name == "中科云从人工智能基础资源开放平台" for p in unlocated)
+
+
+def test_located_geometries_lie_in_chongqing(projects):
+    from geo.boundaries import municipality
+
+    region = municipality().geometry.buffer(0.05)
+    located = [p for p in projects if p.geometry is not None]
+    assert len(located) > 300
+    # routes are straight between their places, areas are buffers: check the places
+    def anchors(geom):
+        if geom.geom_type == "Polygon":
+            return [geom.centroid]
+        return list(shapely.points(shapely.get_coordinates(geom)))
+
+    outside = [p.name for p in located if not all(region.contains(a) for a in anchors(p.geometry))]
+    assert not outside, outside
+    assert all(shapely.is_valid(p.geometry) for p in located)
+
+
+def test_review_status_carries_candidates(projects):
+    for p in projects:
+        if p.status == "review":
+            assert p.reason
+        for ref in p.places:
+            if ref.status == "review":
+                assert len(ref.candidates) >= 1
