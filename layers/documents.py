@@ -244,7 +244,7 @@ def _find_headings(clean: str, layout: str) -> list[_Heading]:
     toc = set()
     titles: dict[str, set[str]] = {}
     run = []
-    for k, (start, end, kind, _label) in enumerate(marks):
+    for k, (_start, end, _kind, _label) in enumerate(marks):
         nxt = marks[k + 1][0] if k + 1 < len(marks) else None
         gap = clean[end:nxt] if nxt is not None else ""
         if nxt is not None and 0 < len(gap) <= TOC_MAX_TITLE and not re.search(r"[。；\n]", gap):
@@ -413,27 +413,13 @@ def parse(text: str, doc_id: str, **meta) -> Document:
 
 
 def _merge_entries(sections: list[Section], entries: list[Section]) -> list[Section]:
-    """Insert entries after their boxes, renumbering parents."""
-    by_box: dict[int, list[Section]] = {}
-    for e in entries:
-        by_box.setdefault(e.parent, []).append(e)
-    out: list[Section] = []
-    new_index = {}
-    for i, s in enumerate(sections):
-        new_index[i] = len(out)
-        out.append(s)
-        for e in by_box.get(i, ()):
-            out.append(e)
-    for s in out:
-        if s.parent is not None and s.kind != "entry":
-            s.parent = new_index[s.parent]
-    for i, s in enumerate(out):
-        if s.kind == "entry":
-            s.parent = new_index[s.parent]
-    # entries were appended after their box, sort keeps document order for path lookups
-    order = sorted(range(len(out)), key=lambda i: (out[i].start, LEVELS[out[i].kind]))
+    """Entries join the sections in document order; parents are renumbered. An entry's parent
+    indexes ``sections``, which keep their positions at the head of the combined list."""
+    combined = sections + entries
+    order = sorted(range(len(combined)),
+                   key=lambda i: (combined[i].start, LEVELS[combined[i].kind]))
     remap = {old: new for new, old in enumerate(order)}
-    result = [out[i] for i in order]
+    result = [combined[i] for i in order]
     for s in result:
         if s.parent is not None:
             s.parent = remap[s.parent]

@@ -47,9 +47,10 @@ def _plain(value):
 def _rfc7946_geometry(geom):
     if geom is None or geom.is_empty:
         return None
+    if geom.geom_type != "Point":
+        geom = shapely.set_precision(geom, 10 ** -COORD_DECIMALS)
+    # after snapping: set_precision may rewind rings
     geom = shapely.orient_polygons(geom, exterior_cw=False)
-    geom = shapely.set_precision(geom, 10 ** -COORD_DECIMALS) if geom.geom_type != "Point" \
-        else geom
     out = mapping(geom)
     return json.loads(json.dumps(out), parse_float=lambda s: round(float(s), COORD_DECIMALS))
 

@@ -1,0 +1,78 @@
+"""``python -m layers build`` and ``export``: GeoPackage in, RFC 7946 GeoJSON out."""
+
+import json
+
+import geopandas as gpd
+import pytest
+
+from layers.__main__ import main
+from layers.documents import PLANS_DIR
+from layers.export import read_gpkg
+
+REQUIRED = {"id", "name", "doc_ids", "sections", "category", "excerpt", "places",
+            "geometry_kind", "status"}
+
+
+def ring_area(ring):
+    """Shoelace: positive for counter-clockwise rings."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) / 2
+
+
+def coords_of(geometry):
+    def walk(c):
+        if isinstance(c[0], (int, float)):
+            yield c
+        else:
+            for x in c:
+                yield from walk(x)
+    yield from walk(geometry["coordinates"])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "layers.gpkg"
+    plans = [str(PLANS_DIR / "001_7b9a8881637c2cd9.txt"), str(PLANS_DIR / "003_5b117a5749a753be.txt")]
+    assert main(["build", *plans, "--out", str(out)]) == 0
+    return out
+
+
+def test_build_writes_projects_with_lists_restored(built):
+    frame = read_gpkg(built, "projects")
+    assert len(frame) > 300
+    assert set(frame["doc_ids"].explode()) == {"lj10", "cq14"}
+    row = frame[frame["name"] == "果园港枢纽港建设工程"].iloc[0]
+    assert row["doc_ids"] == ["lj10"] and row["places"][0]["texts"][0] == "果园港"
+    assert frame["geometry"].isna().sum() == (frame["status"] == "unlocated").sum()
+
+
+def test_export_is_rfc7946_geojson(built, tmp_path, capsys):
+    out = tmp_path / "projects.geojson"
+    assert main(["export", "--layer", "projects", "--gpkg", str(built), "--out", str(out)]) == 0
+    raw = out.read_text(encoding="utf-8")
+    assert "果园港" in raw and "\\u" not in raw  # UTF-8, not escapes
+    data = json.loads(raw)
+    assert data["type"] == "FeatureCollection" and "crs" not in data
+    for f in data["features"]:
+        assert set(f["properties"]) >= REQUIRED and f["id"] == f["properties"]["id"]
+        g = f["geometry"]
+        if g is None:
+            assert f["properties"]["status"] == "unlocated"
+            continue
+        for x, y in coords_of(g):
+            assert 105 < x < 111 and 28 < y < 33
+            assert len(repr(x).split(".")[-1]) <= 7 and len(repr(y).split(".")[-1]) <= 7
+        if g["type"] == "Polygon":
+            assert ring_area(g["coordinates"][0]) > 0  # right-hand rule: exterior CCW
+    back = gpd.read_file(out)
+    assert len(back) == len(data["features"]) and back.crs.to_epsg() == 4326
+    assert "已导出 projects" in capsys.readouterr().out
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    assert main(["build", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x.gpkg")]) == 2
+    assert "找不到规划文件" in capsys.readouterr().err
+    assert main(["export", "--layer", "projects", "--gpkg", str(tmp_path / "none.gpkg"),
+                 "--out", str(tmp_path / "o.geojson")]) == 2
+    assert "找不到图层文件" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["export", "--layer", "nonsense", "--out", str(tmp_path / "o.geojson")])
