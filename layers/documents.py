@@ -188,7 +188,7 @@ def _join_wraps(text: str, keep: np.ndarray) -> None:
     for line in text.split("\n"):
         end = pos + len(line)
         stripped = line.strip()
-        own_line = is_name_line(line) or (stripped and _line_heading(stripped) is not None)
+        own_line = is_name_line(line) or _is_heading_line(stripped)
         if end < len(text) and not own_line:
             nxt_start = end + 1
             nxt_end = text.find("\n", nxt_start)
@@ -203,10 +203,8 @@ def _join_wraps(text: str, keep: np.ndarray) -> None:
         pos = end + 1
 
 
-def _line_heading(stripped: str):
-    if STRUCTURAL.match(stripped) or BOX.match(stripped):
-        return True
-    return None
+def _is_heading_line(stripped: str) -> bool:
+    return bool(STRUCTURAL.match(stripped) or BOX.match(stripped))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -272,7 +270,6 @@ def _find_headings(clean: str, layout: str) -> list[_Heading]:
             continue  # a citation such as "第二章所述"
         if line_start and len(rest.strip()) <= TOC_MAX_TITLE and "。" not in rest:
             title = rest.strip()
-            # a heading wrapped onto a second short line without punctuation
             t_end = line_end
         else:
             title = next((t for t in known.get(kind, ()) if clean.startswith(t, end)), None)
