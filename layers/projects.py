@@ -39,7 +39,9 @@ AREA_SUFFIXES = ("片区", "新城", "园区", "产业园", "示范区", "新区
                  "小镇", "街区", "集聚区", "度假区", "景区", "保护区", "商圈", "园")
 AREA_PLACE_KINDS = {"area", "district", "campus"}
 PHASE = re.compile(r"(?:[一二三四五六七八九十\d]+期(?:工程)?|（[^（）]{1,12}）|\([^()]{1,12}\))$")
-COUNT_HEAD = re.compile(r"^[\d一二三四五六七八九十百千万两]+(?:\.\d+)?[家个所座处条项万亿批类种期]")
+COUNT_HEAD = re.compile(
+    r"^[\d一二三四五六七八九十百千万两]+(?:[—\-~～至][\d一二三四五六七八九十]+)?(?:\.\d+)?"
+    r"[家个所座处条项万亿批类种期]")
 # "…、江北嘴金融科技港两大特色园区": the count closes the list, it is not part of a name
 COLLECTIVE_TAIL = re.compile(r"(?<=.{3})[两二三四五六七八九十\d]+[大个项座所家][^、]{0,8}$")
 ORDINAL_HEAD = re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩\s]+")
@@ -364,7 +366,10 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[_Candida
             # 两江协同创新区核心区：推动A、B — the label's place locates its items
             c.description = c.description or label
         out += found
-    if label and ((not out and is_project_name(label)) or _names_place(gazetteer, label)):
+    # A label its own text counts or repeats (现代农业产业园。创建2—3个国家级现代农业产业园) is
+    # the kind of thing listed, not one work.
+    named_work = not out and is_project_name(label) and label not in body
+    if label and (named_work or _names_place(gazetteer, label)):
         span = _sentence_span(doc.clean, a, a + len(label))
         out.append(_Candidate(label, doc, span, body, "entry", a))
     return out
@@ -452,13 +457,24 @@ def _entity_candidates(doc: Document, gazetteer) -> list[_Candidate]:
     for m in re.finditer(r"[^，。；：、！？“”《》\n\s]{4,40}", clean):
         run = m.group(0)
         for name in _names_in_item(run):
+            mentions = _mentions(gazetteer, name)
             if len(name) > 25 or not any(x.status in ("auto", "review") and x.place_id
-                                         for x in _mentions(gazetteer, name)):
+                                         for x in mentions):
                 continue
+            if _is_admin_area(gazetteer, name, mentions):
+                continue  # 两江新区 in running text is where things are, not a project
             start = m.start() + max(run.find(name), 0)
             out.append(_Candidate(name, doc, _sentence_span(clean, start, start + len(name)),
                                   "", "entity", start))
     return out
+
+
+def _is_admin_area(gazetteer, name: str, mentions) -> bool:
+    """Whether ``name`` is, as a whole, an administrative unit the gazetteer knows."""
+    whole = [m for m in mentions if m.start == 0 and m.end == len(name) and m.place_id]
+    if whole:
+        return gazetteer.place(whole[0].place_id).kind in ("district", "town", "municipality")
+    return False
 
 
 def _block_candidates(doc: Document) -> list[_Candidate]:
