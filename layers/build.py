@@ -12,7 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geo.paths import BUILD_DIR, DATA_DIR
+from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from layers.documents import MANIFEST, RULES_FILE, load_documents, plan_files
 from layers.export import read_gpkg, write_gpkg
 from layers.projects import extract_projects, projects_frame
@@ -25,7 +25,10 @@ def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
     files = [Path(p) for p in (paths or plan_files())]
     files += [MANIFEST, RULES_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
-              DATA_DIR / "boundaries" / "chongqing.geojson"]
+              DATA_DIR / "boundaries" / "chongqing.geojson",
+              # the code that reads them: a fixed rule must not leave old projects behind
+              *sorted((REPO_DIR / "layers").glob("*.py")),
+              *sorted((REPO_DIR / "gazetteer").glob("*.py"))]
     return [f for f in files if f.exists()]
 
 
@@ -59,7 +62,7 @@ def load_layer(name: str, path: Path | str = LAYERS_FILE) -> gpd.GeoDataFrame:
         raise ValueError(f"未知图层：{name}（可选：{'、'.join(LAYER_NAMES)}）")
     path = Path(path)
     if path == LAYERS_FILE and is_stale(path):
-        build(out=path)
+        build(plan_files(), out=path)
     if not path.exists():
         raise ValueError(f"找不到图层文件：{path}，请先运行 python -m layers build")
     return read_gpkg(path, name)

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import shapely
 from shapely.geometry import LineString, MultiPoint, Point
 
 from gazetteer.normalise import normalise
@@ -514,21 +513,18 @@ def extract_candidates(doc: Document, gazetteer) -> list[_Candidate]:
 # --------------------------------------------------------------------------- places, geometry
 
 
-def _mentions(gazetteer, text: str):
-    return _cached_mentions(gazetteer, text)
-
-
+# Names and descriptions recur across plans and runs: scan each text once. The key is the
+# gazetteer's index, which lives as long as the process for its data folder.
 _MENTION_CACHE: dict = {}
 
 
-def _cached_mentions(gazetteer, text: str):
-    key = (id(gazetteer), text)
+def _mentions(gazetteer, text: str):
+    key = (id(gazetteer._index), text)
     hit = _MENTION_CACHE.get(key)
     if hit is None:
-        hit = _MENTION_CACHE[key] = [
-            m for m in gazetteer.find_places(text) if m.status in ("auto", "review", "unlocated")]
         if len(_MENTION_CACHE) > 50_000:
             _MENTION_CACHE.clear()
+        hit = _MENTION_CACHE[key] = gazetteer.find_places(text)
     return hit
 
 
@@ -718,7 +714,3 @@ def projects_frame(projects: list[Project]):
         frame = gpd.GeoDataFrame(columns=["id", "name", "geometry"], geometry="geometry",
                                  crs="EPSG:4326")
     return frame
-
-
-__all__ = ["Project", "Source", "PlaceRef", "extract_projects", "projects_frame", "project_id",
-           "is_project_name", "clean_item", "split_items", "category_of", "shapely"]

@@ -76,3 +76,26 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     assert "找不到图层文件" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["export", "--layer", "nonsense", "--out", str(tmp_path / "o.geojson")])
+
+
+def test_default_build_is_rebuilt_when_an_input_is_newer(tmp_path, monkeypatch):
+    import os
+
+    import layers.build as lb
+
+    out = tmp_path / "layers.gpkg"
+    plan = tmp_path / "plan.txt"
+    plan.write_text("第一章 总则\n推动果园港重大件码头、寸滩邮轮母港等项目建设。\n", encoding="utf-8")
+    monkeypatch.setattr(lb, "LAYERS_FILE", out)
+    monkeypatch.setattr(lb, "plan_files", lambda: [plan])
+    assert lb.is_stale(out)
+    frame = lb.load_layer("projects", out)
+    assert set(frame["name"]) == {"果园港重大件码头", "寸滩邮轮母港"}
+    assert not lb.is_stale(out)
+    later = out.stat().st_mtime + 10
+    plan.write_text("第一章 总则\n推动礼嘉嘉陵江大桥、龙兴隧道等项目建设。\n", encoding="utf-8")
+    os.utime(plan, (later, later))
+    assert lb.is_stale(out)
+    assert set(lb.load_layer("projects", out)["name"]) == {"礼嘉嘉陵江大桥", "龙兴隧道"}
+    with pytest.raises(ValueError, match="未知图层"):
+        lb.load_layer("nonsense", out)
