@@ -141,6 +141,9 @@ def _patterns() -> dict:
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
         "route": re.compile("[" + "".join(re.escape(s) for s in r["route_separators"]) + "]"),
+        # between two places of a route: a short qualifier (城区, 段 …) then a separator
+        "route_link": re.compile("[^{0}]{{0,6}}[{0}]\\s*".format(
+            "".join(re.escape(s) for s in r["route_separators"]))),
         "verb_inside": re.compile("|".join(re.escape(v) for v in r["verbs"] if len(v) >= 2)),
     }
 
@@ -600,15 +603,13 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
 
 def _route_places(name: str, mentions) -> list[PlaceRef] | None:
     """Places of a route name (合川—璧山—江津), in order, or None when it is no route."""
-    sep = _patterns()["route"]
-    ms = sorted((m for m in mentions), key=lambda m: m.start)
+    link = _patterns()["route_link"]
+    ms = sorted(mentions, key=lambda m: m.start)
     if len(ms) < 2:
         return None
     chain = [ms[0]]
     for prev, cur in zip(ms, ms[1:], strict=False):
-        between = name[prev.end:cur.start]
-        if sep.fullmatch(between.strip()) or re.fullmatch(r"[^—－–\-至到]{0,6}[—－–\-至到]",
-                                                           between):
+        if link.fullmatch(name[prev.end:cur.start]):
             chain.append(cur)
         elif len(chain) >= 2:
             break
