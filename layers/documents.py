@@ -120,11 +120,12 @@ class Document:
     def to_original(self, clean_offset: int) -> int:
         return int(self.origin[clean_offset])
 
+    def to_clean(self, original_offset: int) -> int:
+        return int(np.searchsorted(self.origin, original_offset))
+
     def excerpt(self, start: int, end: int) -> str:
         """Clean text of original span [start, end)."""
-        a = int(np.searchsorted(self.origin, start))
-        b = int(np.searchsorted(self.origin, end))
-        return self.clean[a:b].strip()
+        return self.clean[self.to_clean(start):self.to_clean(end)].strip()
 
     @cached_property
     def _starts(self) -> np.ndarray:
@@ -371,8 +372,8 @@ def parse(text: str, doc_id: str, **meta) -> Document:
     block_ends = {}
     if layout == "wrapped":
         for start, end, name in _name_blocks(text):
-            a = int(np.searchsorted(origin, start))
-            block_ends[a] = int(np.searchsorted(origin, end))
+            a = doc.to_clean(start)
+            block_ends[a] = doc.to_clean(end)
             headings.append(_Heading("block", "", a, a, a, name))
         headings.sort(key=lambda h: h.start)
     sections: list[Section] = []
@@ -384,9 +385,6 @@ def parse(text: str, doc_id: str, **meta) -> Document:
         while stack and sections[stack[-1]].level >= level:
             closed = sections[stack.pop()]
             closed.end = min(closed.end, h.start)
-        if stack and sections[stack[-1]].kind == "box" and h.kind != "entry":
-            sections[stack[-1]].end = min(sections[stack[-1]].end, h.start)
-            stack.pop()
         sec.parent = stack[-1] if stack else None
         if h.kind == "block":
             sec.end = block_ends[h.start]
@@ -454,45 +452,44 @@ def _box_entries(clean: str, start: int, end: int, layout: str):
     labelled sentence (名称：… or 类别。…), or — in one-paragraph-a-line text — a line that does
     not open like a body paragraph. It ends at the first sentence that does."""
     entries: list[list] = []
-    box_end = end
     for s, e, line_start in _sentences(clean, start, end):
         sentence = clean[s:e]
-        colon = ENTRY_LABEL_COLON.match(sentence)
-        stop = ENTRY_LABEL_STOP.fullmatch(sentence.strip()) if line_start else None
-        if colon and not starts_with_verb(colon.group(1)):
-            entries.append([s, e, colon.group(1)])
-        elif stop and not starts_with_verb(stop.group(1)):
-            entries.append([s, e, stop.group(1)])
-        elif line_start and not is_topic_sentence(sentence) and layout != "inline":
+        label = _entry_label(sentence, line_start)
+        if label is not None:
+            entries.append([s, e, label])
+        elif layout == "inline":
+            # a scrape runs the body on after the box: only labelled sentences belong to it,
+            # apart from an unlabelled first one
+            if entries or line_start:
+                break
             entries.append([s, e, ""])
-        elif not line_start and entries and layout != "inline":
+        elif line_start and not is_topic_sentence(sentence):
+            entries.append([s, e, ""])
+        elif not line_start and entries:
             entries[-1][1] = e
-        elif not line_start and layout == "inline" and entries and not _title_or_label(sentence):
-            box_end = s
-            break
-        elif not entries and not line_start and layout == "inline":
-            entries.append([s, e, ""])
         else:
-            box_end = s
             break
     # "类别。" alone is a label whose items follow in the same line
     merged = []
     for s, e, label in entries:
-        if merged and merged[-1][2] and clean[merged[-1][0]:merged[-1][1]].strip() == \
-                merged[-1][2] + "。" and not label:
+        if merged and merged[-1][2] and not label and \
+                clean[merged[-1][0]:merged[-1][1]].strip() == merged[-1][2] + "。":
             merged[-1][1] = e
             continue
         merged.append([s, e, label])
-    if merged:
-        box_end = max(box_end if box_end < end else merged[-1][1], merged[-1][1])
-    else:
-        box_end = min(box_end, start)
+    box_end = merged[-1][1] if merged else start
     return box_end, [tuple(x) for x in merged]
 
 
-def _title_or_label(sentence: str) -> bool:
+def _entry_label(sentence: str, line_start: bool) -> str | None:
+    """The label of a 专栏 entry's opening sentence (名称：… anywhere, 类别。 at a line start),
+    or None when the sentence opens with no label. An action is never a label."""
     m = ENTRY_LABEL_COLON.match(sentence)
-    return bool(m) and not starts_with_verb(m.group(1))
+    if m is None and line_start:
+        m = ENTRY_LABEL_STOP.fullmatch(sentence.strip())
+    if m is None or starts_with_verb(m.group(1)):
+        return None
+    return m.group(1)
 
 
 def _first_line(text: str) -> str:

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 from shapely.geometry import LineString, MultiPoint, Point
 
 from gazetteer.normalise import normalise
@@ -351,8 +350,8 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[_Candida
     """A 专栏 entry's projects. Its label is a category when its text lists projects
     (电源基础设施。建成…电厂、…电站); otherwise a label that names a work or a place is the
     project and its text the description (超瞬态实验装置：依托重庆大学…)."""
-    a = _clean_offset(doc, entry.start)
-    b = _clean_offset(doc, entry.end)
+    a = doc.to_clean(entry.start)
+    b = doc.to_clean(entry.end)
     text = doc.clean[a:b]
     label = entry.title
     body_at = len(label) + 1 if label and text.startswith(label) else 0
@@ -398,10 +397,6 @@ def _route_items(doc: Document, clause: str, offset: int, gazetteer) -> list[_Ca
             out.append(_Candidate(item, doc, _sentence_span(doc.clean, offset + ia, offset + ib),
                                   "", "entry", offset + ia))
     return out
-
-
-def _clean_offset(doc: Document, original: int) -> int:
-    return int(np.searchsorted(doc.origin, original))
 
 
 def _sentence_list_candidates(doc: Document, gazetteer) -> list[_Candidate]:
@@ -496,7 +491,7 @@ def _block_candidates(doc: Document) -> list[_Candidate]:
             name = leftover[0]
         if not name or not is_project_name(name, allow_enumeration=True):
             continue
-        a, b = _clean_offset(doc, s.start), _clean_offset(doc, s.end)
+        a, b = doc.to_clean(s.start), doc.to_clean(s.end)
         first = _sentence_span(doc.clean, a + 1, a + 1)
         first = (max(first[0], a), first[1])
         out.append(_Candidate(name, doc, first, doc.clean[a:b], "block", a))
