@@ -1,5 +1,5 @@
 """Command line: ``python -m layers build [PLAN_FILES...]`` and
-``python -m layers export --layer projects --out FILE.geojson``."""
+``python -m layers export --layer {places,projects,sectors,districts,all} --out PATH``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from layers.build import LAYER_NAMES, LAYERS_FILE, build, load_layer
-from layers.export import write_geojson
+from layers.export import DATUMS, FORMATS, export_layers
 
 
 def main(argv=None) -> int:
@@ -18,10 +18,15 @@ def main(argv=None) -> int:
     b = sub.add_parser("build", help="从规划文本构建图层 GeoPackage")
     b.add_argument("plans", nargs="*", type=Path, help="规划文本（默认 data/plans/*.txt）")
     b.add_argument("--out", type=Path, default=LAYERS_FILE, help=f"输出（默认 {LAYERS_FILE}）")
-    e = sub.add_parser("export", help="导出图层为 GeoJSON（RFC 7946）")
-    e.add_argument("--layer", required=True, choices=LAYER_NAMES)
+    e = sub.add_parser("export", help="导出图层：GeoJSON（RFC 7946）或 GeoPackage")
+    e.add_argument("--layer", required=True, choices=(*LAYER_NAMES, "all"),
+                   help="all：GeoJSON 时 --out 为文件夹，每层一个文件")
     e.add_argument("--out", required=True, type=Path)
-    e.add_argument("--gpkg", type=Path, default=LAYERS_FILE, help="读取的 GeoPackage")
+    e.add_argument("--format", choices=FORMATS, default="geojson")
+    e.add_argument("--crs", choices=tuple(DATUMS), default="wgs84",
+                   help="gcj02：供高德等工具使用的副本，文件内注明坐标系")
+    e.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
+                   help="读取的 GeoPackage（默认构建结果，过期时先重建）")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -30,14 +35,19 @@ def main(argv=None) -> int:
                     raise ValueError(f"找不到规划文件：{p}")
             result = build(args.plans or None, out=args.out)
             projects = result["layers"]["projects"]
+            sectors = result["layers"]["sectors"]
             status = Counter(projects["status"]) if len(projects) else Counter()
             print(f"已构建 {result['path']}：{len(projects)} 个项目"
                   f"（已定位 {status['auto']}，待核 {status['review']}，"
-                  f"未定位 {status['unlocated']}），用时 {result['seconds']:.2f} 秒")
+                  f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
+                  f"用时 {result['seconds']:.2f} 秒")
         else:
-            frame = load_layer(args.layer, args.gpkg)
-            write_geojson(frame, args.out, name=args.layer)
-            print(f"已导出 {args.layer}：{len(frame)} 个要素 → {args.out}")
+            names = LAYER_NAMES if args.layer == "all" else (args.layer,)
+            layers = {name: load_layer(name, args.source) for name in names}
+            written = export_layers(layers, args.out, fmt=args.format, datum=args.crs)
+            counts = "、".join(f"{n} {len(f)} 个要素" for n, f in layers.items())
+            print(f"已导出 {counts}（{DATUMS[args.crs]}）→ "
+                  + "、".join(str(p) for p in written))
     except ValueError as err:
         print(f"错误：{err}", file=sys.stderr)
         return 2

@@ -11,14 +11,20 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+from shapely.geometry import Point
 
+from geo.boundaries import SOURCE as BOUNDARY_SOURCE
+from geo.boundaries import load_districts
+from geo.crs import STORAGE_CRS
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from layers.documents import MANIFEST, RULES_FILE, load_documents, plan_files
 from layers.export import read_gpkg, write_gpkg
+from layers.lines import LINES_DIR
 from layers.projects import extract_projects, projects_frame
+from layers.sectors import STRUCTURES_DIR, assign_sectors, load_structures, sectors_frame
 
 LAYERS_FILE = BUILD_DIR / "layers.gpkg"
-LAYER_NAMES = ("projects",)
+LAYER_NAMES = ("places", "projects", "sectors", "districts")
 
 
 def input_files(paths=None) -> list[Path]:
@@ -26,19 +32,42 @@ def input_files(paths=None) -> list[Path]:
     files = [Path(p) for p in (paths or plan_files())]
     files += [MANIFEST, RULES_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
               DATA_DIR / "boundaries" / "chongqing.geojson",
+              *sorted(STRUCTURES_DIR.glob("*.yaml")), *sorted(LINES_DIR.glob("*")),
               # the code that reads them: a fixed rule must not leave old projects behind
               *sorted((REPO_DIR / "layers").glob("*.py")),
               *sorted((REPO_DIR / "gazetteer").glob("*.py"))]
     return [f for f in files if f.exists()]
 
 
+def places_frame(gazetteer) -> gpd.GeoDataFrame:
+    """The gazetteer's places as points, each with its source and precision."""
+    from gazetteer.places import KINDS
+
+    rows = [{**{k: v for k, v in p.as_dict().items() if k not in ("lon", "lat")},
+             "kind_label": KINDS.get(p.kind, p.kind), "geometry": Point(p.lon, p.lat)}
+            for p in gazetteer.places]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
+
+
+def districts_frame() -> gpd.GeoDataFrame:
+    """District and county polygons (the municipality outline first) with their source."""
+    rows = [{"id": d.adcode, "adcode": d.adcode, "name": d.name, "short_name": d.short_name,
+             "level": d.level, "source": BOUNDARY_SOURCE, "geometry": d.geometry}
+            for d in load_districts()]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
+
+
 def build_layers(paths=None, gazetteer=None) -> dict[str, gpd.GeoDataFrame]:
-    """The layers of ``paths`` (default: every plan in data/plans) as GeoDataFrames."""
+    """Every layer (``LAYER_NAMES``) from ``paths`` (default: every plan in data/plans)."""
     from gazetteer import Gazetteer
 
     gazetteer = gazetteer or Gazetteer()
     documents = load_documents(paths)
-    return {"projects": projects_frame(extract_projects(documents, gazetteer))}
+    projects = projects_frame(extract_projects(documents, gazetteer))
+    sectors = sectors_frame(load_structures(), gazetteer)
+    projects["sectors"] = assign_sectors(projects, sectors) if len(projects) else []
+    return {"places": places_frame(gazetteer), "projects": projects, "sectors": sectors,
+            "districts": districts_frame()}
 
 
 def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None) -> dict:

@@ -93,8 +93,10 @@ def _nested_columns(frame) -> list[str]:
             and frame[c].map(_is_nested).any()]
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str) -> Path:
-    """Write every layer into one GeoPackage, replacing the file atomically."""
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
+               description: dict | None = None) -> Path:
+    """Write every layer into one GeoPackage, replacing the file atomically; ``description``
+    goes into each layer's DESCRIPTION beside the list of JSON columns."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial" + path.suffix)
@@ -107,7 +109,8 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str) -> Path:
             out[c] = out[c].map(lambda v: json.dumps(_plain(v), ensure_ascii=False))
         out.attrs = {}
         out.to_file(tmp, layer=layer, driver="GPKG",
-                    layer_options={"DESCRIPTION": json.dumps({"json_columns": nested})})
+                    layer_options={"DESCRIPTION": json.dumps(
+                        {"json_columns": nested, **(description or {})}, ensure_ascii=False)})
     tmp.replace(path)
     return path
 
@@ -124,3 +127,44 @@ def read_gpkg(path: Path | str, layer: str) -> gpd.GeoDataFrame:
         if c in frame.columns:
             frame[c] = frame[c].map(lambda v: json.loads(v) if isinstance(v, str) else v)
     return frame
+
+
+FORMATS = ("geojson", "gpkg")
+DATUMS = {
+    "wgs84": "WGS84 (EPSG:4326)",
+    # RFC 7946 knows only WGS84: a GCJ-02 copy says what it is in the file itself
+    "gcj02": "GCJ-02（国测局加密坐标，仅供高德/腾讯地图使用，不是 WGS84）",
+}
+
+
+def to_datum(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
+    """A copy of a WGS84 layer with every vertex moved to ``datum`` (for display tools only)."""
+    if datum == "wgs84":
+        return frame
+    from geo.datum import convert_geometry
+
+    out = frame.copy()
+    out[out.geometry.name] = [None if g is None else convert_geometry(g, "wgs84", datum)
+                              for g in frame.geometry]
+    return out
+
+
+def export_layers(layers: dict[str, gpd.GeoDataFrame], out: Path | str,
+                  fmt: str = "geojson", datum: str = "wgs84") -> list[Path]:
+    """Write layers for exchange: one GeoJSON per layer (``out`` is the file for one layer,
+    a folder for several) or one GeoPackage holding them all. Returns the files written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"未知格式：{fmt}（可选：{'、'.join(FORMATS)}）")
+    if datum not in DATUMS:
+        raise ValueError(f"未知坐标系：{datum}（可选：{'、'.join(DATUMS)}）")
+    out = Path(out)
+    label = {"coordinate_system": DATUMS[datum]}
+    moved = {name: to_datum(frame, datum) for name, frame in layers.items()}
+    if fmt == "gpkg":
+        return [write_gpkg(moved, out, description=label)]
+    if len(moved) == 1:
+        (name, frame), = moved.items()
+        return [write_geojson(frame, out, name=name, extra=label)]
+    out.mkdir(parents=True, exist_ok=True)
+    return [write_geojson(frame, out / f"{name}.geojson", name=name, extra=label)
+            for name, frame in moved.items()]

@@ -703,7 +703,11 @@ def projects_frame(projects: list[Project]):
                         for s in p.sources],
             "places": [r.as_dict() for r in p.places],
             "geometry_kind": p.geometry_kind, "precision_m": p.precision_m,
-            "status": p.status, "reason": p.reason, "geometry": p.geometry,
+            # a route is drawn straight between its places: right in order, not in course
+            "schematic": p.geometry_kind == "line",
+            "status": p.status, "reason": p.reason,
+            "source": f"{first.doc_id}：" + " › ".join(first.sections),
+            "geometry": p.geometry,
         })
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     if not len(frame):

@@ -414,13 +414,29 @@ def _footprint(geometry):
     return geometry
 
 
-def _project_text(row) -> str:
-    """Everything a project's plans say of it: its name, the sentences, the section titles."""
-    parts = [row["name"]]
+def _probe(geometry):
+    """The part of a project that must lie in a sector. An area project is a place's
+    precision circle or a district — "somewhere in here" — so its centre decides, not any
+    overlap; points and lines count wherever they touch."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        centre = geometry.centroid
+        return centre if geometry.contains(centre) else geometry.point_on_surface()
+    return geometry
+
+
+# A plan places a project in a sector by writing the sector after a locative word
+# (位于嘉陵江智能创新带, 布局在龙盛新城); a sector merely named in the same sentence does not.
+LOCATIVE = "位于|地处|坐落于|落户|布局于|布局在|建在|在"
+
+
+def _project_texts(row) -> tuple[str, str]:
+    """(what names the project: its name and section titles, the sentences about it)."""
+    titles = [row["name"]]
+    sentences = []
     for src in row["sources"] or ():
-        parts.append(src.get("excerpt") or "")
-        parts.extend(src.get("sections") or ())
-    return "\n".join(parts)
+        titles.extend(src.get("sections") or ())
+        sentences.append(src.get("excerpt") or "")
+    return "\n".join(titles), "\n".join(sentences)
 
 
 def assign_sectors(projects, sectors) -> list[list[dict]]:
@@ -444,27 +460,35 @@ def assign_sectors(projects, sectors) -> list[list[dict]]:
 
     located = [(i, g) for i, g in enumerate(projects.geometry) if g is not None and not g.is_empty]
     if located:
-        tree = shapely.STRtree([g for _, g in located])
+        tree = shapely.STRtree([_probe(g) for _, g in located])
         for _, sector in sectors.iterrows():
             if sector.geometry is None or sector.geometry.is_empty:
                 continue
             for k in tree.query(_footprint(sector.geometry), predicate="intersects"):
                 link(located[k][0], sector, "spatial")
-    texts = [_project_text(row) for _, row in projects.iterrows()]
-    place_ids = [{p.get("id") for p in (row["places"] or ()) if p.get("id")}
+    texts = [_project_texts(row) for _, row in projects.iterrows()]
+    # the places a project is named by (礼嘉智慧公园), not every place in its sentence
+    place_ids = [{p["id"] for p in (row["places"] or ())
+                  if p.get("id") and any(t in row["name"] for t in p.get("texts") or [p["text"]])}
                  for _, row in projects.iterrows()]
     doc_ids = [set(d or ()) for d in projects["doc_ids"]]
     for _, sector in sectors.iterrows():
+        if sector["name"] == sector["element"]:
+            continue  # a placeholder (三轴, 七横 …): the plan names nothing to find
         own_doc_names = [a for a in sector["aliases"] if len(a) >= 2]
         member_ids: dict[str, str] = {}
         if not sector["approximate"] and sector["method"] in ("areas", "districts", "path",
                                                                "loop"):
             member_ids = {m["id"]: m["text"] for m in sector["members"] if m["id"]}
-        for i, text in enumerate(texts):
-            if sector["name"] in text:
-                link(i, sector, "text", sector["name"])
-            elif sector["doc_id"] in doc_ids[i] and any(a in text for a in own_doc_names):
-                link(i, sector, "text", next(a for a in own_doc_names if a in text))
+        located_at = re.compile(rf"(?:{LOCATIVE}){re.escape(sector['name'])}")
+        for i, (titles, sentences) in enumerate(texts):
+            names = [sector["name"], *own_doc_names] if sector["doc_id"] in doc_ids[i] \
+                else [sector["name"]]
+            said = next((a for a in names if a in titles), None)
+            if said is None and located_at.search(sentences):
+                said = sector["name"]
+            if said:
+                link(i, sector, "text", said)
             elif member_ids and place_ids[i] & set(member_ids):
                 member = member_ids[next(iter(place_ids[i] & set(member_ids)))]
                 link(i, sector, "text", f"成员地名：{member}")

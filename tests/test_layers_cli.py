@@ -47,7 +47,7 @@ def test_build_writes_projects_with_lists_restored(built):
 
 def test_export_is_rfc7946_geojson(built, tmp_path, capsys):
     out = tmp_path / "projects.geojson"
-    assert main(["export", "--layer", "projects", "--gpkg", str(built), "--out", str(out)]) == 0
+    assert main(["export", "--layer", "projects", "--from", str(built), "--out", str(out)]) == 0
     raw = out.read_text(encoding="utf-8")
     assert "果园港" in raw and "\\u" not in raw  # UTF-8, not escapes
     data = json.loads(raw)
@@ -71,7 +71,7 @@ def test_export_is_rfc7946_geojson(built, tmp_path, capsys):
 def test_cli_errors_are_clear(tmp_path, capsys):
     assert main(["build", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x.gpkg")]) == 2
     assert "找不到规划文件" in capsys.readouterr().err
-    assert main(["export", "--layer", "projects", "--gpkg", str(tmp_path / "none.gpkg"),
+    assert main(["export", "--layer", "projects", "--from", str(tmp_path / "none.gpkg"),
                  "--out", str(tmp_path / "o.geojson")]) == 2
     assert "找不到图层文件" in capsys.readouterr().err
     with pytest.raises(SystemExit):
