@@ -99,3 +99,61 @@ def test_default_build_is_rebuilt_when_an_input_is_newer(tmp_path, monkeypatch):
     assert set(lb.load_layer("projects", out)["name"]) == {"礼嘉嘉陵江大桥", "龙兴隧道"}
     with pytest.raises(ValueError, match="未知图层"):
         lb.load_layer("nonsense", out)
+
+
+def test_export_all_layers_valid_with_ids_and_sources(tmp_path, capsys):
+    import geojson
+
+    folder = tmp_path / "all"
+    assert main(["export", "--layer", "all", "--out", str(folder)]) == 0
+    for layer in ("places", "projects", "sectors", "districts"):
+        raw = (folder / f"{layer}.geojson").read_text(encoding="utf-8")
+        data = geojson.loads(raw)
+        assert data.is_valid, (layer, data.errors())
+        assert data["coordinate_system"].startswith("WGS84")
+        ids = [f["id"] for f in data["features"]]
+        assert len(ids) == len(set(ids)) and all(ids), layer
+        assert all(f["properties"]["source"] for f in data["features"]), layer
+        for f in data["features"]:
+            g = f["geometry"]
+            if g and g["type"] in ("Polygon", "MultiPolygon"):
+                rings = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+                assert all(ring_area(poly[0]) > 0 for poly in rings), (layer, f["id"])
+        back = gpd.read_file(folder / f"{layer}.geojson")
+        assert len(back) == len(data["features"]) and back.crs.to_epsg() == 4326
+        assert back.geometry.dropna().is_valid.all(), layer
+    sectors = json.loads((folder / "sectors.geojson").read_text(encoding="utf-8"))
+    core = next(f for f in sectors["features"] if f["properties"]["name"] == "城市发展核")
+    assert core["properties"]["element"] == "一核" and core["properties"]["schematic"] is False
+    assert "已导出 places" in capsys.readouterr().out
+
+
+def test_gcj02_copy_is_shifted_and_labelled(tmp_path):
+    from geo.datum import wgs84_to_gcj02
+    from geo.crs import distance_m
+
+    wgs, gcj = tmp_path / "wgs.geojson", tmp_path / "gcj.geojson"
+    assert main(["export", "--layer", "places", "--out", str(wgs)]) == 0
+    assert main(["export", "--layer", "places", "--crs", "gcj02", "--out", str(gcj)]) == 0
+    a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (wgs, gcj))
+    assert "GCJ-02" in b["coordinate_system"] and "不是 WGS84" in b["coordinate_system"]
+    pa = {f["id"]: f["geometry"]["coordinates"] for f in a["features"]}
+    pb = {f["id"]: f["geometry"]["coordinates"] for f in b["features"]}
+    (lon, lat), (glon, glat) = pa["c-guoyuangang"], pb["c-guoyuangang"]
+    assert (glon, glat) == pytest.approx(wgs84_to_gcj02(lon, lat), abs=1e-6)
+    assert 200 < distance_m(lon, lat, glon, glat) < 800  # Chongqing's offset is a few hundred m
+
+
+def test_export_geopackage_of_every_layer(tmp_path):
+    import pyogrio
+
+    out = tmp_path / "all.gpkg"
+    assert main(["export", "--layer", "all", "--format", "gpkg", "--out", str(out)]) == 0
+    assert {name for name, _ in pyogrio.list_layers(out)} == {
+        "places", "projects", "sectors", "districts"}
+    sectors = read_gpkg(out, "sectors")
+    belt = sectors[sectors["name"] == "长江绿色开放带"].iloc[0]
+    assert belt["members"][0]["text"] == "长江" and belt.geometry.geom_type in (
+        "Polygon", "MultiPolygon")
+    projects = read_gpkg(out, "projects")
+    assert any(s["name"] == "城市发展核" for entries in projects["sectors"] for s in entries)

@@ -1,0 +1,266 @@
+"""Spatial structures as sector layers: definitions against the plan text, geometry, assignment."""
+
+import re
+
+import pytest
+from shapely.geometry import Point
+
+from geo.boundaries import county_level, district_by_name, municipality
+from geo.crs import area_m2
+from layers.documents import read_manifest
+from layers.sectors import (
+    BELT_BUFFER_M, StructureError, label_count, load_structures, read_structure_file,
+    sectors_frame)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def structures():
+    return load_structures()
+
+
+@pytest.fixture(scope="module")
+def sectors(structures, gaz):
+    return sectors_frame(structures, gaz)
+
+
+@pytest.fixture(scope="module")
+def doc_text(plan_texts):
+    return {row["doc_id"]: squash(plan_texts[f]) for f, row in read_manifest().items()}
+
+
+def sector(sectors, structure_id, name):
+    rows = sectors[(sectors["structure_id"] == structure_id) & (sectors["name"] == name)]
+    assert len(rows) == 1, (structure_id, name)
+    return rows.iloc[0]
+
+
+def names(sectors, structure_id, element):
+    rows = sectors[(sectors["structure_id"] == structure_id) & (sectors["element"] == element)]
+    return list(rows["name"])
+
+
+def member_texts(row):
+    return [m["text"] for m in row["members"]]
+
+
+# --------------------------------------------------------------------------- against the text
+
+
+def test_every_sentence_and_member_is_in_its_plan(structures, doc_text):
+    for s in structures:
+        text = doc_text[s.doc_id]
+        assert squash(s.sentence) in text, (s.id, s.sentence)
+        for element in s.elements:
+            if element["sentence"]:
+                assert squash(element["sentence"]) in text, (s.id, element["label"])
+            for d in element["sectors"]:
+                assert squash(d.sentence) in text, (s.id, d.name)
+                for m in d.members:
+                    if not m.source:  # members we add from a definition say so instead
+                        assert squash(m.text) in squash(d.sentence), (s.id, d.name, m.text)
+
+
+def test_labels_promise_as_many_sectors_as_they_get(structures):
+    for s in structures:
+        assert squash(s.sentence).count(s.name.split("、")[0]) or s.aliases
+        for element in s.elements:
+            assert element["label"] in s.name or element["label"] in s.sentence, element
+            count = label_count(element["label"])
+            named = [d for d in element["sectors"] if d.name != element["label"]]
+            if count is not None and named:
+                assert len(named) == count, (s.id, element["label"])
+
+
+def test_label_count():
+    assert label_count("三心") == 3 and label_count("一坪两山") == 3
+    assert label_count("五横三纵") == 8 and label_count("十八射") == 18
+    assert label_count("多网") is None and label_count("百溪润城") is None
+
+
+# --------------------------------------------------------------------------- 两江新区
+
+
+def test_liangjiang_core_two_belts_three_centres_four_towns_many_networks(sectors):
+    sid = "ljcy-yihe-liangdai"
+    core = sector(sectors, sid, "城市发展核")
+    assert core["element"] == "一核" and core["kind"] == "core"
+    assert member_texts(core) == ["照母山片区", "悦来片区", "中央公园片区", "江北嘴中央商务区",
+                                  "观音桥商圈都市旅游区"]
+    assert core["status"] == "located" and core.geometry.geom_type in ("Polygon", "MultiPolygon")
+    for m in core["members"]:
+        assert m["status"] == "located"
+    assert names(sectors, sid, "两带") == ["长江绿色开放带", "嘉陵江智能创新带"]
+    assert names(sectors, sid, "三心") == ["江北嘴中心", "两江中心", "龙盛中心"]
+    assert names(sectors, sid, "四城") == ["水土新城", "保税港新城", "石坪—唐桂新城", "龙盛新城"]
+    assert names(sectors, sid, "多网") == ["智能创新轴", "复合城市风貌发展轴", "临空经济发展轴",
+                                         "智能制造产业轴", "北部产业联络轴"]
+    kinds = sectors[sectors["structure_id"] == sid].groupby("element")["kind"].first().to_dict()
+    assert kinds == {"一核": "core", "两带": "belt", "三心": "centre", "四城": "new-town",
+                     "多网": "axis"}
+    # the plan names the axes but not their course: no geometry, and the row says why
+    axis = sector(sectors, sid, "智能创新轴")
+    assert axis.geometry is None and axis["status"] == "unknown" and "未写走向" in axis["reason"]
+    # 两江中心 is not in the gazetteer: the centre is unlocated, not guessed
+    centre = sector(sectors, sid, "两江中心")
+    assert centre.geometry is None and "两江中心" in centre["reason"]
+
+
+def test_core_contains_its_member_places(sectors, gaz):
+    core = sector(sectors, "ljcy-yihe-liangdai", "城市发展核")
+    for m in core["members"]:
+        place = gaz.place(m["id"])
+        assert core.geometry.contains(Point(place.lon, place.lat)), m
+    # 礼嘉 is between 悦来 and 照母山 but 果园港 is far east of the core
+    assert not core.geometry.contains(Point(gaz.place("c-guoyuangang").lon,
+                                            gaz.place("c-guoyuangang").lat))
+
+
+def test_river_belts_follow_their_rivers_inside_liangjiang(sectors, gaz):
+    yangtze = sector(sectors, "ljcy-yihe-liangdai", "长江绿色开放带")
+    jialing = sector(sectors, "ljcy-yihe-liangdai", "嘉陵江智能创新带")
+    for belt in (yangtze, jialing):
+        assert belt["status"] in ("located", "partial") and belt["buffer_m"] == BELT_BUFFER_M
+        assert belt.geometry.geom_type in ("Polygon", "MultiPolygon")
+        # clipped to the districts 两江新区 lies in: nothing on the 南岸/渝中 side
+        for other in ("南岸区", "渝中区"):
+            inside = belt.geometry.intersection(district_by_name(other).geometry)
+            assert inside.is_empty or area_m2(inside) < 1.0  # shared edges only
+        assert 5e6 < area_m2(belt.geometry) < 2.5e8
+    at = {name: Point(gaz.place(pid).lon, gaz.place(pid).lat) for name, pid in (
+        ("果园港", "c-guoyuangang"), ("郭家沱", "c-guojiatuo"), ("悦来", "c-yuelaipianqu"),
+        ("水土嘉陵江大桥", "c-shuitujialingjiangdaqiao"), ("照母山", "c-zhaomushan"))}
+    assert yangtze.geometry.contains(at["果园港"]) and yangtze.geometry.contains(at["郭家沱"])
+    assert jialing.geometry.contains(at["悦来"])
+    assert jialing.geometry.contains(at["水土嘉陵江大桥"])
+    assert not yangtze.geometry.contains(at["悦来"]) and not jialing.geometry.contains(at["果园港"])
+    assert not yangtze.geometry.contains(at["照母山"]) and not jialing.geometry.contains(at["照母山"])
+
+
+def test_lj14_poles_and_heart(sectors):
+    sid = "lj14-yihe-liangji-sanzhou"
+    assert names(sectors, sid, "两极") == ["礼嘉—悦来—蔡家城市发展极", "龙盛城市发展极"]
+    assert member_texts(sector(sectors, sid, "礼嘉—悦来—蔡家城市发展极")) == [
+        "礼嘉片区", "悦来片区", "蔡家片区", "水土片区"]
+    three_axes = sector(sectors, sid, "三轴")  # the plan never says which three roads
+    assert three_axes.geometry is None and three_axes["status"] == "unknown"
+    heart = sector(sectors, "lj14-yixin-liangdai", "中央绿心")
+    assert heart["schematic"] and heart.geometry.geom_type in ("Polygon", "MultiPolygon")
+    assert heart["status"] == "partial" and "金海湾公园" in heart["reason"]
+
+
+# --------------------------------------------------------------------------- 科学城, 一区两群
+
+
+def test_science_city_one_core_five_districts(sectors):
+    sid = "gx14-yihe-wuqu"
+    assert names(sectors, sid, "一核") == ["重庆高新区直管园"]
+    five = ["科学城沙坪坝片区", "科学城九龙坡片区", "科学城北碚片区", "科学城江津片区", "科学城璧山片区"]
+    assert names(sectors, sid, "五区") == five
+    for name in five:
+        row = sector(sectors, sid, name)
+        district = district_by_name(name[3:-2])
+        # the 片区 boundary is not published: the district stands in, and says so
+        assert row["approximate"] and row.geometry.equals(district.geometry)
+
+
+def test_one_zone_two_groups_partition_the_municipality(sectors, doc_text):
+    sid = "cq14-yiqu-liangqun"
+    zones = {name: sector(sectors, sid, name) for name in
+             ("主城都市区", "渝东北三峡库区城镇群", "渝东南武陵山区城镇群")}
+    short = {name: {district_by_name(m["text"]).short_name for m in row["members"]}
+             for name, row in zones.items()}
+    assert len(short["渝东北三峡库区城镇群"]) == 11 and len(short["渝东南武陵山区城镇群"]) == 6
+    assert len(short["主城都市区"]) == 21
+    everyone = [d.short_name for d in county_level()]
+    assert sorted(sum((sorted(s) for s in short.values()), [])) == sorted(everyone)
+    # the groups' lists are the plan's own words; 主城都市区 adds 中心城区 with its source
+    for name in ("渝东北三峡库区城镇群", "渝东南武陵山区城镇群"):
+        assert all(m["source"] != "规划" for m in zones[name]["members"])
+        assert all(re.search(d.rstrip("县区"), squash(zones[name]["sentence"])) for d in short[name])
+    added = [m for m in zones["主城都市区"]["members"] if "规划文本未列出" in m["source"]]
+    assert {m["text"] for m in added} == {"渝中区", "大渡口区", "江北区", "沙坪坝区", "九龙坡区",
+                                          "南岸区", "北碚区", "渝北区", "巴南区"}
+    total = sum(area_m2(z.geometry) for z in zones.values())
+    assert total == pytest.approx(area_m2(municipality().geometry), rel=0.01)
+
+
+# --------------------------------------------------------------------------- bad definitions
+
+
+@pytest.mark.parametrize("body, message", [
+    ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, elements: "
+     "[{label: 一核, kind: core, sectors: [{name: n, geometry: blob, members: [x]}]}]}]",
+     "未知几何方法 blob"),
+    ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, elements: "
+     "[{label: 一核, kind: ring, sectors: unknown}]}]", "kind"),
+    ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, elements: "
+     "[{label: 一核, kind: core, sectors: [{name: n, geometry: districts, members: [x], "
+     "defined_members: [渝中区]}]}]}]", "source"),
+    ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, colour: red, elements: []}]",
+     "未知字段 colour"),
+    ("doc_id: x\nstructures: [{id: a, name: 一核\n", "无法读取"),
+])
+def test_bad_definitions_say_where_and_why(tmp_path, body, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(StructureError, match=message) as err:
+        read_structure_file(path)
+    assert "bad.yaml" in str(err.value)
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+@pytest.fixture(scope="module")
+def built_layers(gaz):
+    from layers.build import build_layers
+
+    return build_layers(gazetteer=gaz)
+
+
+def sectors_of(layers, project_name):
+    projects = layers["projects"]
+    rows = projects[projects["name"] == project_name]
+    assert len(rows) == 1, project_name
+    return {s["name"]: s for s in rows.iloc[0]["sectors"]}
+
+
+def test_hand_picked_projects_are_in_their_sectors(built_layers):
+    yuelai = sectors_of(built_layers, "悦来智慧小区建设项目")
+    assert yuelai["城市发展核"]["by"] == ["spatial", "text"]  # in it, and a member place
+    assert yuelai["城市发展核"]["text"] == "成员地名：悦来片区"
+    assert "长江绿色开放带" not in yuelai
+    port = sectors_of(built_layers, "果园港枢纽港建设工程")
+    assert "spatial" in port["长江绿色开放带"]["by"] and "城市发展核" not in port
+    assert "嘉陵江智能创新带" not in port
+    bridge = sectors_of(built_layers, "水土嘉陵江大桥")
+    assert "spatial" in bridge["嘉陵江智能创新带"]["by"] and "水土新城" in bridge
+    # a 专栏 entry titled 沙坪坝片区 in the 科学城 plan puts its works in that 片区 by text
+    qingfeng = sectors_of(built_layers, "青凤高科产业园")
+    assert qingfeng["科学城沙坪坝片区"]["by"] == ["spatial", "text"]
+    assert qingfeng["科学城沙坪坝片区"]["text"] == "沙坪坝片区"
+    # text alone is kept when the project has no geometry: the plan still says where it is
+    railway = sectors_of(built_layers, "渝东北旅游环线铁路")
+    assert railway["渝东北三峡库区城镇群"]["by"] == ["text"]
+
+
+def test_every_located_project_has_its_zone(built_layers):
+    projects = built_layers["projects"]
+    zones = {"主城都市区", "渝东北三峡库区城镇群", "渝东南武陵山区城镇群"}
+    located = projects[projects.geometry.notna()]
+    assert len(located) > 400
+    for name, entries in zip(located["name"], located["sectors"], strict=True):
+        spatial = {s["name"] for s in entries if "spatial" in s["by"]} & zones
+        assert len(spatial) >= 1, name
+    unlocated = projects[projects.geometry.isna()]
+    assert all("spatial" not in s["by"] for entries in unlocated["sectors"] for s in entries)
+
+
+def test_a_sector_named_in_passing_is_not_a_location(built_layers):
+    # 果园港国家物流枢纽's sentence also names the 邮轮母港; that does not put it there
+    port = sectors_of(built_layers, "果园港国家物流枢纽")
+    assert "邮轮母港" not in port
