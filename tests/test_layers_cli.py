@@ -129,8 +129,8 @@ def test_export_all_layers_valid_with_ids_and_sources(tmp_path, capsys):
 
 
 def test_gcj02_copy_is_shifted_and_labelled(tmp_path):
-    from geo.datum import wgs84_to_gcj02
     from geo.crs import distance_m
+    from geo.datum import wgs84_to_gcj02
 
     wgs, gcj = tmp_path / "wgs.geojson", tmp_path / "gcj.geojson"
     assert main(["export", "--layer", "places", "--out", str(wgs)]) == 0

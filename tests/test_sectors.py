@@ -9,8 +9,13 @@ from geo.boundaries import county_level, district_by_name, municipality
 from geo.crs import area_m2
 from layers.documents import read_manifest
 from layers.sectors import (
-    BELT_BUFFER_M, StructureError, label_count, load_structures, read_structure_file,
-    sectors_frame)
+    BELT_BUFFER_M,
+    StructureError,
+    label_count,
+    load_structures,
+    read_structure_file,
+    sectors_frame,
+)
 
 
 def squash(text: str) -> str:
