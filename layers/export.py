@@ -16,8 +16,8 @@ import math
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
-from shapely.geometry import mapping
 
 COORD_DECIMALS = 7
 STORAGE_CRS = "EPSG:4326"
@@ -44,46 +44,63 @@ def _plain(value):
     return value
 
 
-def _rfc7946_geometry(geom):
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type != "Point":
-        geom = shapely.set_precision(geom, 10 ** -COORD_DECIMALS)
-    # after snapping: set_precision may rewind rings
-    geom = shapely.orient_polygons(geom, exterior_cw=False)
-    out = mapping(geom)
-    return json.loads(json.dumps(out), parse_float=lambda s: round(float(s), COORD_DECIMALS))
+def rfc7946_geometries(geometries) -> list[str | None]:
+    """GeoJSON text of each geometry: ≤ 7 decimals, exteriors counter-clockwise; None stays
+    None. Vectorised: rounding can fold a thin ring onto itself, so only the geometries it
+    leaves invalid are snapped again with ``set_precision``, which keeps them valid."""
+    geoms = np.array(list(geometries), dtype=object)
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    out: list[str | None] = [None] * len(geoms)
+    if not present.any():
+        return out
+    todo = geoms[present]
+    rounded = shapely.transform(todo, lambda c: np.round(c, COORD_DECIMALS))
+    broken = ~shapely.is_valid(rounded) & shapely.is_valid(todo)
+    if broken.any():
+        rounded[broken] = shapely.set_precision(todo[broken], 10 ** -COORD_DECIMALS)
+    rounded = shapely.orient_polygons(rounded, exterior_cw=False)
+    for i, text in zip(np.flatnonzero(present), shapely.to_geojson(rounded), strict=True):
+        out[i] = text
+    return out
 
 
-def geojson_dict(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> dict:
-    """A FeatureCollection dict of ``frame`` (converted to WGS84 if it is not)."""
+def geojson_text(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> str:
+    """A FeatureCollection of ``frame`` (converted to WGS84 if it is not) as UTF-8 JSON text."""
     if frame.crs is not None and frame.crs != STORAGE_CRS:
         frame = frame.to_crs(STORAGE_CRS)
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    features = []
-    for row, geom in zip(frame[columns].itertuples(index=False, name=None),
-                         frame.geometry, strict=True):
-        props = {c: _plain(v) for c, v in zip(columns, row, strict=True)}
-        feature = {"type": "Feature", "geometry": _rfc7946_geometry(geom), "properties": props}
-        if "id" in props and props["id"] is not None:
-            feature["id"] = props["id"]
-        features.append(feature)
-    collection = {"type": "FeatureCollection", "features": features}
+    geometries = rfc7946_geometries(frame.geometry)
+    head = {"type": "FeatureCollection"}
     if name:
-        collection["name"] = name
-    if extra:
-        collection.update(extra)
-    return collection
+        head["name"] = name
+    head.update(extra or {})
+    parts = []
+    for row, geometry in zip(frame[columns].itertuples(index=False, name=None), geometries,
+                             strict=True):
+        props = {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        fid = props.get("id")
+        parts.append('{"type":"Feature",'
+                     + (f'"id":{_dumps(fid)},' if fid is not None else "")
+                     + f'"geometry":{geometry or "null"},"properties":{_dumps(props)}}}')
+    return _dumps(head)[:-1] + ',"features":[' + ",".join(parts) + "]}"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def geojson_dict(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> dict:
+    """The same FeatureCollection as a dict."""
+    return json.loads(geojson_text(frame, name=name, extra=extra))
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path | str, name: str = "",
                   extra: dict | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = geojson_dict(frame, name=name, extra=extra)
+    text = geojson_text(frame, name=name, extra=extra)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # readers never see half a file
     return path
 
