@@ -44,7 +44,10 @@ KINDS = {
 EXACT_RUNGS = {"exact", "alias", "normalised", "suffix", "district_hint"}
 METHODS = ("areas", "districts", "path", "loop", "line")
 BELT_BUFFER_M = 2000.0  # the issue's default belt half-width; per sector ``buffer_m`` overrides
-LINE_FOOTPRINT_M = 1000.0  # a project within this of an unbuffered line (an axis) is on it
+LINE_FOOTPRINT_M = 1000.0
+# A member known only to within more than this is a "somewhere in here" circle, not a footprint:
+# the sector is drawn but flagged approximate (中梁山, a 15 km ridge, as a 15 km circle).
+AREA_APPROXIMATE_M = 5000.0  # a project within this of an unbuffered line (an axis) is on it
 STRUCTURE_KEYS = {"id", "name", "aliases", "subject", "theme", "sentence", "elements"}
 ELEMENT_KEYS = {"label", "kind", "sentence", "sectors", "note"}
 SECTOR_KEYS = {"name", "aliases", "geometry", "members", "defined_members", "sentence", "reach",
@@ -337,6 +340,11 @@ def sector_geometry(sector: SectorDef, gazetteer, lines) -> dict:
         precisions = [r.place.precision_m for r, _ in located
                       if r.place.kind != "district" and r.place.precision_m]
         out["precision_m"] = max(precisions) if precisions else None
+        if sector.method == "areas" and out["precision_m"] and \
+                out["precision_m"] > AREA_APPROXIMATE_M:
+            out["approximate"] = True
+            missing_note = f"成员定位精度仅 {out['precision_m'] / 1000:g} 公里，范围为近似"
+            out["reason"] = missing_note
     elif sector.method in ("path", "loop"):
         points = [(r.place.lon, r.place.lat) for r, _ in located]
         out["schematic"] = True
@@ -373,7 +381,8 @@ def sector_geometry(sector: SectorDef, gazetteer, lines) -> dict:
         out["status"] = "unlocated"
     else:
         out["status"] = "partial" if missing else "located"
-    out["reason"] = "；".join(["未定位：" + "、".join(missing)] if missing else [])
+    out["reason"] = "；".join(x for x in ("未定位：" + "、".join(missing) if missing else "",
+                                          out["reason"]) if x)
     if sector.note:
         out["reason"] = "；".join(x for x in (out["reason"], sector.note) if x)
     return out
@@ -442,7 +451,9 @@ def _project_texts(row) -> tuple[str, str]:
 def assign_sectors(projects, sectors) -> list[list[dict]]:
     """For each project (row order), the sectors it lies in and the sectors its text names.
 
-    Each entry: {id, name, structure, element, kind, by: ["spatial"] | ["text"] | both, text}
+    Each entry: {id, name, structure, element, kind, approximate, by: ["spatial"] | ["text"]
+    | both, text}; ``approximate`` repeats the sector's flag, so a link to a stand-in
+    boundary reads as such.
     where ``text`` says what in the plan tied them (a sector name, an alias in the same plan,
     or a member place the project is located by). Spatial means the project's geometry
     intersects the sector's (lines: within ``LINE_FOOTPRINT_M``).
@@ -452,7 +463,8 @@ def assign_sectors(projects, sectors) -> list[list[dict]]:
     def link(i, sector, by, text=""):
         entry = result[i].setdefault(sector["id"], {
             "id": sector["id"], "name": sector["name"], "structure": sector["structure"],
-            "element": sector["element"], "kind": sector["kind"], "by": [], "text": ""})
+            "element": sector["element"], "kind": sector["kind"],
+            "approximate": bool(sector["approximate"]), "by": [], "text": ""})
         if by not in entry["by"]:
             entry["by"].append(by)
         if text and not entry["text"]:

@@ -269,3 +269,14 @@ def test_a_sector_named_in_passing_is_not_a_location(built_layers):
     # 果园港国家物流枢纽's sentence also names the 邮轮母港; that does not put it there
     port = sectors_of(built_layers, "果园港国家物流枢纽")
     assert "邮轮母港" not in port
+
+
+def test_wide_precision_members_make_approximate_sectors_and_links(sectors, built_layers):
+    ridge = sector(sectors, "gx14-yixin-yizhou", "中梁山生态屏障")
+    assert ridge["approximate"] and ridge["precision_m"] == 15000 and "近似" in ridge["reason"]
+    core = sector(sectors, "ljcy-yihe-liangdai", "城市发展核")
+    assert not core["approximate"] and core["precision_m"] <= 3500
+    station = sectors_of(built_layers, "沙坪坝站")
+    assert station["中梁山生态屏障"]["approximate"] is True
+    assert station["科学城沙坪坝片区"]["approximate"] is True
+    assert sectors_of(built_layers, "悦来智慧小区建设项目")["城市发展核"]["approximate"] is False
