@@ -171,6 +171,10 @@ def _sector(raw, structure: Structure, element: dict, where: str) -> SectorDef:
         _fail(where, "buffer_m 应为正数（米）")
     if buffer is None and method == "line" and element["kind"] == "belt":
         buffer = BELT_BUFFER_M
+    within = _texts(raw.get("within"), f"{where}.within")
+    unknown = [n for n in within if district_by_name(n) is None]
+    if unknown:
+        _fail(where, f"within 中的 {'、'.join(unknown)} 不是区县")
     reach = _texts(raw.get("reach"), f"{where}.reach")
     if reach and (method != "line" or len(reach) != 2):
         _fail(where, "reach 只用于 line，且须为起止两处地名")
@@ -180,7 +184,7 @@ def _sector(raw, structure: Structure, element: dict, where: str) -> SectorDef:
         name=raw["name"].strip(),
         sentence=raw.get("sentence") or element["sentence"] or structure.sentence,
         method=method, members=members, aliases=_texts(raw.get("aliases"), where),
-        reach=reach, within=_texts(raw.get("within"), f"{where}.within"),
+        reach=reach, within=within,
         buffer_m=float(buffer) if buffer is not None else None,
         approximate=bool(raw.get("approximate", False)), note=raw.get("note", "") or "")
 
@@ -343,8 +347,7 @@ def sector_geometry(sector: SectorDef, gazetteer, lines) -> dict:
         if sector.method == "areas" and out["precision_m"] and \
                 out["precision_m"] > AREA_APPROXIMATE_M:
             out["approximate"] = True
-            missing_note = f"成员定位精度仅 {out['precision_m'] / 1000:g} 公里，范围为近似"
-            out["reason"] = missing_note
+            out["reason"] = f"成员定位精度仅 {out['precision_m'] / 1000:g} 公里，范围为近似"
     elif sector.method in ("path", "loop"):
         points = [(r.place.lon, r.place.lat) for r, _ in located]
         out["schematic"] = True
@@ -364,16 +367,14 @@ def sector_geometry(sector: SectorDef, gazetteer, lines) -> dict:
             if all(e.place for e in ends) and geometry.geom_type == "LineString":
                 geometry = _reach(geometry, ends[0].place, ends[1].place)
             else:
-                missing.append("起止地名未能定位：" + "、".join(sector.reach))
+                missing.append("起止地名未能定位或线不连续：" + "、".join(sector.reach))
         if found:
             out["precision_m"] = max(f.precision_m for f in found)
     if geometry is not None and sector.buffer_m:
         geometry = buffer_m(geometry, sector.buffer_m)
     if geometry is not None and sector.within:
-        clip = [district_by_name(n) for n in sector.within]
-        if any(c is None for c in clip):
-            raise StructureError(f"{sector.structure_id} {sector.name}：within 中有未知区县")
-        geometry = geometry.intersection(unary_union([c.geometry for c in clip]))
+        clip = unary_union([district_by_name(n).geometry for n in sector.within])
+        geometry = geometry.intersection(clip)
     if geometry is not None and geometry.is_empty:
         geometry = None
     out["geometry"] = geometry

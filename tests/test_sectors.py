@@ -208,6 +208,9 @@ def test_one_zone_two_groups_partition_the_municipality(sectors, doc_text):
     ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, colour: red, elements: []}]",
      "未知字段 colour"),
     ("doc_id: x\nstructures: [{id: a, name: 一核\n", "无法读取"),
+    ("doc_id: x\nstructures: [{id: a, name: 一核, sentence: s, elements: "
+     "[{label: 一核, kind: belt, sectors: [{name: n, geometry: line, members: [长江], "
+     "within: [火星区]}]}]}]", "火星区 不是区县"),
 ])
 def test_bad_definitions_say_where_and_why(tmp_path, body, message):
     path = tmp_path / "bad.yaml"
