@@ -471,21 +471,25 @@ def assign_sectors(projects, sectors) -> list[list[dict]]:
         if text and not entry["text"]:
             entry["text"] = text
 
+    geometry_column = sectors.geometry.name
+    records = sectors.to_dict("records")  # plain dicts: pandas row access is slow in loops
     located = [(i, g) for i, g in enumerate(projects.geometry) if g is not None and not g.is_empty]
     if located:
         tree = shapely.STRtree([_probe(g) for _, g in located])
-        for _, sector in sectors.iterrows():
-            if sector.geometry is None or sector.geometry.is_empty:
+        for sector in records:
+            footprint = sector[geometry_column]
+            if footprint is None or footprint.is_empty:
                 continue
-            for k in tree.query(_footprint(sector.geometry), predicate="intersects"):
+            for k in tree.query(_footprint(footprint), predicate="intersects"):
                 link(located[k][0], sector, "spatial")
-    texts = [_project_texts(row) for _, row in projects.iterrows()]
+    rows = projects.drop(columns=projects.geometry.name).to_dict("records")
+    texts = [_project_texts(row) for row in rows]
     # the places a project is named by (礼嘉智慧公园), not every place in its sentence
     place_ids = [{p["id"] for p in (row["places"] or ())
                   if p.get("id") and any(t in row["name"] for t in p.get("texts") or [p["text"]])}
-                 for _, row in projects.iterrows()]
-    doc_ids = [set(d or ()) for d in projects["doc_ids"]]
-    for _, sector in sectors.iterrows():
+                 for row in rows]
+    doc_ids = [set(row["doc_ids"] or ()) for row in rows]
+    for sector in records:
         if sector["name"] == sector["element"]:
             continue  # a placeholder (三轴, 七横 …): the plan names nothing to find
         own_doc_names = [a for a in sector["aliases"] if len(a) >= 2]
