@@ -300,3 +300,25 @@ def test_river_lines_are_real_data_near_riverside_places(gaz):
             nearest = line.geometry.interpolate(line.geometry.project(Point(place.lon, place.lat)))
             assert distance_m(place.lon, place.lat, nearest.x, nearest.y) < 2000, pid
     assert lines["嘉陵江"].geometry.distance(lines["长江"].geometry) < 1e-6  # they meet at 朝天门
+
+
+def test_river_bridges_and_ports_lie_on_their_river_within_precision(gaz):
+    """An independent check of recalled coordinates: a 长江 bridge or port sits on the 长江."""
+    from geo.crs import distance_m
+    from layers.lines import load_lines
+
+    lines = load_lines(gaz)
+    checked = 0
+    for place in gaz.places:
+        river = ("长江" if "长江大桥" in place.name or
+                 (place.kind == "port" and place.adcode in ("500105", "500112", "500113",
+                                                            "500116", "500101"))
+                 else "嘉陵江" if place.kind == "bridge" and "嘉陵江" in place.name else None)
+        if river is None:
+            continue
+        line = lines[river].geometry
+        nearest = line.interpolate(line.project(Point(place.lon, place.lat)))
+        assert distance_m(place.lon, place.lat, nearest.x, nearest.y) <= place.precision_m, \
+            place.name
+        checked += 1
+    assert checked >= 15
