@@ -322,3 +322,20 @@ def test_river_bridges_and_ports_lie_on_their_river_within_precision(gaz):
             place.name
         checked += 1
     assert checked >= 15
+
+
+def test_a_line_drawn_through_places_is_schematic_and_so_is_its_sector(tmp_path, gaz, structures):
+    from layers.lines import LinesError, load_lines
+    from layers.sectors import sector_geometry
+
+    path = tmp_path / "lines.yaml"
+    path.write_text("- {name: 科学大道, kind: road, through: [c-kexuegongyuan, c-zhaishanping], "
+                    "source: 示意}\n", encoding="utf-8")
+    lines = load_lines(gaz, path)
+    assert lines["科学大道"].schematic and lines["科学大道"].geometry.geom_type == "LineString"
+    axis = next(d for s in structures for d in s.sectors if d.name == "科学大道绿色长廊")
+    made = sector_geometry(axis, gaz, lines)
+    assert made["schematic"] and made["status"] == "located" and made["geometry"] is not None
+    path.write_text("- {name: 科学大道, through: [c-nowhere], source: 示意}\n", encoding="utf-8")
+    with pytest.raises(LinesError, match="c-nowhere"):
+        load_lines(gaz, path)
