@@ -31,6 +31,9 @@ RUNG_CONFIDENCE = {
     "homophone": 0.8,  # same pinyin, other characters: the usual input-method typo (礼家 → 礼嘉)
     "prefix": 0.6,
 }
+# Rungs that match a written name itself; pinyin, homophone, prefix and fuzzy are guesses that
+# curated data (structure members) must not rely on.
+NAME_RUNGS = frozenset({"exact", "alias", "normalised", "suffix", "district_hint"})
 DISTRICT_HINT_FACTOR = 0.95  # "渝北区礼嘉": the hint narrows, the rung inside it still counts
 FUZZY_CUTOFF = 80.0
 FUZZY_WEIGHT = 0.8  # a fuzzy score of 100 is still less sure than a normalised match

@@ -32,22 +32,23 @@ import yaml
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import substring, unary_union
 
+from gazetteer.core import NAME_RUNGS
 from geo.boundaries import district_by_name
 from geo.crs import METRIC_CRS, STORAGE_CRS, buffer_m, project_geometry
 from geo.paths import DATA_DIR
+from layers.lines import load_lines
 
 STRUCTURES_DIR = DATA_DIR / "structures"
 KINDS = {
     "core": "核", "belt": "带", "centre": "心/极", "new-town": "新城", "axis": "轴",
     "zone": "区/片", "node": "节点", "corridor": "廊道/通道",
 }
-EXACT_RUNGS = {"exact", "alias", "normalised", "suffix", "district_hint"}
 METHODS = ("areas", "districts", "path", "loop", "line")
 BELT_BUFFER_M = 2000.0  # the issue's default belt half-width; per sector ``buffer_m`` overrides
-LINE_FOOTPRINT_M = 1000.0
+LINE_FOOTPRINT_M = 1000.0  # a project within this of an unbuffered line (an axis) is on it
 # A member known only to within more than this is a "somewhere in here" circle, not a footprint:
 # the sector is drawn but flagged approximate (中梁山, a 15 km ridge, as a 15 km circle).
-AREA_APPROXIMATE_M = 5000.0  # a project within this of an unbuffered line (an axis) is on it
+AREA_APPROXIMATE_M = 5000.0
 STRUCTURE_KEYS = {"id", "name", "aliases", "subject", "theme", "sentence", "elements"}
 ELEMENT_KEYS = {"label", "kind", "sentence", "sectors", "note"}
 SECTOR_KEYS = {"name", "aliases", "geometry", "members", "defined_members", "sentence", "reach",
@@ -276,7 +277,7 @@ def _resolve_member(member: Member, gazetteer) -> _Resolved:
     best = res.best
     if best is None or best.place is None:
         return _Resolved(member, None, "地名库中没有")
-    if best.matched_by not in EXACT_RUNGS:
+    if best.matched_by not in NAME_RUNGS:
         # a curated definition names its places exactly; a guess would put a sector elsewhere
         return _Resolved(member, None, f"地名库只有近似匹配 {best.place.name}，请在定义中写明 place")
     return _Resolved(member, best.place)
@@ -392,8 +393,6 @@ def sector_geometry(sector: SectorDef, gazetteer, lines) -> dict:
 def sectors_frame(structures: list[Structure], gazetteer, lines=None):
     """Every sector of every structure as a GeoDataFrame (EPSG:4326)."""
     import geopandas as gpd
-
-    from layers.lines import load_lines
 
     lines = load_lines(gazetteer) if lines is None else lines
     rows = []
