@@ -104,3 +104,10 @@ def pinyin_keys(text: str) -> set[str]:
     readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
     combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
     return {latin_key("".join(c)) for c in combos}
+
+
+def pinyin_initials(text: str) -> set[str]:
+    """First letters of every reading (果园港 → gyg), for searches typed as initials."""
+    readings = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
+    combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
+    return {latin_key("".join(c)) for c in combos}

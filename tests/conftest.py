@@ -18,3 +18,11 @@ def gaz():
 @pytest.fixture(scope="session")
 def plan_texts():
     return {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "plans").glob("*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def built_layers(gaz):
+    """Every layer built from the five plans, once per test run."""
+    from layers.build import build_layers
+
+    return build_layers(gazetteer=gaz)

@@ -224,13 +224,6 @@ def test_bad_definitions_say_where_and_why(tmp_path, body, message):
 # --------------------------------------------------------------------------- assignment
 
 
-@pytest.fixture(scope="module")
-def built_layers(gaz):
-    from layers.build import build_layers
-
-    return build_layers(gazetteer=gaz)
-
-
 def sectors_of(layers, project_name):
     projects = layers["projects"]
     rows = projects[projects["name"] == project_name]

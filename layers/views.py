@@ -1,0 +1,366 @@
+"""What the app shows: the built layers, filtered and searched, and the view as a URL query.
+
+Everything here is plain data work on GeoDataFrames, so the Streamlit page stays a thin UI and
+these rules are tested without a browser. A :class:`Catalogue` is built once per set of layers;
+a :class:`ViewState` is what the planner chose (filters, search, focus, basemap) and round-trips
+through the URL query string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import yaml
+
+from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
+from geo.paths import DATA_DIR
+from layers.documents import read_manifest
+
+GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
+STATUS_LABELS = {"auto": "已定位", "review": "待核实", "unlocated": "未定位"}
+GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects
+BASEMAPS = ("blank", "osm", "cartodb", "amap", "tianditu")
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str  # token, starts with GROUP_PREFIX
+    name: str
+    project_ids: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: a project or a gazetteer place."""
+    kind: str  # project | place
+    id: str
+    name: str
+    detail: str
+    rank: tuple
+
+
+@dataclass
+class ViewState:
+    """The planner's view: every field is a plain value that fits in a URL."""
+    projects: list[str] = field(default_factory=list)  # project ids and group tokens
+    structures: list[str] = field(default_factory=list)  # structure ids
+    sectors: list[str] = field(default_factory=list)  # sector ids
+    documents: list[str] = field(default_factory=list)  # doc ids
+    categories: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)  # district names
+    statuses: list[str] = field(default_factory=list)  # auto | review | unlocated
+    min_confidence: float = 0.0
+    query: str = ""
+    focus: str = ""  # "project:<id>" or "place:<id>"
+    basemap: str = "blank"
+
+    # URL keys, short so a link stays readable; lists are joined with commas
+    QUERY_KEYS = {"projects": "p", "structures": "st", "sectors": "se", "documents": "doc",
+                  "categories": "cat", "districts": "dist", "statuses": "status",
+                  "min_confidence": "conf", "query": "q", "focus": "focus", "basemap": "base"}
+
+    def to_query(self) -> dict[str, str]:
+        """Only what differs from the default, so the plain view has a plain URL."""
+        default = ViewState()
+        out = {}
+        for name, key in self.QUERY_KEYS.items():
+            value = getattr(self, name)
+            if value == getattr(default, name):
+                continue
+            out[key] = ",".join(value) if isinstance(value, list) else str(value)
+        return out
+
+
+def _split(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return [v.strip() for v in str(value or "").split(",") if v.strip()]
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+def read_groups(projects: gpd.GeoDataFrame, path: Path = GROUPS_FILE) -> list[Group]:
+    """Groups a plan lists itself (``data/ingest/groups.yaml``): the projects of one sentence."""
+    if not path.exists():
+        return []
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path.name}：不是有效的 YAML（{e}）") from e
+    groups = []
+    for entry in spec.get("groups", []):
+        missing = {"id", "name", "doc_id", "sentence"} - set(entry)
+        if missing:
+            raise ValueError(f"{path.name}：分组缺少字段 {'、'.join(sorted(missing))}")
+        ids = tuple(
+            pid for pid, sources in zip(projects["id"], projects["sources"], strict=True)
+            if any(s["doc_id"] == entry["doc_id"] and entry["sentence"] in s["excerpt"]
+                   for s in sources))
+        groups.append(Group(GROUP_PREFIX + entry["id"], entry["name"], ids,
+                            f"{entry['doc_id']}：“{entry['sentence']}…”"))
+    return groups
+
+
+class Catalogue:
+    """The layers with what filtering and search need, computed once."""
+
+    def __init__(self, layers: dict[str, gpd.GeoDataFrame], manifest: dict | None = None):
+        self.layers = layers
+        projects = layers["projects"]
+        self.projects = projects
+        self.places = layers["places"]
+        self.sectors = layers["sectors"]
+        self.districts = layers["districts"]
+        manifest = read_manifest() if manifest is None else manifest
+        titles = {row["doc_id"]: row.get("short_title") or row["title"]
+                  for row in manifest.values()}
+        doc_ids = sorted({d for ds in projects["doc_ids"] for d in ds},
+                         key=lambda d: (list(titles).index(d) if d in titles else len(titles), d))
+        self.documents = {d: titles.get(d, d) for d in doc_ids}
+        self.categories = sorted(set(projects["category"]), key=lambda c: (c == "其他", c))
+        self.structures = dict(zip(self.sectors["structure_id"], self.sectors["structure"], strict=True))
+        self.sector_names = dict(zip(self.sectors["id"], self.sectors["name"], strict=True))
+        self.sector_structure = dict(zip(self.sectors["id"], self.sectors["structure_id"], strict=True))
+        county = self.districts[self.districts["level"] != "municipality"]
+        self.district_names = list(county["name"])
+        place_district = dict(zip(self.places["id"], self.places["district"], strict=True))
+        # derived per-project columns, aligned with ``projects``
+        self.project_districts = [
+            sorted({place_district.get(p["id"], "") for p in places} - {""})
+            for places in projects["places"]]
+        self.project_confidence = np.array([
+            min((p["confidence"] for p in places), default=0.0) if status != "unlocated" else 0.0
+            for places, status in zip(projects["places"], projects["status"], strict=True)])
+        self.project_sectors = [[s["id"] for s in sectors] for sectors in projects["sectors"]]
+        self.groups = read_groups(projects) + self._document_category_groups()
+        self.group_by_id = {g.id: g for g in self.groups}
+        self.project_index = {pid: i for i, pid in enumerate(projects["id"])}
+        self._search_rows = None
+
+    def _document_category_groups(self) -> list[Group]:
+        groups = []
+        for doc_id, title in self.documents.items():
+            for category in self.categories:
+                ids = tuple(pid for pid, docs, cat in zip(self.projects["id"],
+                                                          self.projects["doc_ids"],
+                                                          self.projects["category"], strict=True)
+                            if doc_id in docs and cat == category)
+                if ids:
+                    groups.append(Group(f"{GROUP_PREFIX}{doc_id}/{category}",
+                                        f"{title} · {category}", ids))
+        return groups
+
+    # ----------------------------------------------------------------- options for the UI
+
+    def project_options(self) -> list[str]:
+        """Groups first, then every project ordered by document and category."""
+        order = {d: i for i, d in enumerate(self.documents)}
+        cats = {c: i for i, c in enumerate(self.categories)}
+        keyed = sorted(zip(self.projects["id"], self.projects["doc_ids"],
+                           self.projects["category"], self.projects["name"], strict=True),
+                       key=lambda r: (min(order.get(d, 99) for d in r[1]) if r[1] else 99,
+                                      cats.get(r[2], 99), r[3]))
+        return [g.id for g in self.groups] + [r[0] for r in keyed]
+
+    def option_label(self, token: str) -> str:
+        group = self.group_by_id.get(token)
+        if group is not None:
+            return f"▣ {group.name}（{len(group.project_ids)} 项）"
+        i = self.project_index.get(token)
+        if i is None:
+            return token
+        row = self.projects.iloc[i]
+        docs = "、".join(self.documents.get(d, d) for d in row["doc_ids"])
+        return f"{row['name']} · {row['category']} · {docs}"
+
+    def sector_options(self, structures: list[str] = ()) -> list[str]:
+        keep = self.sectors["structure_id"].isin(structures) if structures else slice(None)
+        return list(self.sectors.loc[keep, "id"])
+
+    def sector_label(self, sector_id: str) -> str:
+        structure = self.structures.get(self.sector_structure.get(sector_id, ""), "")
+        return f"{self.sector_names.get(sector_id, sector_id)}（{structure}）"
+
+    # ----------------------------------------------------------------- state
+
+    def state_from_query(self, params) -> tuple[ViewState, list[str]]:
+        """A ViewState from URL parameters; values that name nothing known are dropped and
+        reported (a stale or mistyped link still opens, and says what it ignored)."""
+        state, problems = ViewState(), []
+        known = {
+            "projects": set(self.project_index) | set(self.group_by_id),
+            "structures": set(self.structures), "sectors": set(self.sector_names),
+            "documents": set(self.documents), "categories": set(self.categories),
+            "districts": set(self.district_names), "statuses": set(STATUS_LABELS),
+        }
+        for name, key in ViewState.QUERY_KEYS.items():
+            if key not in params:
+                continue
+            raw = params[key]
+            if name in known:
+                values = _split(raw)
+                bad = [v for v in values if v not in known[name]]
+                if bad:
+                    problems.append(f"链接中的{FIELD_LABELS[name]}无法识别，已忽略：{'、'.join(bad)}")
+                setattr(state, name, [v for v in values if v in known[name]])
+            elif name == "min_confidence":
+                try:
+                    value = float(_split(raw)[0])
+                    if not 0.0 <= value <= 1.0:
+                        raise ValueError
+                    state.min_confidence = value
+                except (ValueError, IndexError):
+                    problems.append(f"链接中的最低置信度“{raw}”不是 0 到 1 之间的数，已忽略")
+            elif name == "basemap":
+                value = raw if isinstance(raw, str) else _split(raw)[0]
+                if value in BASEMAPS:
+                    state.basemap = value
+                else:
+                    problems.append(f"链接中的底图“{value}”无法识别，已使用空白底图")
+            elif name == "focus":
+                value = raw if isinstance(raw, str) else ",".join(raw)
+                if self.focus_geometry(value) is not None:
+                    state.focus = value
+                else:
+                    problems.append(f"链接中的定位对象“{value}”不存在，已忽略")
+            else:  # query: free text, kept as typed
+                state.query = (raw if isinstance(raw, str) else ",".join(raw))[:100]
+        return state, problems
+
+    # ----------------------------------------------------------------- filtering
+
+    def mask(self, state: ViewState) -> np.ndarray:
+        """Which projects the view shows; filters combine (AND), values within one filter OR."""
+        projects = self.projects
+        keep = np.ones(len(projects), dtype=bool)
+        if state.projects:
+            chosen = set()
+            for token in state.projects:
+                group = self.group_by_id.get(token)
+                chosen.update(group.project_ids if group else [token])
+            keep &= projects["id"].isin(chosen).to_numpy()
+        if state.sectors or state.structures:
+            wanted = set(state.sectors)
+            if not state.sectors:  # a structure alone means any of its sectors
+                wanted = {s for s, st in self.sector_structure.items() if st in state.structures}
+            keep &= np.array([bool(wanted.intersection(s)) for s in self.project_sectors])
+        if state.documents:
+            wanted = set(state.documents)
+            keep &= np.array([bool(wanted.intersection(d)) for d in projects["doc_ids"]])
+        if state.categories:
+            keep &= projects["category"].isin(state.categories).to_numpy()
+        if state.districts:
+            wanted = set(state.districts)
+            keep &= np.array([bool(wanted.intersection(d)) for d in self.project_districts])
+        if state.statuses:
+            keep &= projects["status"].isin(state.statuses).to_numpy()
+        if state.min_confidence > 0:
+            keep &= self.project_confidence >= state.min_confidence
+        return keep
+
+    def select(self, state: ViewState) -> gpd.GeoDataFrame:
+        return self.projects[self.mask(state)]
+
+    def visible_sectors(self, state: ViewState) -> gpd.GeoDataFrame:
+        """Sectors to draw: the chosen ones, else those of the chosen structures, else all."""
+        sectors = self.sectors
+        if state.sectors:
+            return sectors[sectors["id"].isin(state.sectors)]
+        if state.structures:
+            return sectors[sectors["structure_id"].isin(state.structures)]
+        return sectors
+
+    def table(self, selected: gpd.GeoDataFrame) -> pd.DataFrame:
+        """The filtered projects as the table shows them (Chinese headings, no geometry)."""
+        idx = [self.project_index[pid] for pid in selected["id"]]
+        return pd.DataFrame({
+            "名称": selected["name"].to_numpy(),
+            "类别": selected["category"].to_numpy(),
+            "文档": ["、".join(self.documents.get(d, d) for d in ds) for ds in selected["doc_ids"]],
+            "状态": [STATUS_LABELS.get(s, s) for s in selected["status"]],
+            "置信度": self.project_confidence[idx] if idx else [],
+            "精度（米）": selected["precision_m"].to_numpy(),
+            "区县": ["、".join(self.project_districts[i]) for i in idx],
+            "所属片区": ["、".join(s["name"] for s in ss) for ss in selected["sectors"]],
+            "出处": selected["source"].to_numpy(),
+        }, index=pd.Index(selected["id"].to_numpy(), name="id"))
+
+    # ----------------------------------------------------------------- search and focus
+
+    def _rows(self) -> list[tuple]:
+        """(kind, id, name, detail, normalised names, pinyin keys, initials) per entry."""
+        if self._search_rows is None:
+            rows = []
+            for pid, name, category in zip(self.projects["id"], self.projects["name"],
+                                           self.projects["category"], strict=True):
+                rows.append(("project", pid, name, f"项目 · {category}", [name]))
+            for pid, name, aliases, kind, district in zip(
+                    self.places["id"], self.places["name"], self.places["aliases"],
+                    self.places["kind_label"], self.places["district"], strict=True):
+                rows.append(("place", pid, name, f"地名 · {kind} · {district or '重庆'}",
+                             [name, *list(aliases or [])]))
+            self._search_rows = [
+                (kind, pid, name, detail, [normalise(n) for n in names],
+                 set().union(*(pinyin_keys(normalise(n)) for n in names)),
+                 set().union(*(pinyin_initials(normalise(n)) for n in names)))
+                for kind, pid, name, detail, names in rows]
+        return self._search_rows
+
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
+        """Places and projects whose name or alias contains the query, in 汉字 (繁体 and
+        full-width folded) or pinyin (full, any spacing or case, or initials such as gyg).
+        Exact matches first, then prefixes, then the rest; shorter names before longer."""
+        key = normalise(query, strip_prefix=True)
+        if not key:
+            return []
+        hits = []
+        if any(is_cjk(ch) for ch in key):
+            for kind, pid, name, detail, norms, _, _ in self._rows():
+                best = min((_match_rank(key, n) for n in norms), default=None)
+                if best is not None and best < 3:
+                    hits.append(Hit(kind, pid, name, detail, (best, len(name), kind != "place")))
+        else:
+            latin = latin_key(key)
+            if len(latin) < 2:
+                return []
+            for kind, pid, name, detail, _, full, initials in self._rows():
+                ranks = [_match_rank(latin, k) for k in full]
+                ranks += [r + 0.5 for r in (_match_rank(latin, k) for k in initials) if r < 2]
+                best = min(ranks, default=3)
+                if best < 3:
+                    hits.append(Hit(kind, pid, name, detail, (best, len(name), kind != "place")))
+        hits.sort(key=lambda h: h.rank)
+        return hits[:limit]
+
+    def focus_geometry(self, focus: str):
+        """The geometry a ``project:<id>`` / ``place:<id>`` focus stands for, or None."""
+        kind, _, ident = (focus or "").partition(":")
+        frame = {"project": self.projects, "place": self.places}.get(kind)
+        if frame is None or not ident:
+            return None
+        rows = frame[frame["id"] == ident]
+        if not len(rows) or rows.geometry.iloc[0] is None or rows.geometry.iloc[0].is_empty:
+            return None
+        return rows.geometry.iloc[0]
+
+
+def _match_rank(needle: str, hay: str) -> int:
+    if hay == needle:
+        return 0
+    if hay.startswith(needle):
+        return 1
+    if needle in hay:
+        return 2
+    return 3
+
+
+FIELD_LABELS = {"projects": "项目", "structures": "空间结构", "sectors": "片区/板块",
+                "documents": "文档", "categories": "类别", "districts": "区县",
+                "statuses": "状态"}

@@ -1,0 +1,159 @@
+"""The app's data rules without a browser: groups, filters, search, URL state."""
+
+import re
+
+import numpy as np
+import pytest
+
+from layers.sectors import label_count
+from layers.views import GROUP_PREFIX, Catalogue, ViewState, read_groups
+
+
+@pytest.fixture(scope="module")
+def cat(built_layers):
+    return Catalogue(built_layers)
+
+
+def names(frame):
+    return set(frame["name"])
+
+
+def test_the_ten_projects_group_is_the_plans_own_list(cat, plan_texts):
+    group = cat.group_by_id[GROUP_PREFIX + "lj10-shidagongcheng"]
+    # the numeral in the group's name is the count the plan promises
+    assert len(group.project_ids) == label_count("十大工程") == 10
+    chosen = cat.select(ViewState(projects=[group.id]))
+    assert names(chosen) >= {"两江协同创新区建设工程", "果园港枢纽港建设工程",
+                             "民生实事和城市品质提升工程", "鱼复、龙兴、水土新城建设工程"}
+    # every name is in the plan's sentence, once the newspaper's hard wraps are joined
+    lj10 = re.sub(r"\s+", "", next(t for f, t in plan_texts.items() if f.startswith("001_")))
+    sentence = lj10[lj10.index("十大工程包括"):][:200]
+    assert all(n in sentence for n in names(chosen))
+
+
+def test_groups_file_errors_name_the_file(tmp_path, built_layers):
+    bad = tmp_path / "groups.yaml"
+    bad.write_text("groups:\n  - id: x\n    name: y\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="groups.yaml.*doc_id"):
+        read_groups(built_layers["projects"], bad)
+    bad.write_text("groups: [", encoding="utf-8")
+    with pytest.raises(ValueError, match="不是有效的 YAML"):
+        read_groups(built_layers["projects"], bad)
+
+
+def test_document_category_groups_cover_every_project(cat):
+    doc_groups = [g for g in cat.groups if "/" in g.id]
+    covered = {pid for g in doc_groups for pid in g.project_ids}
+    assert covered == set(cat.projects["id"])
+    options = cat.project_options()
+    assert options[:len(cat.groups)] == [g.id for g in cat.groups]
+    assert set(options[len(cat.groups):]) == set(cat.projects["id"])
+    assert cat.option_label(cat.groups[0].id).startswith("▣ 两江新区十大工程（10 项）")
+
+
+def test_filters_combine(cat):
+    everything = cat.select(ViewState())
+    assert len(everything) == len(cat.projects)
+    transport = cat.select(ViewState(categories=["交通"]))
+    in_yubei = cat.select(ViewState(districts=["渝北区"]))
+    both = cat.select(ViewState(categories=["交通"], districts=["渝北区"]))
+    assert 0 < len(both) < min(len(transport), len(in_yubei))
+    assert set(both["id"]) == set(transport["id"]) & set(in_yubei["id"])
+    assert (both["category"] == "交通").all()
+    # values within one filter widen it
+    two = cat.select(ViewState(categories=["交通", "能源"]))
+    assert len(two) == len(transport) + len(cat.select(ViewState(categories=["能源"])))
+
+
+def test_status_and_confidence_filters(cat):
+    unlocated = cat.select(ViewState(statuses=["unlocated"]))
+    assert len(unlocated) and (unlocated["status"] == "unlocated").all()
+    assert unlocated.geometry.isna().all() or unlocated.geometry.is_empty.all()
+    sure = cat.select(ViewState(min_confidence=0.95))
+    assert len(sure) and "unlocated" not in set(sure["status"])
+    assert (cat.project_confidence[cat.mask(ViewState(min_confidence=0.95))] >= 0.95).all()
+    assert len(sure) < len(cat.select(ViewState(min_confidence=0.05)))
+
+
+def test_structure_and_sector_filters(cat):
+    sectors = cat.sectors
+    belt = sectors[sectors["name"] == "长江绿色开放带"].iloc[0]
+    in_belt = cat.select(ViewState(sectors=[belt["id"]]))
+    assert "果园港枢纽港建设工程" in names(in_belt)
+    assert all(belt["id"] in [s["id"] for s in ss] for ss in in_belt["sectors"])
+    # a structure alone: any of its sectors
+    structure = cat.select(ViewState(structures=[belt["structure_id"]]))
+    assert set(in_belt["id"]) <= set(structure["id"])
+    shown = cat.visible_sectors(ViewState(structures=[belt["structure_id"]]))
+    assert set(shown["structure_id"]) == {belt["structure_id"]}
+    assert list(cat.visible_sectors(ViewState(sectors=[belt["id"]]))["id"]) == [belt["id"]]
+
+
+def test_one_project_selects_exactly_it(cat):
+    pid = cat.projects.loc[cat.projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]
+    chosen = cat.select(ViewState(projects=[pid]))
+    assert list(chosen["id"]) == [pid]
+
+
+@pytest.mark.parametrize("query", ["果园港", "果園港", "ＧｕｏＹｕａｎＧａｎｇ", "guoyuangang",
+                                   "Guo Yuan Gang", "gyg", "重庆果园港", "  果园港\u200b "])
+def test_search_finds_guoyuangang(cat, query):
+    hits = cat.search(query)
+    assert hits, query
+    assert (hits[0].kind, hits[0].name) == ("place", "果园港")
+    # projects named after it come along
+    assert any(h.kind == "project" and h.name.startswith("果园港") for h in hits)
+
+
+def test_search_ranks_and_refuses_noise(cat):
+    hits = cat.search("礼嘉")
+    assert hits[0].name.startswith("礼嘉")
+    ranks = [h.rank for h in hits]
+    assert ranks == sorted(ranks)
+    assert cat.search("") == [] and cat.search("   ") == [] and cat.search("g") == []
+    assert cat.search("<script>alert(1)</script>") == []
+    assert cat.search("zzzzqqq") == []
+
+
+def test_url_state_round_trips(cat):
+    group = cat.groups[0].id
+    state = ViewState(projects=[group], categories=["交通", "能源"], districts=["渝北区"],
+                      statuses=["auto"], min_confidence=0.5, query="果园港",
+                      focus="place:c-guoyuangang", basemap="amap",
+                      structures=[cat.sectors["structure_id"].iloc[0]])
+    query = state.to_query()
+    assert query["cat"] == "交通,能源" and query["base"] == "amap"
+    back, problems = cat.state_from_query(query)
+    assert problems == []
+    assert back == state
+    assert ViewState().to_query() == {}
+
+
+def test_a_bad_link_opens_and_says_what_it_ignored(cat):
+    state, problems = cat.state_from_query({
+        "cat": "交通,火星", "conf": "abc", "base": "google", "focus": "place:nowhere",
+        "dist": "渝北区", "p": "p-doesnotexist"})
+    assert state.categories == ["交通"] and state.districts == ["渝北区"]
+    assert state.projects == [] and state.min_confidence == 0.0 and state.basemap == "blank"
+    assert state.focus == ""
+    text = "\n".join(problems)
+    for word in ("火星", "abc", "google", "place:nowhere", "p-doesnotexist"):
+        assert word in text
+    _, problems = cat.state_from_query({"conf": "7"})
+    assert problems and "0 到 1" in problems[0]
+
+
+def test_table_follows_the_filter(cat):
+    chosen = cat.select(ViewState(categories=["水利"]))
+    table = cat.table(chosen)
+    assert list(table.index) == list(chosen["id"])
+    assert set(table["类别"]) == {"水利"}
+    assert {"名称", "文档", "状态", "置信度", "区县", "所属片区", "出处"} <= set(table.columns)
+    assert not np.isnan(table["置信度"]).any()
+
+
+def test_focus_geometry(cat):
+    assert cat.focus_geometry("place:c-guoyuangang").geom_type == "Point"
+    unlocated = cat.projects.loc[cat.projects["status"] == "unlocated", "id"].iloc[0]
+    assert cat.focus_geometry(f"project:{unlocated}") is None
+    assert cat.focus_geometry("nonsense") is None
