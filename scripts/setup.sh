@@ -25,3 +25,6 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check "${args[@]}"
   touch "$stamp"
 fi
+# The map's Leaflet/folium browser files, served by Streamlit from static/vendor/ so the map
+# works offline: downloaded from npm once (sha512-checked), a quick check afterwards.
+.venv/bin/python -m layers assets

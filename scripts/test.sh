@@ -3,6 +3,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-test.txt
+# The browser tests (tests/e2e) drive Debian's Chromium, never a browser a test tool downloads;
+# fonts-noto-cjk so Chinese text renders in screenshots. Skipped quietly when both are there.
+if [ ! -x /usr/bin/chromium ] \
+  || ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "需要 root 或 sudo 来安装 chromium 与 fonts-noto-cjk（浏览器测试用）" >&2
+      exit 1
+    fi
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+fi
+# CI must never skip the browser tests silently: without Chromium they fail instead.
+export PLANMAP_REQUIRE_E2E=1
 .venv/bin/python -m ruff check .
 .venv/bin/python -m gazetteer check
 .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,385 @@
+"""The web map: folium layers for projects, sectors, places and districts, and the basemaps.
+
+Design for speed (the app reruns its script on every widget change):
+- each layer is ONE ``folium.GeoJson`` (points as circle markers), never one element per
+  feature;
+- the base map (tiles, legend, asset links) depends only on the basemap, so its key is stable and
+  a filter change only swaps the feature groups the app passes to streamlit-folium;
+- popup and tooltip HTML is built here from escaped text (folium inserts GeoJSON properties into
+  ``innerHTML`` unescaped, so a name with ``<`` would otherwise become markup).
+
+Every layer is stored in WGS84; with a GCJ-02 basemap (高德) the layers are moved to GCJ-02 for
+display only, so a feature stays on the same ground whichever basemap is shown.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.datum import convert
+from layers.export import geojson_dict, to_datum
+from layers.sectors import KINDS
+from layers.webassets import localise
+
+CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
+MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)
+MAP_SIZE_PX = (1000, 620)  # the map's typical size, for choosing a zoom that fits a selection
+
+
+@dataclass(frozen=True)
+class Basemap:
+    id: str
+    label: str
+    datum: str  # the datum its tiles are drawn in: layers are moved to it for display
+    url: str = ""
+    attribution: str = ""
+    subdomains: str = "abc"
+    overlay_url: str = ""  # a label layer drawn over the tiles (天地图 注记)
+    needs_key: bool = False
+
+
+BASEMAPS = {
+    "blank": Basemap("blank", "空白底图（离线）", "wgs84"),
+    "osm": Basemap("osm", "OpenStreetMap", "wgs84",
+                   "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                   "&copy; OpenStreetMap contributors"),
+    "cartodb": Basemap("cartodb", "CartoDB 浅色", "wgs84",
+                       "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+                       "&copy; OpenStreetMap contributors &copy; CARTO", "abcd"),
+    "amap": Basemap("amap", "高德地图（GCJ-02）", "gcj02",
+                    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+                    "&style=8&x={x}&y={y}&z={z}", "&copy; 高德地图", "1234"),
+    # 天地图 uses CGCS2000, which differs from WGS84 by centimetres: no shift needed
+    "tianditu": Basemap("tianditu", "天地图", "wgs84",
+                        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+                        "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+                        "&copy; 天地图", "01234567",
+                        "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+                        "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}", needs_key=True),
+}
+
+# Sector styles by kind: areas filled lightly, belts and corridors as bands, axes as dashes.
+SECTOR_STYLES = {
+    "core": {"color": "#c0392b", "fillOpacity": 0.25, "weight": 2},
+    "belt": {"color": "#2471a3", "fillOpacity": 0.2, "weight": 1},
+    "centre": {"color": "#8e44ad", "fillOpacity": 0.25, "weight": 2},
+    "new-town": {"color": "#d68910", "fillOpacity": 0.2, "weight": 2},
+    "axis": {"color": "#17202a", "fillOpacity": 0.0, "weight": 3, "dashArray": "8 6"},
+    "zone": {"color": "#229954", "fillOpacity": 0.08, "weight": 1},
+    "node": {"color": "#6c3483", "fillOpacity": 0.3, "weight": 1},
+    "corridor": {"color": "#117a65", "fillOpacity": 0.15, "weight": 1},
+}
+CATEGORY_COLOURS = {
+    "交通": "#1f77b4", "科技": "#9467bd", "产业": "#d62728", "民生": "#e377c2",
+    "文化": "#8c564b", "生态": "#2ca02c", "城市": "#ff7f0e", "能源": "#bcbd22",
+    "开放": "#17becf", "水利": "#4e79a7", "农业": "#59a14f", "其他": "#7f7f7f",
+}
+DEFAULT_COLOUR = "#7f7f7f"
+PLACE_COLOUR = "#34495e"
+DISTRICT_STYLE = {"color": "#5d6d7e", "weight": 1, "fillColor": "#fdfefe", "fillOpacity": 0.6}
+# Outlines of districts and sectors for display only: 0.001° ≈ 100 m, below what a planner
+# reads at district zoom (sectors are drawn from kilometre-scale members anyway); it shrinks
+# the outline data about tenfold. Exports keep the full geometry.
+OUTLINE_SIMPLIFY_DEG = 0.001
+FOCUS_COLOUR = "#f1c40f"
+# What the browser gets: 5 decimals (≈ 1 m) and lines/outlines simplified within ≈ 20 m.
+# Every position we hold is known to tens of metres at best (sectors to kilometres), and this
+# cuts what each rerun sends about threefold.
+DISPLAY_DECIMALS = 5
+DISPLAY_SIMPLIFY_DEG = 0.0002
+EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the table has it all
+
+e = html.escape
+
+
+# --------------------------------------------------------------------------- base map
+
+
+class _Script(MacroElement):
+    """Plain JavaScript run with the map (streamlit-folium runs each element's script macro)."""
+
+    def __init__(self, script: str):
+        super().__init__()
+        self._name = "Script"
+        self._template = Template("{% macro script(this, kwargs) %}" + script + "{% endmacro %}")
+
+
+def legend_html() -> str:
+    """Sector kinds and project categories; a <details> so it folds away on a small screen."""
+    kinds = "".join(
+        f'<span><i style="background:{s["color"]};opacity:.7"></i>{e(KINDS.get(k, k))}</span>'
+        for k, s in SECTOR_STYLES.items())
+    cats = "".join(
+        f'<span><i style="background:{c};border-radius:50%"></i>{e(name)}</span>'
+        for name, c in CATEGORY_COLOURS.items())
+    return ('<details class="planmap-legend" open><summary>图例</summary>'
+            f'<b>片区类型</b><div class="planmap-grid">{kinds}</div>'
+            f'<b>项目类别</b><div class="planmap-grid">{cats}</div>'
+            '<div class="planmap-note">虚线：位置近似或示意</div></details>')
+
+
+LEGEND_CSS = (".planmap-legend{background:#fff;padding:4px 8px;font:11px/1.5 sans-serif;"
+              "box-shadow:0 0 4px rgba(0,0,0,.3);border-radius:4px;max-width:230px}"
+              ".planmap-legend summary{cursor:pointer;font-weight:bold}"
+              ".planmap-grid{display:grid;grid-template-columns:1fr 1fr 1fr;column-gap:6px}"
+              ".planmap-legend i{display:inline-block;width:10px;height:10px;margin-right:3px;"
+              "vertical-align:middle}.planmap-legend b{display:block;margin-top:2px}"
+              ".planmap-note{color:#666}")
+
+
+def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
+    """The map without data layers: tiles of ``basemap`` (none for blank), legend, local assets.
+    It depends on nothing but its arguments, so streamlit-folium keeps it mounted across
+    filter changes."""
+    spec = BASEMAPS[basemap]
+    if spec.needs_key and not tianditu_key:
+        raise ValueError("天地图需要密钥：请在 secrets 或环境变量 TIANDITU_KEY 中配置")
+    lat, lon = CHONGQING_CENTRE
+    if spec.datum != "wgs84":
+        lon, lat = convert(lon, lat, "wgs84", spec.datum)
+    m = folium.Map(location=(lat, lon), zoom_start=8, tiles=None, max_zoom=MAX_ZOOM, min_zoom=5,
+                   control_scale=True, prefer_canvas=True, attribution_control=True)
+    if spec.url:
+        folium.TileLayer(spec.url.replace("{key}", tianditu_key), attr=spec.attribution,
+                         name=spec.label, subdomains=spec.subdomains, max_zoom=MAX_ZOOM,
+                         control=False).add_to(m)
+    if spec.overlay_url:
+        folium.TileLayer(spec.overlay_url.replace("{key}", tianditu_key), attr=spec.attribution,
+                         name="注记", subdomains=spec.subdomains, max_zoom=MAX_ZOOM,
+                         overlay=True, control=False).add_to(m)
+    legend = legend_html().replace("\\", "\\\\").replace("'", "\\'")
+    _Script(
+        "(function(){var s=document.createElement('style');s.textContent='" + LEGEND_CSS + "';"
+        "document.head.appendChild(s);"
+        "var legend=L.control({position:'bottomright'});"
+        "legend.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML='" + legend + "';"
+        "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
+        "return d;};legend.addTo({{ this._parent.get_name() }});})();").add_to(m)
+    return localise(m)
+
+
+# --------------------------------------------------------------------------- popups
+
+
+def _precision(metres) -> str:
+    if metres is None or (isinstance(metres, float) and math.isnan(metres)):
+        return "精度未知"
+    return f"±{metres / 1000:g} 千米" if metres >= 1000 else f"±{metres:.0f} 米"
+
+
+def project_popup(row, documents: dict[str, str]) -> str:
+    """Name, document and section, the source sentence, places with precision, sectors."""
+    src = row["sources"][0]
+    doc = documents.get(src["doc_id"], src["doc_id"])
+    section = " › ".join(src["sections"]) or "（正文）"
+    places = "".join(f"<li>{e(p['name'])}（{_precision(p['precision_m'])}"
+                     f"{'，待核实' if p['status'] == 'review' else ''}）</li>"
+                     for p in row["places"])
+    sectors = "、".join(e(s["name"]) + ("（近似）" if s["approximate"] else "")
+                       for s in row["sectors"])
+    more = len(row["sources"]) - 1
+    parts = [f"<b>{e(row['name'])}</b> <small>{e(row['category'])}</small>",
+             f"<div><small>{e(doc)}：{e(section)}</small></div>",
+             f"<blockquote style='margin:4px 0;color:#444'>{_quote(src['excerpt'])}</blockquote>"]
+    if more > 0:
+        parts.append(f"<div><small>另见 {more} 处出处</small></div>")
+    if places:
+        parts.append(f"<div>地点：<ul style='margin:0;padding-left:16px'>{places}</ul></div>")
+    if sectors:
+        parts.append(f"<div>所属片区：{sectors}</div>")
+    if row["schematic"]:
+        parts.append("<div><small>线路按地点顺序示意，非实际走向</small></div>")
+    if row["status"] != "auto":
+        parts.append(f"<div style='color:#a04000'>{e(row['reason'] or '待核实')}</div>")
+    return "<div style='max-width:360px'>" + "".join(parts) + "</div>"
+
+
+def place_popup(row) -> str:
+    aliases = "、".join(row["aliases"] or [])
+    return ("<div style='max-width:320px'>"
+            f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}</small>"
+            + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
+            + f"<div>{e(row['district'] or '重庆市')} · {_precision(row['precision_m'])}</div>"
+            f"<div><small>来源：{e(row['source'])}</small></div></div>")
+
+
+def sector_popup(row) -> str:
+    flags = [w for w, on in (("近似", row["approximate"]), ("示意", row["schematic"])) if on]
+    return ("<div style='max-width:360px'>"
+            f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}"
+            f"{'（' + '、'.join(flags) + '）' if flags else ''}</small>"
+            f"<div><small>{e(row['structure'])} · {e(row['element'])}</small></div>"
+            f"<blockquote style='margin:4px 0;color:#444'>{_quote(row['sentence'])}</blockquote>"
+            + (f"<div style='color:#a04000'>{e(row['reason'])}</div>" if row["reason"] else "")
+            + "</div>")
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def _quote(text: str) -> str:
+    return e(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…")
+
+
+def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
+              simplify_deg: float = DISPLAY_SIMPLIFY_DEG) -> dict:
+    """A GeoJSON FeatureCollection of ``frame``'s geometries (in ``datum``) with only the
+    given properties: what the browser needs, not the whole record."""
+    shown = gpd.GeoDataFrame(dict(props, id=list(frame["id"])),
+                             geometry=list(frame.geometry), crs=frame.crs)
+    shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
+    # Leaflet 1.9.3 binds a tooltip's focus listeners to every sublayer with getElement(),
+    # which the marker group of a MultiPoint lacks (the whole layer then fails to draw):
+    # a MultiPoint is sent as its points, each a feature with the same id and properties.
+    multi = (shown.geom_type == "MultiPoint").to_numpy()
+    if multi.any():
+        shown = pd.concat([shown[~multi], shown[multi].explode(index_parts=False)])
+    shown = shown.set_geometry(shown.geometry.simplify(simplify_deg))
+    data = geojson_dict(to_datum(shown, datum), decimals=DISPLAY_DECIMALS)
+    # folium styles features by a unique feature id (it renumbers them all otherwise): the
+    # parts of a MultiPoint get "<id>#<n>"; properties.id stays the record's id
+    seen: dict[str, int] = {}
+    for feature in data["features"]:
+        n = seen[feature["id"]] = seen.get(feature["id"], -1) + 1
+        if n:
+            feature["id"] = f"{feature['id']}#{n}"
+    return data
+
+
+def _geojson(name: str, data: dict, style: dict | None = None, point_radius: float = 6,
+             show: bool = True) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, show=show)
+    if data["features"]:
+        folium.GeoJson(
+            data, name=name,
+            style_function=lambda f: {**(style or {}), **f["properties"].get("style", {})},
+            marker=folium.CircleMarker(radius=point_radius, fill=True, weight=1,
+                                       fill_opacity=0.85),
+            popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
+            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
+        ).add_to(group)
+    return group
+
+
+def project_style(row) -> dict:
+    colour = CATEGORY_COLOURS.get(row["category"], DEFAULT_COLOUR)
+    style = {"color": colour, "fillColor": colour, "weight": 3, "opacity": 0.9}
+    if row["geometry_kind"] == "area":
+        style.update(fillOpacity=0.12, weight=2, dashArray="6 4")
+    if row["schematic"]:
+        style.update(dashArray="2 6")
+    return style
+
+
+def projects_layer(projects: gpd.GeoDataFrame, documents: dict[str, str],
+                   datum: str = "wgs84") -> folium.FeatureGroup:
+    rows = [r for _, r in projects.iterrows()]
+    data = _features(projects, {
+        "name": list(projects["name"]),
+        "tooltip": [e(r["name"]) for r in rows],
+        "popup": [project_popup(r, documents) for r in rows],
+        "style": [project_style(r) for r in rows]}, datum)
+    return _geojson("规划项目", data)
+
+
+def sectors_layer(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> folium.FeatureGroup:
+    rows = [r for _, r in sectors.iterrows()]
+    styles = []
+    for r in rows:
+        style = dict(SECTOR_STYLES.get(r["kind"], SECTOR_STYLES["zone"]))
+        style["fillColor"] = style["color"]
+        if r["approximate"] or r["schematic"]:
+            style["dashArray"] = "4 4"
+        styles.append(style)
+    data = _features(sectors, {
+        "name": list(sectors["name"]),
+        "tooltip": [f"{e(r['name'])}（{e(r['structure'])}）" for r in rows],
+        "popup": [sector_popup(r) for r in rows], "style": styles}, datum, OUTLINE_SIMPLIFY_DEG)
+    return _geojson("空间结构片区", data)
+
+
+def places_layer(places: gpd.GeoDataFrame, datum: str = "wgs84",
+                 show: bool = False) -> folium.FeatureGroup:
+    rows = [r for _, r in places.iterrows()]
+    data = _features(places, {
+        "name": list(places["name"]),
+        "tooltip": [e(r["name"]) for r in rows],
+        "popup": [place_popup(r) for r in rows],
+        "style": [{"color": PLACE_COLOUR, "fillColor": "#ffffff"}] * len(rows)}, datum)
+    return _geojson("地名", data, point_radius=3, show=show)
+
+
+def districts_layer(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> folium.FeatureGroup:
+    simple = districts[districts["level"] != "municipality"]
+    data = _features(simple, {
+        "name": list(simple["name"]),
+        "tooltip": [e(n) for n in simple["name"]],
+        "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
+                  for n, s in zip(simple["name"], simple["source"], strict=True)],
+        "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
+    return _geojson("区县界线", data)
+
+
+def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.FeatureGroup:
+    """The searched or clicked feature, outlined, with its popup open."""
+    group = folium.FeatureGroup(name="定位", control=False)
+    if geometry is None or geometry.is_empty:
+        return group
+    shown = to_datum(gpd.GeoDataFrame(geometry=[geometry], crs="EPSG:4326"), datum).geometry[0]
+    if shown.geom_type != "Point":
+        folium.GeoJson(shown.__geo_interface__, style_function=lambda f: {
+            "color": FOCUS_COLOUR, "weight": 5, "fillOpacity": 0.05}).add_to(group)
+    anchor = shown if shown.geom_type == "Point" else shown.representative_point()
+    marker = folium.CircleMarker((anchor.y, anchor.x), radius=10, color=FOCUS_COLOUR, weight=4,
+                                 fill=False, popup=folium.Popup(popup_html, max_width=380))
+    marker.add_to(group)
+    # open after the group is on the map (streamlit-folium adds it after this script runs)
+    _Script("setTimeout(function(){ {{ this._parent.get_name() }}.openPopup(); }, 50);"
+            ).add_to(marker)
+    return group
+
+
+# --------------------------------------------------------------------------- view
+
+
+def fit_view(geometries, datum: str = "wgs84",
+             size_px: tuple[int, int] = MAP_SIZE_PX) -> tuple[tuple[float, float], int] | None:
+    """(centre lat/lon in ``datum``, zoom) that shows all ``geometries``; None if none."""
+    frame = gpd.GeoSeries([g for g in geometries if g is not None and not g.is_empty],
+                          crs="EPSG:4326")
+    if not len(frame):
+        return None
+    minx, miny, maxx, maxy = frame.total_bounds
+    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    if datum != "wgs84":
+        lon, lat = convert(lon, lat, "wgs84", datum)
+
+    def merc(y):
+        return math.log(math.tan(math.pi / 4 + math.radians(y) / 2))
+
+    width, height = size_px
+    zooms = [MAX_ZOOM - 3]  # a single point: close, but with its surroundings
+    if maxx - minx > 1e-9:
+        zooms.append(math.log2(width * 360 / ((maxx - minx) * 1.15 * 256)))
+    if maxy - miny > 1e-9:
+        zooms.append(math.log2(height * 2 * math.pi / ((merc(maxy) - merc(miny)) * 1.15 * 256)))
+    zoom = int(max(5, min(math.floor(min(zooms)), MAX_ZOOM - 3)))
+    return (float(lat), float(lon)), zoom
+
+
+def to_storage(lon: float, lat: float, datum: str) -> tuple[float, float]:
+    """A position read off the map (drawn in ``datum``) back in WGS84."""
+    if datum == "wgs84":
+        return lon, lat
+    out = convert(lon, lat, datum, "wgs84")
+    return float(out[0]), float(out[1])

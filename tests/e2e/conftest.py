@@ -1,0 +1,115 @@
+"""Fixtures for the browser tests: the Streamlit app on loopback, Debian's Chromium, a page.
+
+Every test in tests/e2e gets the ``e2e`` marker and a 120 s timeout. Without /usr/bin/chromium
+they are skipped, unless PLANMAP_REQUIRE_E2E is set (scripts/test.sh sets it), when they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    is_local,
+    streamlit_server,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+E2E_TIMEOUT = 120
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Base URL (http://127.0.0.1:PORT) of ``streamlit run streamlit_app.py``.
+
+    The app's data store, PLANMAP_DATA_DIR, is an empty folder of this test session.
+    """
+    data_dir = tmp_path_factory.mktemp("planmap-data")
+    log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"
+    with streamlit_server(
+        "streamlit_app.py",
+        cwd=ROOT,
+        env={"PLANMAP_DATA_DIR": str(data_dir)},
+        log_path=log,
+        timeout=60,
+    ) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, through Playwright (never a browser Playwright downloads)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        msg = f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)"
+        if os.environ.get("PLANMAP_REQUIRE_E2E"):
+            pytest.fail(f"PLANMAP_REQUIRE_E2E is set but {msg}", pytrace=False)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # launch() gives Chromium a fresh, empty temporary --user-data-dir of its own.
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (1400×900, zh-CN) that cannot reach beyond loopback.
+
+    Extra attributes, filled while the test runs:
+      page.requests           every request URL, in order
+      page.external_requests  URLs of requests (and websockets) to other hosts, all aborted
+      page.console_errors     console.error messages, "text (url:line)"
+      page.page_errors        uncaught exceptions in the page or its frames
+    """
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.requests = []
+    pg.external_requests = []
+    pg.console_errors = []
+    pg.page_errors = []
+
+    def route(route):
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            pg.external_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def route_ws(ws):
+        pg.external_requests.append(ws.url)
+        ws.close()
+
+    def on_console(msg):
+        if msg.type == "error":
+            loc = msg.location or {}
+            pg.console_errors.append(
+                f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})"
+            )
+
+    context.route("**/*", route)
+    context.route_web_socket(lambda url: not is_local(url), route_ws)
+    pg.on("request", lambda req: pg.requests.append(req.url))
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: pg.page_errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -1,0 +1,116 @@
+"""The page through Streamlit's AppTest: filters, search, URL state, local asset links."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from layers.webassets import missing
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+pytestmark = pytest.mark.skipif(bool(missing()), reason="web assets not installed")
+
+
+def run(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metric(at, label) -> int:
+    return int(next(m for m in at.metric if m.label == label).value)
+
+
+def map_args(at) -> dict:
+    """The arguments the page passed to the streamlit-folium component."""
+    (component,) = [el for el in at.main if getattr(el, "type", "") == "component_instance"
+                    or type(el).__name__ == "UnknownElement"
+                    and "json_args" in str(getattr(el, "proto", ""))]
+    return json.loads(component.proto.json_args)
+
+
+@pytest.fixture(scope="module")
+def first():
+    at = run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_opens_in_chinese_with_every_project(first, built_layers):
+    assert first.title[0].value == "规划项目地图"
+    assert metric(first, "项目") == len(built_layers["projects"])
+    labels = {w.label for w in first.sidebar.multiselect}
+    assert {"空间结构", "片区/板块", "文档", "类别", "区县", "状态"} <= labels
+    assert not first.error  # assets present, nothing failed
+
+
+def test_every_asset_link_is_local(first):
+    args = map_args(first)
+    links = args["js_links"] + args["css_links"]
+    assert any("leaflet.js" in link for link in links)
+    assert links and all(link.startswith("/app/static/vendor/") for link in links), links
+    for text in (args["script"], args["feature_group"] or "", args["header"], args["html"]):
+        assert "cdn." not in text and "unpkg" not in text and "cdnjs" not in text
+    # the layers arrive as feature groups, so a filter change does not remount the map
+    assert "L.geoJson" in args["feature_group"] and "L.geoJson" not in args["script"]
+
+
+def test_filters_shrink_the_map_and_the_counts(built_layers):
+    at = run()
+    before = map_args(at)["feature_group"]
+    at.sidebar.multiselect(key="categories").set_value(["水利"]).run()
+    expected = (built_layers["projects"]["category"] == "水利").sum()
+    assert metric(at, "项目") == expected
+    after = map_args(at)["feature_group"]
+    assert len(after) < len(before)
+    assert at.query_params["cat"] == "水利"
+
+
+def test_one_project_in_the_filter(built_layers):
+    projects = built_layers["projects"]
+    pid = projects.loc[projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]
+    at = run()
+    at.sidebar.multiselect(key="projects").set_value([pid]).run()
+    assert metric(at, "项目") == 1
+    assert at.dataframe[-1].value.index.tolist() == [pid]
+    drawn = map_args(at)["feature_group"]
+    assert f'"id": "{pid}"' in drawn
+    others = projects.loc[projects["id"] != pid, "id"]
+    assert not any(f'"id": "{other}"' in drawn for other in others)
+
+
+@pytest.mark.parametrize("query", ["果园港", "guoyuangang"])
+def test_search_focuses_guoyuangang(query):
+    at = run()
+    at.sidebar.text_input(key="query").input(query).run()
+    radio = at.sidebar.radio(key="search_pick")
+    assert radio.options[0] == "果园港 · 地名 · 港口 · 江北区"
+    radio.set_value("place:c-guoyuangang").run()
+    args = map_args(at)
+    assert args["zoom"] >= 14
+    assert args["center"][0] == pytest.approx(29.6, abs=0.2)
+    assert "openPopup" in args["feature_group"]
+    assert at.query_params["focus"] == "place:c-guoyuangang"
+
+
+def test_url_state_reproduces_the_view(built_layers):
+    at = run(cat="交通", dist="渝北区", base="blank")
+    projects = built_layers["projects"]
+    assert at.sidebar.multiselect(key="categories").value == ["交通"]
+    assert at.sidebar.multiselect(key="districts").value == ["渝北区"]
+    assert 0 < metric(at, "项目") < (projects["category"] == "交通").sum()
+    bad = run(cat="交通,火星", conf="x")
+    assert any("火星" in w.value for w in bad.warning)
+    assert any("x" in w.value for w in bad.warning)
+    assert metric(bad, "项目") == (projects["category"] == "交通").sum()
+
+
+def test_amap_basemap_shifts_the_layers():
+    plain = map_args(run(focus="place:c-guoyuangang"))
+    amap = map_args(run(focus="place:c-guoyuangang", base="amap"))
+    assert "autonavi" in amap["script"] and "autonavi" not in plain["script"]
+    assert amap["center"] != plain["center"]
+    # 高德's offset here is about 300-600 m: a few thousandths of a degree
+    assert 0.001 < abs(amap["center"][1] - plain["center"][1]) < 0.01

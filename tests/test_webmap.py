@@ -1,0 +1,143 @@
+"""Map layers: one GeoJSON layer each, escaped popups, datum shift for display, fitting views."""
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from geo.datum import convert
+from layers import webmap
+from layers.views import Catalogue
+from layers.webassets import asset_links
+
+
+@pytest.fixture(scope="module")
+def cat(built_layers):
+    return Catalogue(built_layers)
+
+
+def geojson_children(group):
+    return [c for c in group._children.values() if c._name == "GeoJson"]
+
+
+def test_each_layer_is_one_geojson(cat):
+    group = webmap.projects_layer(cat.projects, cat.documents)
+    (layer,) = geojson_children(group)
+    located = cat.projects[cat.projects.geometry.notna() & ~cat.projects.geometry.is_empty]
+    features = layer.data["features"]
+    # a MultiPoint is drawn as its points, one feature each with the project's id
+    parts = sum(len(g.geoms) - 1 for g in located.geometry if g.geom_type == "MultiPoint")
+    assert len(features) == len(located) + parts
+    assert {f["properties"]["id"] for f in features} == set(located["id"])
+    assert len({f["id"] for f in features}) == len(features)  # folium keys styles by it
+    assert {f["id"] for f in features} >= set(located["id"])
+    places = webmap.places_layer(cat.places)
+    assert len(geojson_children(places)[0].data["features"]) == len(cat.places)
+    assert len(geojson_children(webmap.districts_layer(cat.districts))[0].data["features"]) == 38
+
+
+def test_popup_shows_source_places_and_sectors(cat):
+    row = cat.projects[cat.projects["name"] == "果园港枢纽港建设工程"].iloc[0]
+    popup = webmap.project_popup(row, cat.documents)
+    assert "两江新区十大工程（新闻）" in popup
+    assert row["sources"][0]["excerpt"][:20] in popup
+    assert "果园港" in popup and "±" in popup
+    assert "长江绿色开放带" in popup
+
+
+def test_popups_and_tooltips_escape_text(cat):
+    row = cat.projects.iloc[0].copy()
+    row["name"] = "<img src=x onerror=alert(1)>"
+    row["sources"] = [dict(row["sources"][0], excerpt="<script>alert(2)</script>")]
+    popup = webmap.project_popup(row, cat.documents)
+    assert "<img" not in popup and "<script" not in popup
+    assert "&lt;img src=x onerror=alert(1)&gt;" in popup
+    frame = cat.projects.iloc[[0]].copy()
+    frame["name"] = ["<b onmouseover=alert(3)>x</b>"]
+    (layer,) = geojson_children(webmap.projects_layer(frame, cat.documents))
+    props = layer.data["features"][0]["properties"]
+    assert "<b " not in props["tooltip"] and "<b " not in props["popup"]
+
+
+def test_amap_moves_every_drawn_vertex_by_the_gcj02_offset(cat):
+    place = cat.places[cat.places["name"] == "果园港"]
+    lon, lat = place.geometry.iloc[0].x, place.geometry.iloc[0].y
+    (plain,) = geojson_children(webmap.places_layer(place, "wgs84"))
+    (shifted,) = geojson_children(webmap.places_layer(place, "gcj02"))
+    step = 10 ** -webmap.DISPLAY_DECIMALS  # the browser gets ≈ 1 m rounding, nothing more
+    assert plain.data["features"][0]["geometry"]["coordinates"] == pytest.approx(
+        [lon, lat], abs=step)
+    glon, glat = shifted.data["features"][0]["geometry"]["coordinates"]
+    expect = convert(lon, lat, "wgs84", "gcj02")
+    assert (glon, glat) == pytest.approx((float(expect[0]), float(expect[1])), abs=step)
+    assert 0.001 < abs(glon - lon) + abs(glat - lat) < 0.02  # a few hundred metres
+    # and a click read off the 高德 map comes back to the ground it was drawn on
+    assert webmap.to_storage(float(expect[0]), float(expect[1]), "gcj02") == pytest.approx(
+        (lon, lat), abs=1e-7)
+
+
+def test_base_map_is_stable_and_local(cat):
+    from streamlit_folium import _get_map_string
+
+    first = _get_map_string(webmap.base_map("blank"))
+    second = _get_map_string(webmap.base_map("blank"))
+    assert first == second  # same script → same component key → no remount on filter change
+    m = webmap.base_map("blank")
+    for group in (webmap.projects_layer(cat.projects.head(50), cat.documents),
+                  webmap.sectors_layer(cat.sectors)):
+        group.add_to(m)
+    links = asset_links(m)
+    assert links and all(link.startswith("/app/static/") for link in links)
+    assert "tile" not in first.lower() or "tileLayer" not in first  # blank: no tile server
+
+
+def test_online_basemaps_and_tianditu_key():
+    amap = webmap.base_map("amap").render() or ""
+    assert amap is not None
+    script = webmap.base_map("amap").get_root().render()
+    assert "autonavi.com" in script
+    with pytest.raises(ValueError, match="天地图需要密钥"):
+        webmap.base_map("tianditu")
+    assert "tk=abc123" in webmap.base_map("tianditu", "abc123").get_root().render()
+
+
+def test_legend_lists_every_sector_kind():
+    legend = webmap.legend_html()
+    for label in ("核", "带", "心/极", "新城", "轴", "区/片"):
+        assert label in legend
+
+
+def test_fit_view(cat):
+    guoyuan = cat.focus_geometry("place:c-guoyuangang")
+    (lat, lon), zoom = webmap.fit_view([guoyuan])
+    assert (lon, lat) == pytest.approx((guoyuan.x, guoyuan.y))
+    assert zoom == webmap.MAX_ZOOM - 3
+    (clat, clon), czoom = webmap.fit_view(list(cat.districts.geometry))
+    assert 5 <= czoom <= 8 and 105.3 < clon < 110.2 and 28.1 < clat < 32.2
+    (glat, glon), _ = webmap.fit_view([guoyuan], "gcj02")
+    assert (glon, glat) != pytest.approx((guoyuan.x, guoyuan.y), abs=1e-4)
+    assert webmap.fit_view([]) is None and webmap.fit_view([None]) is None
+
+
+def test_focus_layer_opens_its_popup():
+    group = webmap.focus_layer(Point(106.6, 29.6), "<b>x</b>")
+    m = webmap.base_map("blank")
+    group.add_to(m)
+    script = m.get_root().render()
+    assert ".openPopup()" in script
+    empty = webmap.focus_layer(None, "")
+    assert not empty._children
+
+
+def test_layer_data_is_valid_geojson(cat):
+    import geojson
+
+    for group in (webmap.projects_layer(cat.projects, cat.documents),
+                  webmap.sectors_layer(cat.sectors), webmap.districts_layer(cat.districts)):
+        (layer,) = geojson_children(group)
+        obj = geojson.loads(json.dumps(layer.data))
+        assert obj.is_valid, obj.errors()
+    frame = gpd.GeoDataFrame({"id": ["a"], "name": ["x"]}, geometry=[None], crs="EPSG:4326")
+    assert not geojson_children(webmap.places_layer(frame.assign(
+        aliases=[[]], kind_label=["港口"], district=[""], precision_m=[1.0], source=["s"])))
