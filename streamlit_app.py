@@ -11,9 +11,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from layers import webmap
-from layers.build import LAYER_NAMES, load_layer
+from layers.build import LAYER_NAMES
 from layers.export import geojson_text
-from layers.views import STATUS_LABELS, Catalogue, ViewState
+from layers.views import STATUS_LABELS, ViewState, default_catalogue
 from layers.webassets import missing as missing_assets
 
 st.set_page_config(page_title="规划项目地图", layout="wide", page_icon="🗺️")
@@ -24,14 +24,9 @@ WIDGETS = ("projects", "structures", "sectors", "documents", "categories", "dist
            "statuses", "min_confidence", "query", "basemap")
 
 
-@st.cache_resource(show_spinner="正在载入图层…")
-def catalogue() -> Catalogue:
-    return Catalogue({name: load_layer(name) for name in LAYER_NAMES})
-
-
 @st.cache_data(show_spinner=False)
 def layer_geojson(name: str) -> str:
-    return geojson_text(catalogue().layers[name], name=name)
+    return geojson_text(default_catalogue().layers[name], name=name)
 
 
 def tianditu_key() -> str:
@@ -42,7 +37,8 @@ def tianditu_key() -> str:
     return str(key or os.environ.get("TIANDITU_KEY", ""))
 
 
-cat = catalogue()
+with st.spinner("正在载入图层…"):
+    cat = default_catalogue()
 ss = st.session_state
 
 # ----------------------------------------------------------------- state from the URL, once
@@ -151,11 +147,11 @@ with map_col:
     else:
         datum = webmap.BASEMAPS[state.basemap].datum
         focus_geometry = cat.focus_geometry(state.focus)
-        groups = [webmap.districts_layer(cat.districts, datum),
-                  webmap.sectors_layer(sectors, datum),
-                  webmap.projects_layer(selected, cat.documents, datum)]
+        groups = [webmap.layer_group(cat, "districts", datum),
+                  webmap.layer_group(cat, "sectors", datum, sectors["id"]),
+                  webmap.layer_group(cat, "projects", datum, selected["id"])]
         if ss.show_places:
-            groups.append(webmap.places_layer(cat.places, datum))
+            groups.append(webmap.layer_group(cat, "places", datum))
         if focus_geometry is not None:
             kind, _, ident = state.focus.partition(":")
             frame = cat.projects if kind == "project" else cat.places
@@ -196,7 +192,7 @@ st.subheader("下载 GeoJSON（WGS84）")
 today = dt.date.today().isoformat()
 dl = st.columns(len(LAYER_NAMES) + 1)
 dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
-                      data=geojson_text(selected, name="projects"),
+                      data=lambda: geojson_text(selected, name="projects"),
                       file_name=f"projects-view-{today}.geojson",
                       mime="application/geo+json", key="dl-view")
 for col, name in zip(dl[1:], LAYER_NAMES, strict=True):

@@ -9,6 +9,7 @@ through the URL query string.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -173,12 +174,16 @@ class Catalogue:
         group = self.group_by_id.get(token)
         if group is not None:
             return f"▣ {group.name}（{len(group.project_ids)} 项）"
-        i = self.project_index.get(token)
-        if i is None:
-            return token
-        row = self.projects.iloc[i]
-        docs = "、".join(self.documents.get(d, d) for d in row["doc_ids"])
-        return f"{row['name']} · {row['category']} · {docs}"
+        return self._project_labels.get(token, token)
+
+    @cached_property
+    def _project_labels(self) -> dict[str, str]:
+        # the project filter formats a thousand options on every rerun: build the labels once
+        return {pid: f"{name} · {category} · "
+                     + "、".join(self.documents.get(d, d) for d in docs)
+                for pid, name, category, docs in zip(
+                    self.projects["id"], self.projects["name"], self.projects["category"],
+                    self.projects["doc_ids"], strict=True)}
 
     def sector_options(self, structures: list[str] = ()) -> list[str]:
         keep = self.sectors["structure_id"].isin(structures) if structures else slice(None)
@@ -364,3 +369,12 @@ def _match_rank(needle: str, hay: str) -> int:
 FIELD_LABELS = {"projects": "项目", "structures": "空间结构", "sectors": "片区/板块",
                 "documents": "文档", "categories": "类别", "districts": "区县",
                 "statuses": "状态"}
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    """The catalogue of the default build, once per process: the server loads it before the
+    first visitor (scripts/serve.py) and every session shares it."""
+    from layers.build import LAYER_NAMES, load_layer
+
+    return Catalogue({name: load_layer(name) for name in LAYER_NAMES})

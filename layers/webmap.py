@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import folium
 import geopandas as gpd
@@ -99,6 +100,8 @@ DISPLAY_DECIMALS = 5
 DISPLAY_SIMPLIFY_DEG = 0.0002
 EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the table has it all
 
+MAP_ASSETS = {"leaflet", "leaflet_css"}  # folium's names of the links the base map keeps
+
 e = html.escape
 
 
@@ -165,7 +168,13 @@ def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
         "legend.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML='" + legend + "';"
         "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
         "return d;};legend.addTo({{ this._parent.get_name() }});})();").add_to(m)
-    return localise(m)
+    localise(m)
+    # folium also loads jQuery, Bootstrap and awesome-markers (with Font Awesome) for its
+    # marker icons and Bootstrap popups; this map draws circle markers and plain popups, and
+    # each extra file delays the first paint (streamlit-folium loads them one after another)
+    m.default_js = [(n, u) for n, u in m.default_js if n in MAP_ASSETS]
+    m.default_css = [(n, u) for n, u in m.default_css if n in MAP_ASSETS]
+    return m
 
 
 # --------------------------------------------------------------------------- popups
@@ -256,19 +265,27 @@ def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
     return data
 
 
-def _geojson(name: str, data: dict, style: dict | None = None, point_radius: float = 6,
-             show: bool = True) -> folium.FeatureGroup:
+def geojson_group(name: str, data: dict, point_radius: float = 6,
+                  show: bool = True) -> folium.FeatureGroup:
+    """One FeatureGroup holding ``data`` as ONE GeoJson layer, styled per feature."""
     group = folium.FeatureGroup(name=name, show=show)
     if data["features"]:
         folium.GeoJson(
             data, name=name,
-            style_function=lambda f: {**(style or {}), **f["properties"].get("style", {})},
+            style_function=lambda f: f["properties"].get("style", {}),
             marker=folium.CircleMarker(radius=point_radius, fill=True, weight=1,
                                        fill_opacity=0.85),
             popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=380),
             tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
         ).add_to(group)
     return group
+
+
+def subset(data: dict, ids) -> dict:
+    """The features of ``data`` whose record id is in ``ids`` (a filter, without redrawing
+    popups or geometry)."""
+    ids = set(ids)
+    return {**data, "features": [f for f in data["features"] if f["properties"]["id"] in ids]}
 
 
 def project_style(row) -> dict:
@@ -281,18 +298,17 @@ def project_style(row) -> dict:
     return style
 
 
-def projects_layer(projects: gpd.GeoDataFrame, documents: dict[str, str],
-                   datum: str = "wgs84") -> folium.FeatureGroup:
+def projects_data(projects: gpd.GeoDataFrame, documents: dict[str, str],
+                  datum: str = "wgs84") -> dict:
     rows = [r for _, r in projects.iterrows()]
-    data = _features(projects, {
+    return _features(projects, {
         "name": list(projects["name"]),
         "tooltip": [e(r["name"]) for r in rows],
         "popup": [project_popup(r, documents) for r in rows],
         "style": [project_style(r) for r in rows]}, datum)
-    return _geojson("规划项目", data)
 
 
-def sectors_layer(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> folium.FeatureGroup:
+def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     rows = [r for _, r in sectors.iterrows()]
     styles = []
     for r in rows:
@@ -301,33 +317,57 @@ def sectors_layer(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> folium.Fea
         if r["approximate"] or r["schematic"]:
             style["dashArray"] = "4 4"
         styles.append(style)
-    data = _features(sectors, {
+    return _features(sectors, {
         "name": list(sectors["name"]),
         "tooltip": [f"{e(r['name'])}（{e(r['structure'])}）" for r in rows],
         "popup": [sector_popup(r) for r in rows], "style": styles}, datum, OUTLINE_SIMPLIFY_DEG)
-    return _geojson("空间结构片区", data)
 
 
-def places_layer(places: gpd.GeoDataFrame, datum: str = "wgs84",
-                 show: bool = False) -> folium.FeatureGroup:
+def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     rows = [r for _, r in places.iterrows()]
-    data = _features(places, {
+    return _features(places, {
         "name": list(places["name"]),
         "tooltip": [e(r["name"]) for r in rows],
         "popup": [place_popup(r) for r in rows],
         "style": [{"color": PLACE_COLOUR, "fillColor": "#ffffff"}] * len(rows)}, datum)
-    return _geojson("地名", data, point_radius=3, show=show)
 
 
-def districts_layer(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> folium.FeatureGroup:
+def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     simple = districts[districts["level"] != "municipality"]
-    data = _features(simple, {
+    return _features(simple, {
         "name": list(simple["name"]),
         "tooltip": [e(n) for n in simple["name"]],
         "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
                   for n, s in zip(simple["name"], simple["source"], strict=True)],
         "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
-    return _geojson("区县界线", data)
+
+
+LAYERS = {  # layer → (label, point radius)
+    "districts": ("区县界线", 6), "sectors": ("空间结构片区", 6), "projects": ("规划项目", 6),
+    "places": ("地名", 3),
+}
+
+
+@lru_cache(maxsize=16)
+def layer_data(catalogue, layer: str, datum: str = "wgs84") -> dict:
+    """Every feature of one of the catalogue's layers, ready to draw in ``datum``: built once
+    per process (popups, styles, simplified geometry); a filter takes a ``subset``."""
+    if layer == "projects":
+        return projects_data(catalogue.projects, catalogue.documents, datum)
+    if layer == "sectors":
+        return sectors_data(catalogue.sectors, datum)
+    if layer == "places":
+        return places_data(catalogue.places, datum)
+    if layer == "districts":
+        return districts_data(catalogue.districts, datum)
+    raise ValueError(f"未知图层：{layer}")
+
+
+def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium.FeatureGroup:
+    """The FeatureGroup of ``layer`` (only the records in ``ids`` when given)."""
+    data = layer_data(catalogue, layer, datum)
+    label, radius = LAYERS[layer]
+    return geojson_group(label, data if ids is None else subset(data, ids), radius)
 
 
 def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.FeatureGroup:

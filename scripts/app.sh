@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
-exec .venv/bin/python -m streamlit run streamlit_app.py \
+exec .venv/bin/python scripts/serve.py \
   --server.headless true --browser.gatherUsageStats false "$@"

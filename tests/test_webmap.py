@@ -8,7 +8,7 @@ from shapely.geometry import Point
 
 from geo.datum import convert
 from layers import webmap
-from layers.views import Catalogue
+from layers.views import Catalogue, ViewState
 from layers.webassets import asset_links
 
 
@@ -22,7 +22,7 @@ def geojson_children(group):
 
 
 def test_each_layer_is_one_geojson(cat):
-    group = webmap.projects_layer(cat.projects, cat.documents)
+    group = webmap.layer_group(cat, "projects")
     (layer,) = geojson_children(group)
     located = cat.projects[cat.projects.geometry.notna() & ~cat.projects.geometry.is_empty]
     features = layer.data["features"]
@@ -32,9 +32,9 @@ def test_each_layer_is_one_geojson(cat):
     assert {f["properties"]["id"] for f in features} == set(located["id"])
     assert len({f["id"] for f in features}) == len(features)  # folium keys styles by it
     assert {f["id"] for f in features} >= set(located["id"])
-    places = webmap.places_layer(cat.places)
+    places = webmap.layer_group(cat, "places")
     assert len(geojson_children(places)[0].data["features"]) == len(cat.places)
-    assert len(geojson_children(webmap.districts_layer(cat.districts))[0].data["features"]) == 38
+    assert len(geojson_children(webmap.layer_group(cat, "districts"))[0].data["features"]) == 38
 
 
 def test_popup_shows_source_places_and_sectors(cat):
@@ -55,20 +55,19 @@ def test_popups_and_tooltips_escape_text(cat):
     assert "&lt;img src=x onerror=alert(1)&gt;" in popup
     frame = cat.projects.iloc[[0]].copy()
     frame["name"] = ["<b onmouseover=alert(3)>x</b>"]
-    (layer,) = geojson_children(webmap.projects_layer(frame, cat.documents))
-    props = layer.data["features"][0]["properties"]
+    props = webmap.projects_data(frame, cat.documents)["features"][0]["properties"]
     assert "<b " not in props["tooltip"] and "<b " not in props["popup"]
 
 
 def test_amap_moves_every_drawn_vertex_by_the_gcj02_offset(cat):
     place = cat.places[cat.places["name"] == "果园港"]
     lon, lat = place.geometry.iloc[0].x, place.geometry.iloc[0].y
-    (plain,) = geojson_children(webmap.places_layer(place, "wgs84"))
-    (shifted,) = geojson_children(webmap.places_layer(place, "gcj02"))
+    plain = webmap.places_data(place, "wgs84")
+    shifted = webmap.places_data(place, "gcj02")
     step = 10 ** -webmap.DISPLAY_DECIMALS  # the browser gets ≈ 1 m rounding, nothing more
-    assert plain.data["features"][0]["geometry"]["coordinates"] == pytest.approx(
+    assert plain["features"][0]["geometry"]["coordinates"] == pytest.approx(
         [lon, lat], abs=step)
-    glon, glat = shifted.data["features"][0]["geometry"]["coordinates"]
+    glon, glat = shifted["features"][0]["geometry"]["coordinates"]
     expect = convert(lon, lat, "wgs84", "gcj02")
     assert (glon, glat) == pytest.approx((float(expect[0]), float(expect[1])), abs=step)
     assert 0.001 < abs(glon - lon) + abs(glat - lat) < 0.02  # a few hundred metres
@@ -84,8 +83,8 @@ def test_base_map_is_stable_and_local(cat):
     second = _get_map_string(webmap.base_map("blank"))
     assert first == second  # same script → same component key → no remount on filter change
     m = webmap.base_map("blank")
-    for group in (webmap.projects_layer(cat.projects.head(50), cat.documents),
-                  webmap.sectors_layer(cat.sectors)):
+    for group in (webmap.layer_group(cat, "projects", ids=cat.projects["id"].head(50)),
+                  webmap.layer_group(cat, "sectors")):
         group.add_to(m)
     links = asset_links(m)
     assert links and all(link.startswith("/app/static/") for link in links)
@@ -133,11 +132,29 @@ def test_focus_layer_opens_its_popup():
 def test_layer_data_is_valid_geojson(cat):
     import geojson
 
-    for group in (webmap.projects_layer(cat.projects, cat.documents),
-                  webmap.sectors_layer(cat.sectors), webmap.districts_layer(cat.districts)):
+    for group in (webmap.layer_group(cat, "projects"),
+                  webmap.layer_group(cat, "sectors"), webmap.layer_group(cat, "districts")):
         (layer,) = geojson_children(group)
         obj = geojson.loads(json.dumps(layer.data))
         assert obj.is_valid, obj.errors()
     frame = gpd.GeoDataFrame({"id": ["a"], "name": ["x"]}, geometry=[None], crs="EPSG:4326")
-    assert not geojson_children(webmap.places_layer(frame.assign(
-        aliases=[[]], kind_label=["港口"], district=[""], precision_m=[1.0], source=["s"])))
+    empty = webmap.places_data(frame.assign(
+        aliases=[[]], kind_label=["港口"], district=[""], precision_m=[1.0], source=["s"]))
+    assert empty["features"] == []
+    assert not geojson_children(webmap.geojson_group("地名", empty))
+
+
+def test_a_filter_is_a_subset_of_the_cached_layer(cat):
+    full = webmap.layer_data(cat, "projects")
+    assert webmap.layer_data(cat, "projects") is full  # built once per process and datum
+    chosen = cat.select(ViewState(categories=["水利"]))
+    part = webmap.subset(full, chosen["id"])
+    located = chosen[chosen.geometry.notna() & ~chosen.geometry.is_empty]
+    assert {f["properties"]["id"] for f in part["features"]} == set(located["id"])
+    assert len(full["features"]) > len(part["features"]) > 0
+
+
+def test_the_base_map_loads_only_leaflet(cat):
+    m = webmap.base_map("blank")
+    links = asset_links(m)
+    assert sorted(link.rsplit("/", 1)[1] for link in links) == ["leaflet.css", "leaflet.js"]

@@ -80,12 +80,12 @@ def streamlit_server(
     """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # the app starts the way scripts/app.sh starts it: scripts/serve.py, data loaded first
+    launcher = (["scripts/serve.py"] if Path(script).name == "streamlit_app.py"
+                else ["-m", "streamlit", "run", str(script)])
     cmd = [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
+        *launcher,
         "--server.headless",
         "true",
         "--server.port",

@@ -1,0 +1,34 @@
+"""Runs the app with its data loaded before the first visitor arrives.
+
+    .venv/bin/python scripts/serve.py [streamlit run options...]
+
+Streamlit imports the page's modules and loads its data only when the first browser
+connects, which makes that visitor wait seconds. This starts Streamlit in a process that has
+already imported them and built the shared catalogue and map layers (the page then finds them
+in memory), so the first visit is as fast as any other.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def warm() -> None:
+    # not streamlit_folium: it registers its component when imported, which only works once
+    # the Streamlit runtime exists (imported here, its frontend is answered with 404)
+    from layers import webmap
+    from layers.views import default_catalogue
+
+    catalogue = default_catalogue()
+    for layer in ("districts", "sectors", "projects"):
+        webmap.layer_data(catalogue, layer, "wgs84")
+
+
+if __name__ == "__main__":
+    warm()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(ROOT / "streamlit_app.py"), *sys.argv[1:]]
+    sys.exit(cli.main())
