@@ -15,6 +15,7 @@ display only, so a feature stays on the same ground whichever basemap is shown.
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -102,19 +103,31 @@ EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the tabl
 
 MAP_ASSETS = {"leaflet", "leaflet_css"}  # folium's names of the links the base map keeps
 
-e = html.escape
+
+
+def e(text) -> str:
+    """Text made safe for the map: HTML-escaped, and braces as entities. folium (branca)
+    re-parses rendered scripts as Jinja templates, data included, so "{{ … }}" in a plan or a
+    note would otherwise run as template code on the server."""
+    return html.escape(str(text)).replace("{", "&#123;").replace("}", "&#125;")
 
 
 # --------------------------------------------------------------------------- base map
 
 
 class _Script(MacroElement):
-    """Plain JavaScript run with the map (streamlit-folium runs each element's script macro)."""
+    """Plain JavaScript run with the map (streamlit-folium runs each element's script macro).
+    ``__PARENT__`` stands for the parent element's variable. The code is inserted as a value,
+    never parsed as a template, so text in it (a popup's "{{") cannot become template code."""
 
-    def __init__(self, script: str):
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "{{ this.code.replace('__PARENT__', this._parent.get_name()) }}"
+                         "{% endmacro %}")
+
+    def __init__(self, code: str):
         super().__init__()
         self._name = "Script"
-        self._template = Template("{% macro script(this, kwargs) %}" + script + "{% endmacro %}")
+        self.code = code
 
 
 def legend_html() -> str:
@@ -167,7 +180,7 @@ def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
         "var legend=L.control({position:'bottomright'});"
         "legend.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML='" + legend + "';"
         "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
-        "return d;};legend.addTo({{ this._parent.get_name() }});})();").add_to(m)
+        "return d;};legend.addTo(__PARENT__);})();").add_to(m)
     localise(m)
     # folium also loads jQuery, Bootstrap and awesome-markers (with Font Awesome) for its
     # marker icons and Bootstrap popups; this map draws circle markers and plain popups, and
@@ -302,7 +315,6 @@ def projects_data(projects: gpd.GeoDataFrame, documents: dict[str, str],
                   datum: str = "wgs84") -> dict:
     rows = [r for _, r in projects.iterrows()]
     return _features(projects, {
-        "name": list(projects["name"]),
         "tooltip": [e(r["name"]) for r in rows],
         "popup": [project_popup(r, documents) for r in rows],
         "style": [project_style(r) for r in rows]}, datum)
@@ -318,7 +330,6 @@ def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
             style["dashArray"] = "4 4"
         styles.append(style)
     return _features(sectors, {
-        "name": list(sectors["name"]),
         "tooltip": [f"{e(r['name'])}（{e(r['structure'])}）" for r in rows],
         "popup": [sector_popup(r) for r in rows], "style": styles}, datum, OUTLINE_SIMPLIFY_DEG)
 
@@ -326,7 +337,6 @@ def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
 def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     rows = [r for _, r in places.iterrows()]
     return _features(places, {
-        "name": list(places["name"]),
         "tooltip": [e(r["name"]) for r in rows],
         "popup": [place_popup(r) for r in rows],
         "style": [{"color": PLACE_COLOUR, "fillColor": "#ffffff"}] * len(rows)}, datum)
@@ -335,7 +345,6 @@ def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
 def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     simple = districts[districts["level"] != "municipality"]
     return _features(simple, {
-        "name": list(simple["name"]),
         "tooltip": [e(n) for n in simple["name"]],
         "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
                   for n, s in zip(simple["name"], simple["source"], strict=True)],
@@ -381,11 +390,12 @@ def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.Featu
             "color": FOCUS_COLOUR, "weight": 5, "fillOpacity": 0.05}).add_to(group)
     anchor = shown if shown.geom_type == "Point" else shown.representative_point()
     marker = folium.CircleMarker((anchor.y, anchor.x), radius=10, color=FOCUS_COLOUR, weight=4,
-                                 fill=False, popup=folium.Popup(popup_html, max_width=380))
+                                 fill=False)
     marker.add_to(group)
-    # open after the group is on the map (streamlit-folium adds it after this script runs)
-    _Script("setTimeout(function(){ {{ this._parent.get_name() }}.openPopup(); }, 50);"
-            ).add_to(marker)
+    # bound here, not with folium.Popup (which needs jQuery), and opened once the group is on
+    # the map (streamlit-folium adds it after this script runs); the HTML is built escaped
+    _Script("__PARENT__.bindPopup(" + json.dumps(popup_html) + ", {maxWidth: 380});"
+            "setTimeout(function(){ __PARENT__.openPopup(); }, 50);").add_to(marker)
     return group
 
 

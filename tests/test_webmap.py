@@ -124,7 +124,20 @@ def test_focus_layer_opens_its_popup():
     m = webmap.base_map("blank")
     group.add_to(m)
     script = m.get_root().render()
-    assert ".openPopup()" in script
+    assert ".openPopup()" in script and "__PARENT__" not in script
+
+
+def test_text_that_looks_like_template_code_stays_text(cat):
+    # folium re-parses rendered scripts as Jinja: data must never reach it as template code
+    frame = cat.projects[cat.projects["status"] == "auto"].iloc[[0]].copy()
+    frame["name"] = ["{{ 'zq' ~ 'xj' }}{% for x in range(3) %}项目{% endfor %}"]
+    m = webmap.base_map("blank")
+    webmap.geojson_group("规划项目", webmap.projects_data(frame, cat.documents)).add_to(m)
+    row = frame.iloc[0]
+    webmap.focus_layer(row.geometry, webmap.project_popup(row, cat.documents)).add_to(m)
+    script = m.get_root().render()
+    assert "zqxj" not in script and "项目项目项目" not in script
+    assert "&#123;&#123; &#x27;zq&#x27; ~ &#x27;xj&#x27; &#125;&#125;" in script
     empty = webmap.focus_layer(None, "")
     assert not empty._children
 

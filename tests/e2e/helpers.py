@@ -171,14 +171,16 @@ def open_app(page: Page, base_url: str, timeout: float = 30_000) -> Page:
 
 def map_frame(page: Page, index: int = 0, timeout: float = 30_000) -> Frame:
     """The Frame of the ``index``-th streamlit-folium map on the page, once it has loaded."""
-    handle = page.locator(MAP_IFRAME).nth(index).element_handle(timeout=timeout)
     deadline = time.monotonic() + timeout / 1000
-    frame = handle.content_frame()
-    while frame is None or "streamlit_folium" not in frame.url:
+    while True:
+        # look the iframe up anew each time: a remounted map (new basemap) replaces it
+        handle = page.locator(MAP_IFRAME).nth(index).element_handle(timeout=timeout)
+        frame = handle.content_frame()
+        if frame is not None and "streamlit_folium" in frame.url:
+            break
         if time.monotonic() > deadline:
             raise TimeoutError(f"no streamlit_folium frame #{index} after {timeout:.0f} ms")
         page.wait_for_timeout(50)
-        frame = handle.content_frame()
     frame.wait_for_load_state("load", timeout=timeout)
     return frame
 

@@ -1,0 +1,150 @@
+"""The map in a real browser: offline paint, one-project filter, search, download, 高德 shift."""
+
+import json
+from urllib.parse import quote
+
+import geojson
+import pytest
+
+from geo.crs import distance_m
+from geo.datum import convert
+from layers.views import ViewState, default_catalogue
+from tests.e2e.helpers import map_frame, open_app, wait_for_app
+
+# ids of the features on the map now (streamlit-folium keeps replaced groups in its list)
+FEATURES_JS = """(prefix) => {
+    const out = {};
+    (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
+        g => g.eachLayer(function walk(l) {
+            const id = l.feature && l.feature.properties && String(l.feature.properties.id);
+            if (id && id.startsWith(prefix) && l.getLatLng) {
+                const p = l.getLatLng(); out[id] = [p.lng, p.lat];
+            } else if (id && id.startsWith(prefix)) { out[id] = null; }
+            if (l.eachLayer) l.eachLayer(walk);
+        }));
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return default_catalogue()
+
+
+def located_ids(frame_of_projects) -> set:
+    keep = frame_of_projects.geometry.notna() & ~frame_of_projects.geometry.is_empty
+    return set(frame_of_projects.loc[keep, "id"])
+
+
+def features(page, prefix="p-") -> dict:
+    frame = map_frame(page, timeout=60_000)
+    frame.wait_for_function("() => window.map && (window.feature_group || []).length >= 3",
+                            timeout=60_000)
+    return frame.evaluate(FEATURES_JS, prefix)
+
+
+def wait_for_features(page, predicate, prefix="p-", timeout_s=30):
+    deadline = page.evaluate("Date.now()") + timeout_s * 1000
+    while True:
+        try:
+            found, error = features(page, prefix), None
+        except Exception as exc:  # the map frame is being replaced (a basemap change remounts it)
+            found, error = None, exc
+        if found is not None and predicate(found):
+            return found
+        if page.evaluate("Date.now()") > deadline:
+            raise AssertionError(f"map never reached the expected features: "
+                                 f"{found and len(found)} found, last error {error}")
+        page.wait_for_timeout(200)
+
+
+def test_map_paints_with_nothing_leaving_the_machine(app_server, page, cat):
+    open_app(page, app_server, timeout=60_000)
+    drawn = features(page)
+    assert set(drawn) == located_ids(cat.projects)
+    assert len(features(page, "c-")) == 0  # places are off until asked for
+    assert features(page, "5001") and len(features(page, "50")) >= 38  # district outlines
+    frame = map_frame(page)
+    assert frame.locator(".leaflet-container").is_visible()
+    assert frame.locator(".planmap-legend").is_visible()
+    assert page.external_requests == []
+    assert page.page_errors == []
+
+
+def test_choosing_one_project_leaves_only_it_on_the_map(app_server, page, cat):
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    row = cat.projects[cat.projects["name"] == "果园港枢纽港建设工程"].iloc[0]
+    box = page.get_by_role("combobox", name="项目（可选分组，如 ▣ 两江新区十大工程）")
+    box.click()
+    box.fill("果园港枢纽港建设工程")
+    page.get_by_role("option", name="果园港枢纽港建设工程 · 交通", exact=False).first.click()
+    page.keyboard.press("Escape")
+    drawn = wait_for_features(page, lambda f: len(f) == 1)
+    assert set(drawn) == {row["id"]}
+    assert f"p={row['id']}" in page.url  # the view is in the link
+    assert page.external_requests == []
+    assert page.page_errors == []
+
+
+@pytest.mark.parametrize("query", ["果园港", "guoyuangang"])
+def test_search_finds_guoyuangang_and_opens_it(app_server, page, cat, query):
+    open_app(page, app_server, timeout=60_000)
+    field = page.get_by_label("地名或项目（汉字或拼音，如 果园港 / guoyuangang）")
+    field.fill(query)
+    field.press("Enter")
+    page.get_by_text("果园港 · 地名 · 港口 · 江北区").click()
+    place = cat.places[cat.places["id"] == "c-guoyuangang"].geometry.iloc[0]
+    frame = map_frame(page, timeout=60_000)
+    frame.wait_for_function("() => window.map && window.map.getZoom() >= 14", timeout=30_000)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=30_000)
+    assert "果园港" in popup.inner_text() and "江北区" in popup.inner_text()
+    lng, lat = frame.evaluate("() => [window.map.getCenter().lng, window.map.getCenter().lat]")
+    assert (lng, lat) == pytest.approx((place.x, place.y), abs=0.005)
+    assert page.external_requests == []
+    assert page.page_errors == []
+
+
+def test_geojson_download_matches_the_filter(app_server, page, cat):
+    open_app(page, f"{app_server}/?cat={quote('水利')}", timeout=60_000)
+    expected = cat.select(ViewState(categories=["水利"]))
+    button = page.get_by_role("button", name=f"当前筛选的项目（{len(expected)}）")
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("projects-view-")
+    assert download.suggested_filename.endswith(".geojson")
+    data = json.loads(download.path().read_text(encoding="utf-8"))
+    assert geojson.loads(json.dumps(data)).is_valid
+    assert [f["id"] for f in data["features"]] == list(expected["id"])
+    assert {f["properties"]["category"] for f in data["features"]} == {"水利"}
+    assert all(f["properties"]["source"] for f in data["features"])
+
+
+def test_amap_moves_drawn_features_by_the_gcj02_offset_and_back(app_server, page, cat):
+    open_app(page, app_server, timeout=60_000)
+    plain = {k: v for k, v in features(page).items() if v}  # points: exact positions
+    pid, (lon, lat) = sorted(plain.items())[0]
+    glon, glat = (float(v) for v in convert(lon, lat, "wgs84", "gcj02"))
+
+    def choose(label):
+        box = page.get_by_role("combobox", name="底图")
+        box.click()
+        box.fill(label)
+        box.press("Enter")
+        wait_for_app(page, timeout=60_000)
+
+    choose("高德地图（GCJ-02）")
+    shifted = wait_for_features(
+        page, lambda f: f.get(pid) and abs(f[pid][0] - lon) > 1e-4)[pid]
+    assert shifted == pytest.approx([glon, glat], abs=2e-5)  # display rounding ≈ 1 m
+    assert 200 < float(distance_m(lon, lat, *shifted)) < 1000  # 高德's offset in Chongqing
+    # the only requests that left were 高德's own tiles, asked for by choosing it
+    assert page.external_requests and all(
+        "autonavi.com" in url for url in page.external_requests)
+
+    choose("空白底图（离线）")
+    back = wait_for_features(page, lambda f: f.get(pid) and abs(f[pid][0] - lon) < 1e-4)[pid]
+    assert back == pytest.approx([lon, lat], abs=2e-5)
+
