@@ -147,13 +147,16 @@ with map_col:
     else:
         datum = webmap.BASEMAPS[state.basemap].datum
         focus_geometry = cat.focus_geometry(state.focus)
+        kind, _, ident = state.focus.partition(":")
+        if focus_geometry is None and kind == "project" and ident in cat.project_index:
+            row = cat.projects.iloc[cat.project_index[ident]]
+            st.info(f"“{row['name']}”未定位，无法在地图上显示：{row['reason'] or '无原因记录'}")
         groups = [webmap.layer_group(cat, "districts", datum),
                   webmap.layer_group(cat, "sectors", datum, sectors["id"]),
                   webmap.layer_group(cat, "projects", datum, selected["id"])]
         if ss.show_places:
             groups.append(webmap.layer_group(cat, "places", datum))
         if focus_geometry is not None:
-            kind, _, ident = state.focus.partition(":")
             frame = cat.projects if kind == "project" else cat.places
             row = frame[frame["id"] == ident].iloc[0]
             popup = (webmap.project_popup(row, cat.documents) if kind == "project"

@@ -148,3 +148,30 @@ def test_amap_moves_drawn_features_by_the_gcj02_offset_and_back(app_server, page
     back = wait_for_features(page, lambda f: f.get(pid) and abs(f[pid][0] - lon) < 1e-4)[pid]
     assert back == pytest.approx([lon, lat], abs=2e-5)
 
+
+
+def test_a_table_row_focuses_the_map(app_server, page, cat):
+    open_app(page, f"{app_server}/?cat={quote('水利')}", timeout=60_000)
+    chosen = cat.select(ViewState(categories=["水利"]))
+    located = ~(chosen.geometry.isna() | chosen.geometry.is_empty).to_numpy()
+    first_located = int(located.argmax())
+    assert 0 < first_located < 8  # the rows before it are unlocated: visible without scrolling
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    row_px = 35  # Streamlit's default row height, the header row included
+
+    def click_row(i):
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()  # anew: a message above the map moves the table down
+        page.mouse.click(box["x"] + 15, box["y"] + row_px * (i + 1) + row_px / 2)
+
+    click_row(0)  # an unlocated project: the page says why it is not on the map
+    page.get_by_text("未定位，无法在地图上显示").wait_for(timeout=30_000)
+    wait_for_app(page, timeout=30_000)
+    click_row(first_located)
+    row = chosen.iloc[first_located]
+    page.wait_for_url(f"**focus=project%3A{row['id']}**", timeout=30_000)
+    frame = map_frame(page, timeout=60_000)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=30_000)
+    assert row["name"] in popup.inner_text()
+    assert page.external_requests == [] and page.page_errors == []
