@@ -63,6 +63,11 @@ def on_table_pick() -> None:
         ss.focus = "project:" + ss.table_ids[rows[0]]
 
 
+def clear_focus() -> None:
+    """A changed filter is a new selection: the map fits it, not the last searched item."""
+    ss.focus = ""
+
+
 def clear_filters() -> None:
     default = ViewState()
     for name in WIDGETS:
@@ -88,20 +93,22 @@ with st.sidebar:
 
     st.header("筛选")
     st.multiselect("项目（可选分组，如 ▣ 两江新区十大工程）", cat.project_options(),
-                   format_func=cat.option_label, key="projects", placeholder="全部项目")
+                   format_func=cat.option_label, key="projects", on_change=clear_focus,
+                   placeholder="全部项目")
     st.multiselect("空间结构", list(cat.structures), format_func=cat.structures.get,
-                   key="structures", placeholder="全部")
+                   key="structures", on_change=clear_focus, placeholder="全部")
     sector_options = cat.sector_options(ss.structures)
     ss.sectors = [s for s in ss.sectors if s in sector_options]
     st.multiselect("片区/板块", sector_options, format_func=cat.sector_label, key="sectors",
+                   on_change=clear_focus,
                    placeholder="全部")
     st.multiselect("文档", list(cat.documents), format_func=cat.documents.get,
-                   key="documents", placeholder="全部")
-    st.multiselect("类别", cat.categories, key="categories", placeholder="全部")
-    st.multiselect("区县", cat.district_names, key="districts", placeholder="全部")
-    st.multiselect("状态", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="statuses",
+                   key="documents", on_change=clear_focus, placeholder="全部")
+    st.multiselect("类别", cat.categories, key="categories", on_change=clear_focus, placeholder="全部")
+    st.multiselect("区县", cat.district_names, key="districts", on_change=clear_focus, placeholder="全部")
+    st.multiselect("状态", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="statuses", on_change=clear_focus,
                    placeholder="全部")
-    st.slider("最低置信度", 0.0, 1.0, step=0.05, key="min_confidence",
+    st.slider("最低置信度", 0.0, 1.0, step=0.05, key="min_confidence", on_change=clear_focus,
               help="项目所引地点中最低的匹配置信度；未定位项目为 0")
     st.button("清除筛选", on_click=clear_filters)
 

@@ -114,3 +114,11 @@ def test_amap_basemap_shifts_the_layers():
     assert amap["center"] != plain["center"]
     # 高德's offset here is about 300-600 m: a few thousandths of a degree
     assert 0.001 < abs(amap["center"][1] - plain["center"][1]) < 0.01
+
+
+def test_a_filter_change_fits_the_new_selection_not_the_old_focus():
+    at = run(focus="place:c-guoyuangang")
+    assert map_args(at)["zoom"] >= 14
+    at.sidebar.multiselect(key="categories").set_value(["水利"]).run()
+    assert "focus" not in at.query_params
+    assert map_args(at)["zoom"] < 14  # 水利 projects spread over the municipality
