@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -119,9 +121,9 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
     goes into each layer's DESCRIPTION beside the list of JSON columns."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    if tmp.exists():
-        tmp.unlink()
+    # a name of this process's own: two processes building at once (the app server and a test
+    # run, say) each write a whole file, and the last complete one wins
+    tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     for layer, frame in layers.items():
         out = frame.copy()
         nested = _nested_columns(out)
