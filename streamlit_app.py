@@ -153,21 +153,18 @@ with map_col:
                  f"（缺少 {len(missing)} 个文件，如 {missing[0]}）")
     else:
         datum = webmap.BASEMAPS[state.basemap].datum
+        focus = cat.focus_row(state.focus)
         focus_geometry = cat.focus_geometry(state.focus)
-        kind, _, ident = state.focus.partition(":")
-        if focus_geometry is None and kind == "project" and ident in cat.project_index:
-            row = cat.projects.iloc[cat.project_index[ident]]
-            st.info(f"“{row['name']}”未定位，无法在地图上显示：{row['reason'] or '无原因记录'}")
+        if focus and focus_geometry is None:
+            st.info(f"“{focus[1]['name']}”未定位，无法在地图上显示："
+                    f"{focus[1].get('reason') or '无原因记录'}")
         groups = [webmap.layer_group(cat, "districts", datum),
                   webmap.layer_group(cat, "sectors", datum, sectors["id"]),
                   webmap.layer_group(cat, "projects", datum, selected["id"])]
         if ss.show_places:
             groups.append(webmap.layer_group(cat, "places", datum))
         if focus_geometry is not None:
-            frame = cat.projects if kind == "project" else cat.places
-            row = frame[frame["id"] == ident].iloc[0]
-            popup = (webmap.project_popup(row, cat.documents) if kind == "project"
-                     else webmap.place_popup(row))
+            popup = webmap.focus_popup(*focus, cat.documents)
             groups.append(webmap.focus_layer(focus_geometry, popup, datum))
             view = webmap.fit_view([focus_geometry], datum)
         else:

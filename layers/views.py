@@ -20,11 +20,11 @@ import yaml
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.paths import DATA_DIR
 from layers.documents import read_manifest
+from layers.webmap import BASEMAPS
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
 STATUS_LABELS = {"auto": "已定位", "review": "待核实", "unlocated": "未定位"}
 GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects
-BASEMAPS = ("blank", "osm", "cartodb", "amap", "tianditu")
 SEARCH_LIMIT = 20
 
 
@@ -33,7 +33,6 @@ class Group:
     id: str  # token, starts with GROUP_PREFIX
     name: str
     project_ids: tuple[str, ...]
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,7 @@ def read_groups(projects: gpd.GeoDataFrame, path: Path = GROUPS_FILE) -> list[Gr
             pid for pid, sources in zip(projects["id"], projects["sources"], strict=True)
             if any(s["doc_id"] == entry["doc_id"] and entry["sentence"] in s["excerpt"]
                    for s in sources))
-        groups.append(Group(GROUP_PREFIX + entry["id"], entry["name"], ids,
-                            f"{entry['doc_id']}：“{entry['sentence']}…”"))
+        groups.append(Group(GROUP_PREFIX + entry["id"], entry["name"], ids))
     return groups
 
 
@@ -344,16 +342,20 @@ class Catalogue:
         hits.sort(key=lambda h: h.rank)
         return hits[:limit]
 
-    def focus_geometry(self, focus: str):
-        """The geometry a ``project:<id>`` / ``place:<id>`` focus stands for, or None."""
+    def focus_row(self, focus: str) -> tuple[str, pd.Series] | None:
+        """(kind, record) of a ``project:<id>`` / ``place:<id>`` focus, or None."""
         kind, _, ident = (focus or "").partition(":")
         frame = {"project": self.projects, "place": self.places}.get(kind)
         if frame is None or not ident:
             return None
         rows = frame[frame["id"] == ident]
-        if not len(rows) or rows.geometry.iloc[0] is None or rows.geometry.iloc[0].is_empty:
-            return None
-        return rows.geometry.iloc[0]
+        return (kind, rows.iloc[0]) if len(rows) else None
+
+    def focus_geometry(self, focus: str):
+        """The geometry a focus stands for; None when it names nothing or nothing located."""
+        found = self.focus_row(focus)
+        geometry = found[1].geometry if found else None
+        return None if geometry is None or geometry.is_empty else geometry
 
 
 def _match_rank(needle: str, hay: str) -> int:

@@ -104,7 +104,6 @@ EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the tabl
 MAP_ASSETS = {"leaflet", "leaflet_css"}  # folium's names of the links the base map keeps
 
 
-
 def e(text) -> str:
     """Text made safe for the map: HTML-escaped, and braces as entities. folium (branca)
     re-parses rendered scripts as Jinja templates, data included, so "{{ … }}" in a plan or a
@@ -233,6 +232,11 @@ def place_popup(row) -> str:
             + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
             + f"<div>{e(row['district'] or '重庆市')} · {_precision(row['precision_m'])}</div>"
             f"<div><small>来源：{e(row['source'])}</small></div></div>")
+
+
+def focus_popup(kind: str, row, documents: dict[str, str]) -> str:
+    """The popup of a focused project or place (a views.Catalogue.focus_row)."""
+    return project_popup(row, documents) if kind == "project" else place_popup(row)
 
 
 def sector_popup(row) -> str:

@@ -156,4 +156,7 @@ def test_focus_geometry(cat):
     assert cat.focus_geometry("place:c-guoyuangang").geom_type == "Point"
     unlocated = cat.projects.loc[cat.projects["status"] == "unlocated", "id"].iloc[0]
     assert cat.focus_geometry(f"project:{unlocated}") is None
+    kind, row = cat.focus_row(f"project:{unlocated}")  # known, just not on the map
+    assert kind == "project" and row["id"] == unlocated and row["reason"]
+    assert cat.focus_row("place:nowhere") is None
     assert cat.focus_geometry("nonsense") is None
