@@ -12,7 +12,6 @@ from streamlit_folium import st_folium
 
 from layers import webmap
 from layers.build import LAYER_NAMES
-from layers.export import geojson_text
 from layers.views import STATUS_LABELS, ViewState, default_catalogue
 from layers.webassets import missing as missing_assets
 
@@ -22,11 +21,6 @@ LAYER_LABELS = {"projects": "规划项目", "sectors": "空间结构片区", "pl
                 "districts": "区县界线"}
 WIDGETS = ("projects", "structures", "sectors", "documents", "categories", "districts",
            "statuses", "min_confidence", "query", "basemap")
-
-
-@st.cache_data(show_spinner=False)
-def layer_geojson(name: str) -> str:
-    return geojson_text(default_catalogue().layers[name], name=name)
 
 
 def tianditu_key() -> str:
@@ -196,13 +190,15 @@ st.dataframe(table, hide_index=True, on_select=on_table_pick, selection_mode="si
              key="table_pick", height=360)
 
 st.subheader("下载 GeoJSON（WGS84）")
+# Data is built in the run, not deferred: a deferred download whose click meets a rerun (the
+# map sends its first value after mounting) can spin forever in Streamlit 1.67.
 today = dt.date.today().isoformat()
 dl = st.columns(len(LAYER_NAMES) + 1)
 dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
-                      data=lambda: geojson_text(selected, name="projects"),
+                      data=cat.selection_geojson(selected),
                       file_name=f"projects-view-{today}.geojson",
-                      mime="application/geo+json", key="dl-view")
+                      mime="application/geo+json", key="dl-view", on_click="ignore")
 for col, name in zip(dl[1:], LAYER_NAMES, strict=True):
-    col.download_button(f"{LAYER_LABELS[name]}（全部）", data=lambda n=name: layer_geojson(n),
+    col.download_button(f"{LAYER_LABELS[name]}（全部）", data=cat.layer_geojson(name),
                         file_name=f"{name}-{today}.geojson", mime="application/geo+json",
-                        key=f"dl-{name}")
+                        key=f"dl-{name}", on_click="ignore")

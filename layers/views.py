@@ -20,6 +20,7 @@ import yaml
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.paths import DATA_DIR
 from layers.documents import read_manifest
+from layers.export import geojson_text
 from layers.webmap import BASEMAPS
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
@@ -142,6 +143,7 @@ class Catalogue:
         self.group_by_id = {g.id: g for g in self.groups}
         self.project_index = {pid: i for i, pid in enumerate(projects["id"])}
         self._search_rows = None
+        self._layer_geojson: dict[str, str] = {}
 
     def _document_category_groups(self) -> list[Group]:
         groups = []
@@ -270,6 +272,18 @@ class Catalogue:
 
     def select(self, state: ViewState) -> gpd.GeoDataFrame:
         return self.projects[self.mask(state)]
+
+    def layer_geojson(self, name: str) -> str:
+        """A whole layer as GeoJSON text, built once (the full-layer downloads)."""
+        if name not in self._layer_geojson:
+            self._layer_geojson[name] = geojson_text(self.layers[name], name=name)
+        return self._layer_geojson[name]
+
+    def selection_geojson(self, selected: gpd.GeoDataFrame) -> str:
+        """The selected projects as GeoJSON text; all of them is the cached whole layer."""
+        if selected.index.equals(self.projects.index):
+            return self.layer_geojson("projects")
+        return geojson_text(selected, name="projects")
 
     def visible_sectors(self, state: ViewState) -> gpd.GeoDataFrame:
         """Sectors to draw: the chosen ones, else those of the chosen structures, else all."""

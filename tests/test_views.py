@@ -1,5 +1,6 @@
 """The app's data rules without a browser: groups, filters, search, URL state."""
 
+import json
 import re
 
 import numpy as np
@@ -160,3 +161,15 @@ def test_focus_geometry(cat):
     assert kind == "project" and row["id"] == unlocated and row["reason"]
     assert cat.focus_row("place:nowhere") is None
     assert cat.focus_geometry("nonsense") is None
+
+
+def test_download_texts_follow_the_selection(cat):
+    water = cat.select(ViewState(categories=["水利"]))
+    data = json.loads(cat.selection_geojson(water))
+    assert [f["id"] for f in data["features"]] == list(water["id"])
+    everything = cat.select(ViewState())
+    # the unfiltered view is the whole layer, the same text the layer button gives
+    assert cat.selection_geojson(everything) is cat.layer_geojson("projects")
+    assert len(json.loads(cat.layer_geojson("projects"))["features"]) == len(cat.projects)
+    assert {f["id"] for f in json.loads(cat.layer_geojson("districts"))["features"]} == set(
+        cat.districts["id"])
