@@ -1,26 +1,33 @@
 """Planners' annotations: geometry, note, tags, status, author, target, every version kept.
 
-The embedded store is one SQLite file (WAL, busy timeout, every write one ``BEGIN IMMEDIATE``
-transaction) under the data folder (``PLANMAP_DATA_DIR``, default ``build/data``). Geometry is
-stored as WGS84 GeoJSON text with its bounding box in columns, so a bbox query is an index range
-scan. Nothing is ever overwritten without a history row: ``history(id)`` returns every version
-(who, when, what changed); a delete is a status, restorable.
+One API, two databases:
 
-Input is validated before anything is written (``AnnotationError`` says why, in Chinese):
-geometry must be a valid WGS84 lon/lat shape (an invalid polygon is repaired with
-``make_valid`` when that keeps its type, else refused), notes are plain text of bounded length.
+* embedded (the default): one SQLite file ``<data dir>/annotations.sqlite`` (``PLANMAP_DATA_DIR``,
+  default ``build/data``) in WAL mode with a busy timeout; geometry is WGS84 GeoJSON text with its
+  bounding box in indexed columns, so a bbox query is an index range scan;
+* a team's PostGIS, given a ``postgresql://`` URL: a ``geometry(Geometry, 4326)`` column with a
+  GiST index, so QGIS and SQL can read the table as it is.
+
+Every write is one transaction that also appends a history row, so ``history(id)`` returns
+every version (who, when, what changed); a delete is a status, restorable. Input is validated
+before anything is written (``AnnotationError`` says why, in Chinese): geometry must be a valid
+WGS84 lon/lat shape (an invalid polygon is repaired with ``make_valid`` when that keeps its
+kind, else refused), notes are plain text of bounded length, escaped wherever they are shown.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+import threading
 import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,35 +41,24 @@ NOTE_MAX_CHARS = 2000
 AUTHOR_MAX_CHARS = 64
 TAG_MAX_CHARS = 20
 TAGS_MAX = 20
+TARGET_MAX_CHARS = 200
 STATUSES = ("open", "resolved", "deleted")
+STATUS_LABELS = {"open": "待处理", "resolved": "已处理", "deleted": "已删除"}
+SUGGESTED_TAGS = ("拟选址", "待核实", "意见", "用地", "交通", "更正")
+ACTION_LABELS = {"add": "新建", "update": "修改", "delete": "删除", "restore": "恢复",
+                 "import": "导入"}
 BUSY_TIMEOUT_MS = 30_000  # writers wait for each other instead of failing
+WRITE_ATTEMPTS = 20
 GEOMETRY_TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
                   "MultiPolygon"}
+COLUMNS = ["id", "note", "author", "tags", "status", "target", "created_at", "updated_at",
+           "version"]
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
-_MIGRATIONS = {
-    1: """
-    CREATE TABLE annotations (
-        id TEXT PRIMARY KEY,
-        geometry TEXT NOT NULL,
-        minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL,
-        note TEXT NOT NULL, author TEXT NOT NULL, tags TEXT NOT NULL,
-        status TEXT NOT NULL, target TEXT,
-        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL
-    );
-    CREATE INDEX annotations_bbox ON annotations (minx, maxx, miny, maxy);
-    CREATE TABLE history (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        annotation_id TEXT NOT NULL REFERENCES annotations (id),
-        version INTEGER NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL,
-        action TEXT NOT NULL, changes TEXT NOT NULL,
-        UNIQUE (annotation_id, version)
-    );
-    """,
-}
 
 
 class AnnotationError(ValueError):
-    """Input that cannot be stored; the message says why. Nothing was written."""
+    """Input that cannot be stored, or a write that is not allowed; the message says why.
+    Nothing was written."""
 
 
 def data_dir() -> Path:
@@ -72,6 +68,8 @@ def data_dir() -> Path:
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
+
+# --------------------------------------------------------------------------- validation
 
 def clean_text(value, field: str, max_chars: int, required: bool = False) -> str:
     """Plain text: NFC, control and format characters removed (newlines and tabs kept),
@@ -103,6 +101,13 @@ def clean_tags(tags) -> list[str]:
     if len(out) > TAGS_MAX:
         raise AnnotationError(f"标签过多：{len(out)} 个，上限 {TAGS_MAX} 个")
     return out
+
+
+def clean_status(status) -> str:
+    if status not in STATUSES or status == "deleted":
+        allowed = "、".join(f"{s}（{STATUS_LABELS[s]}）" for s in STATUSES if s != "deleted")
+        raise AnnotationError(f"状态只能是：{allowed}")
+    return status
 
 
 def clean_geometry(geometry):
@@ -141,42 +146,78 @@ class Version:
     version: int
     author: str
     at: str
-    action: str  # add | update | delete | restore
+    action: str  # add | update | delete | restore | import
     changes: dict
 
 
-class AnnotationStore:
-    """``AnnotationStore()`` opens (creating if needed) ``<data dir>/annotations.sqlite``;
-    ``AnnotationStore("sqlite:///path")`` or a path opens that file."""
+# --------------------------------------------------------------------------- databases
 
-    def __init__(self, url: str | Path | None = None):
-        if url is None:
-            path = data_dir() / "annotations.sqlite"
-        elif str(url).startswith("postgresql://"):
-            raise NotImplementedError("PostGIS 存储尚未实现")
-        else:
-            path = Path(str(url).removeprefix("sqlite:///"))
+def _fetch(con: sqlite3.Connection, sql: str, params: dict | None = None) -> list[tuple]:
+    return con.execute(sql, params or {}).fetchall()
+
+
+class _SQLite:
+    """The embedded file. SQL is written with ``:name`` parameters for both databases."""
+
+    kind = "sqlite"
+    geometry_in = ":geometry"
+    geometry_out = "geometry"
+    for_update = ""  # BEGIN IMMEDIATE already holds the write lock
+    bbox_where = "maxx >= :minx AND minx <= :maxx AND maxy >= :miny AND miny <= :maxy"
+    schema = {
+        1: """
+        CREATE TABLE annotations (
+            id TEXT PRIMARY KEY,
+            geometry TEXT NOT NULL,
+            minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL,
+            note TEXT NOT NULL, author TEXT NOT NULL, tags TEXT NOT NULL,
+            status TEXT NOT NULL, target TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL
+        );
+        CREATE INDEX annotations_bbox ON annotations (minx, maxx, miny, maxy);
+        CREATE INDEX annotations_target ON annotations (target);
+        CREATE TABLE history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            annotation_id TEXT NOT NULL REFERENCES annotations (id),
+            version INTEGER NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL,
+            action TEXT NOT NULL, changes TEXT NOT NULL,
+            UNIQUE (annotation_id, version)
+        );
+        """,
+    }
+
+    def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._migrate()
-
-    # ----------------------------------------------------------------- plumbing
+        self.where = str(path)
+        con = self._connect()
+        try:
+            con.execute("PRAGMA journal_mode = WAL")
+        finally:
+            con.close()
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         con.execute("PRAGMA foreign_keys = ON")
-        con.execute("PRAGMA synchronous = FULL")  # a committed write survives a crash
+        con.execute("PRAGMA synchronous = FULL")  # a committed write survives a power cut
         return con
 
-    def _write(self, work):
-        """Run ``work(con)`` in one BEGIN IMMEDIATE transaction; retried while another writer
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        con = self._connect()
+        try:
+            return _fetch(con, sql, params)
+        finally:
+            con.close()
+
+    def write(self, work):
+        """``work(run)`` in one BEGIN IMMEDIATE transaction, retried while another writer
         holds the lock beyond the busy timeout, so "database is locked" never reaches a user."""
-        for attempt in range(20):
+        for attempt in range(WRITE_ATTEMPTS):
             con = self._connect()
             try:
                 con.execute("BEGIN IMMEDIATE")
-                result = work(con)
+                result = work(partial(_fetch, con))
                 con.execute("COMMIT")
                 return result
             except sqlite3.OperationalError as e:
@@ -193,197 +234,325 @@ class AnnotationStore:
                 con.close()
         raise AnnotationError("数据库繁忙，请稍后重试")
 
-    def _migrate(self) -> None:
-        con = self._connect()
+    def integrity_ok(self) -> bool:
+        return self.read("PRAGMA integrity_check")[0][0] == "ok"
+
+
+class _PostGIS:
+    """A team's PostgreSQL with PostGIS, through psycopg (one connection per store, locked,
+    reopened if the server dropped it)."""
+
+    kind = "postgis"
+    geometry_in = "ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326)"
+    geometry_out = "ST_AsGeoJSON(geometry, 15)"
+    for_update = " FOR UPDATE"
+    bbox_where = "geometry && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+    schema = {
+        1: """
+        CREATE EXTENSION IF NOT EXISTS postgis;
+        CREATE TABLE annotations (
+            id TEXT PRIMARY KEY,
+            geometry geometry(Geometry, 4326) NOT NULL,
+            note TEXT NOT NULL, author TEXT NOT NULL, tags TEXT NOT NULL,
+            status TEXT NOT NULL, target TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL
+        );
+        CREATE INDEX annotations_geometry ON annotations USING GIST (geometry);
+        CREATE INDEX annotations_target ON annotations (target);
+        CREATE TABLE history (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            annotation_id TEXT NOT NULL REFERENCES annotations (id),
+            version INTEGER NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL,
+            action TEXT NOT NULL, changes TEXT NOT NULL,
+            UNIQUE (annotation_id, version)
+        );
+        """,
+    }
+    _param = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+    def __init__(self, url: str):
         try:
-            con.execute("PRAGMA journal_mode = WAL")
-        finally:
-            con.close()
+            import psycopg
+        except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
+            raise AnnotationError("连接 PostGIS 需要 psycopg：pip install -r requirements.txt") from e
+        self._psycopg = psycopg
+        self.url = url
+        self.where = re.sub(r"//[^@/]*@", "//", url)  # never show a password
+        self._lock = threading.Lock()
+        self._con = None
 
-        def work(con):
-            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            current = int(row[0]) if row else 0
+    def _sql(self, sql: str) -> str:
+        return self._param.sub(r"%(\1)s", sql)
+
+    def _connection(self):
+        if self._con is None or self._con.closed:
+            try:
+                self._con = self._psycopg.connect(self.url, connect_timeout=10)
+            except self._psycopg.OperationalError as e:
+                raise AnnotationError(f"无法连接标注数据库 {self.where}：{e}") from e
+        return self._con
+
+    def _run(self, work):
+        errors = self._psycopg.errors
+        retry = (errors.SerializationFailure, errors.DeadlockDetected)
+        with self._lock:
+            for attempt in range(WRITE_ATTEMPTS):
+                con = self._connection()
+                try:
+                    with con.transaction(), con.cursor() as cur:
+                        def run(sql, params=None):
+                            cur.execute(self._sql(sql), params or {})
+                            return cur.fetchall() if cur.description else []
+                        return work(run)
+                except retry:
+                    time.sleep(min(0.05 * 2 ** attempt, 1.0))
+                except self._psycopg.OperationalError:
+                    con.close()  # the server went away: reconnect once, then give up
+                    if attempt:
+                        raise
+            raise AnnotationError("数据库繁忙，请稍后重试")
+
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return self._run(lambda run: run(sql, params))
+
+    def write(self, work):
+        return self._run(work)
+
+    def integrity_ok(self) -> bool:
+        return self.read("SELECT count(*) FROM annotations WHERE NOT ST_IsValid(geometry)"
+                         " OR ST_SRID(geometry) != 4326")[0][0] == 0
+
+
+# --------------------------------------------------------------------------- the store
+
+class AnnotationStore:
+    """``AnnotationStore()`` opens (creating if needed) ``<data dir>/annotations.sqlite``;
+    a path or ``sqlite:///path`` opens that file; ``postgresql://…`` opens a PostGIS database."""
+
+    def __init__(self, url: str | Path | None = None):
+        if url is None:
+            self._db = _SQLite(data_dir() / "annotations.sqlite")
+        elif str(url).startswith(("postgresql://", "postgres://")):
+            self._db = _PostGIS(str(url))
+        else:
+            self._db = _SQLite(Path(str(url).removeprefix("sqlite:///")))
+        self._migrate()
+
+    @property
+    def kind(self) -> str:
+        return self._db.kind
+
+    @property
+    def where(self) -> str:
+        """Where the annotations are kept, for the page to say (never a password)."""
+        return self._db.where
+
+    def _migrate(self) -> None:
+        schema = self._db.schema
+
+        def work(run):
+            run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = run("SELECT value FROM meta WHERE key = 'schema_version'")
+            current = int(row[0][0]) if row else 0
             if current > SCHEMA_VERSION:
-                raise AnnotationError(
-                    f"{self.path} 的结构版本 {current} 比本程序（{SCHEMA_VERSION}）新，请升级程序")
+                raise AnnotationError(f"{self.where} 的结构版本 {current} 比本程序"
+                                      f"（{SCHEMA_VERSION}）新，请升级程序")
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version].split(";"):
+                for statement in schema[version].split(";"):
                     if statement.strip():
-                        con.execute(statement)
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+                        run(statement)
+            run("DELETE FROM meta WHERE key = 'schema_version'")
+            run("INSERT INTO meta VALUES ('schema_version', :v)", {"v": str(SCHEMA_VERSION)})
 
-        self._write(work)
+        self._db.write(work)
 
     @staticmethod
-    def _record(geom, note, author, tags, status, target) -> dict:
+    def _geometry_fields(geom) -> dict:
         minx, miny, maxx, maxy = geom.bounds
         return {"geometry": json.dumps(mapping(geom)), "minx": minx, "miny": miny,
-                "maxx": maxx, "maxy": maxy, "note": note, "author": author,
-                "tags": json.dumps(tags, ensure_ascii=False), "status": status,
-                "target": target}
+                "maxx": maxx, "maxy": maxy}
+
+    def _set_geometry(self) -> str:
+        sql = f"geometry = {self._db.geometry_in}"
+        if self._db.kind == "sqlite":
+            sql += ", minx = :minx, miny = :miny, maxx = :maxx, maxy = :maxy"
+        return sql
 
     @staticmethod
-    def _history(con, annotation_id, version, author, action, changes) -> None:
-        con.execute("INSERT INTO history (annotation_id, version, author, at, action, changes)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (annotation_id, version, author, _now(), action,
-                     json.dumps(changes, ensure_ascii=False)))
+    def _history(run, annotation_id, version, author, action, changes) -> None:
+        run("INSERT INTO history (annotation_id, version, author, at, action, changes)"
+            " VALUES (:id, :version, :author, :at, :action, :changes)",
+            {"id": annotation_id, "version": version, "author": author, "at": _now(),
+             "action": action, "changes": json.dumps(changes, ensure_ascii=False)})
+
+    @staticmethod
+    def _clean_new(geometry, note, author, tags, target, status="open") -> dict:
+        geom = clean_geometry(geometry)
+        return {**AnnotationStore._geometry_fields(geom),
+                "note": clean_text(note, "备注", NOTE_MAX_CHARS),
+                "author": clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True),
+                "tags": json.dumps(clean_tags(tags), ensure_ascii=False),
+                "status": clean_status(status),
+                "target": clean_text(target, "目标", TARGET_MAX_CHARS) or None}
+
+    def _insert(self, run, record: dict, action: str) -> str:
+        annotation_id = uuid.uuid4().hex
+        now = _now()
+        columns = "id, geometry, note, author, tags, status, target, created_at, updated_at, " \
+                  "version"
+        values = f":id, {self._db.geometry_in}, :note, :author, :tags, :status, :target, " \
+                 ":now, :now, 1"
+        if self._db.kind == "sqlite":
+            columns += ", minx, miny, maxx, maxy"
+            values += ", :minx, :miny, :maxx, :maxy"
+        run(f"INSERT INTO annotations ({columns}) VALUES ({values})",
+            {**record, "id": annotation_id, "now": now})
+        self._history(run, annotation_id, 1, record["author"], action,
+                      {k: record[k] for k in ("geometry", "note", "tags", "status", "target")})
+        return annotation_id
 
     # ----------------------------------------------------------------- API
 
-    def add(self, geometry, note: str, author: str, tags=(), target: str | None = None) -> str:
-        geom = clean_geometry(geometry)
-        note = clean_text(note, "备注", NOTE_MAX_CHARS)
-        author = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
-        tags = clean_tags(tags)
-        target = clean_text(target, "目标", 200) or None
-        record = self._record(geom, note, author, tags, "open", target)
-        annotation_id = uuid.uuid4().hex
+    def add(self, geometry, note: str, author: str, tags=(), target: str | None = None,
+            status: str = "open") -> str:
+        record = self._clean_new(geometry, note, author, tags, target, status)
+        return self._db.write(lambda run: self._insert(run, record, "add"))
 
-        def work(con):
-            now = _now()
-            con.execute(
-                "INSERT INTO annotations (id, geometry, minx, miny, maxx, maxy, note, author,"
-                " tags, status, target, created_at, updated_at, version) VALUES"
-                " (:id, :geometry, :minx, :miny, :maxx, :maxy, :note, :author, :tags, :status,"
-                " :target, :now, :now, 1)", {**record, "id": annotation_id, "now": now})
-            self._history(con, annotation_id, 1, author, "add",
-                          {k: record[k] for k in ("geometry", "note", "tags", "status",
-                                                  "target")})
-            return annotation_id
-
-        return self._write(work)
+    def add_many(self, items, author: str, action: str = "add") -> list[str]:
+        """Several annotations in one transaction: all are stored or, if any is refused,
+        none (the error names the item). ``items``: dicts with geometry, note, tags, target,
+        status."""
+        records = []
+        for n, item in enumerate(items, 1):
+            try:
+                records.append(self._clean_new(
+                    item.get("geometry"), item.get("note"), author, item.get("tags"),
+                    item.get("target"), item.get("status") or "open"))
+            except AnnotationError as e:
+                raise AnnotationError(f"第 {n} 条：{e}") from e
+        return self._db.write(lambda run: [self._insert(run, r, action) for r in records])
 
     def get(self, annotation_id: str) -> dict | None:
-        con = self._connect()
-        try:
-            con.row_factory = sqlite3.Row
-            row = con.execute("SELECT * FROM annotations WHERE id = ?",
-                              (annotation_id,)).fetchone()
-        finally:
-            con.close()
-        return None if row is None else self._as_dict(row)
+        rows = self._db.read(f"SELECT {self._select()} FROM annotations WHERE id = :id",
+                             {"id": annotation_id})
+        return self._as_dict(rows[0]) if rows else None
+
+    def _select(self) -> str:
+        return ", ".join(COLUMNS) + f", {self._db.geometry_out}"
 
     @staticmethod
     def _as_dict(row) -> dict:
-        out = dict(row)
-        out["geometry"] = shape(json.loads(out["geometry"]))
+        out = dict(zip(COLUMNS, row[:-1], strict=True))
         out["tags"] = json.loads(out["tags"])
-        for k in ("minx", "miny", "maxx", "maxy"):
-            out.pop(k)
+        out["geometry"] = shapely.from_geojson(row[-1])
         return out
 
     def update(self, annotation_id: str, *, author: str, geometry=None, note=None, tags=None,
-               status=None) -> int:
-        """Change what is given; returns the new version. Only the author may edit (an admin
-        check belongs to the caller that knows roles)."""
-        author = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
+               status=None, target=None, as_admin: bool = False) -> int:
+        """Change what is given; returns the new version. Only the annotation's author may,
+        or an admin (``as_admin``, granted by the caller that checked the role); ``author`` is
+        who makes the change and is recorded in the history. ``target=""`` clears a target."""
+        actor = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
         changes: dict = {}
         if geometry is not None:
-            geom = clean_geometry(geometry)
-            minx, miny, maxx, maxy = geom.bounds
-            changes.update(geometry=json.dumps(mapping(geom)), minx=minx, miny=miny,
-                           maxx=maxx, maxy=maxy)
+            changes.update(self._geometry_fields(clean_geometry(geometry)))
         if note is not None:
             changes["note"] = clean_text(note, "备注", NOTE_MAX_CHARS)
         if tags is not None:
             changes["tags"] = json.dumps(clean_tags(tags), ensure_ascii=False)
         if status is not None:
-            if status not in STATUSES or status == "deleted":
-                raise AnnotationError(f"状态只能是：{'、'.join(s for s in STATUSES if s != 'deleted')}")
-            changes["status"] = status
+            changes["status"] = clean_status(status)
+        if target is not None:
+            changes["target"] = clean_text(target, "目标", TARGET_MAX_CHARS) or None
         if not changes:
             raise AnnotationError("没有要修改的内容")
-        return self._change(annotation_id, author, "update", changes)
+        return self._change(annotation_id, actor, "update", changes, as_admin)
 
-    def _change(self, annotation_id, author, action, changes, expect_deleted=None) -> int:
-        def work(con):
-            row = con.execute("SELECT author, version, status FROM annotations WHERE id = ?",
-                              (annotation_id,)).fetchone()
-            if row is None:
+    def _change(self, annotation_id, actor, action, changes, as_admin,
+                expect_deleted=None) -> int:
+        def work(run):
+            rows = run("SELECT author, version, status FROM annotations WHERE id = :id"
+                       + self._db.for_update, {"id": annotation_id})
+            if not rows:
                 raise AnnotationError(f"标注不存在：{annotation_id}")
-            owner, version, status = row
-            if owner != author:
-                raise AnnotationError("只有作者本人可以修改或删除此标注")
+            owner, version, status = rows[0]
+            if owner != actor and not as_admin:
+                raise AnnotationError("只有作者本人或管理员可以修改或删除此标注")
             if expect_deleted is not None and (status == "deleted") != expect_deleted:
                 raise AnnotationError("标注已删除" if status == "deleted" else "标注未被删除")
             if action == "update" and status == "deleted":
                 raise AnnotationError("标注已删除，请先恢复")
             version += 1
-            sets = ", ".join(f"{k} = :{k}" for k in changes)
-            con.execute(f"UPDATE annotations SET {sets}, version = :version, updated_at = :now"
-                        " WHERE id = :id",
-                        {**changes, "version": version, "now": _now(), "id": annotation_id})
+            sets = [f"{k} = :{k}" for k in changes
+                    if k not in ("geometry", "minx", "miny", "maxx", "maxy")]
+            if "geometry" in changes:
+                sets.append(self._set_geometry())
+            run(f"UPDATE annotations SET {', '.join(sets)}, version = :version,"
+                " updated_at = :now WHERE id = :id",
+                {**changes, "version": version, "now": _now(), "id": annotation_id})
             shown = {k: v for k, v in changes.items() if k not in ("minx", "miny", "maxx", "maxy")}
-            self._history(con, annotation_id, version, author, action, shown)
+            self._history(run, annotation_id, version, actor, action, shown)
             return version
 
-        return self._write(work)
+        return self._db.write(work)
 
-    def delete(self, annotation_id: str, *, author: str) -> int:
-        author = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
-        return self._change(annotation_id, author, "delete", {"status": "deleted"},
+    def delete(self, annotation_id: str, *, author: str, as_admin: bool = False) -> int:
+        actor = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
+        return self._change(annotation_id, actor, "delete", {"status": "deleted"}, as_admin,
                             expect_deleted=False)
 
-    def restore(self, annotation_id: str, *, author: str) -> int:
-        author = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
-        return self._change(annotation_id, author, "restore", {"status": "open"},
+    def restore(self, annotation_id: str, *, author: str, as_admin: bool = False) -> int:
+        actor = clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True)
+        return self._change(annotation_id, actor, "restore", {"status": "open"}, as_admin,
                             expect_deleted=True)
 
     def history(self, annotation_id: str) -> list[Version]:
-        con = self._connect()
-        try:
-            rows = con.execute("SELECT version, author, at, action, changes FROM history"
-                               " WHERE annotation_id = ? ORDER BY version",
-                               (annotation_id,)).fetchall()
-        finally:
-            con.close()
+        rows = self._db.read("SELECT version, author, at, action, changes FROM history"
+                             " WHERE annotation_id = :id ORDER BY version", {"id": annotation_id})
         return [Version(v, a, at, act, json.loads(ch)) for v, a, at, act, ch in rows]
 
-    def list(self, bbox=None, tags=None, include_deleted: bool = False) -> gpd.GeoDataFrame:
-        """Annotations as a GeoDataFrame (EPSG:4326); ``bbox`` = (minx, miny, maxx, maxy)
-        keeps those whose box overlaps it; ``tags`` keeps those with any of the tags."""
-        where, args = [], []
+    def list(self, bbox=None, tags=None, include_deleted: bool = False, authors=None,
+             statuses=None) -> gpd.GeoDataFrame:
+        """Annotations as a GeoDataFrame (EPSG:4326), oldest first. ``bbox`` = (minx, miny,
+        maxx, maxy) keeps those whose box overlaps it; ``tags``, ``authors``, ``statuses``
+        keep those with any of the given values."""
+        where, params = [], {}
         if not include_deleted:
             where.append("status != 'deleted'")
         if bbox is not None:
             minx, miny, maxx, maxy = (float(v) for v in bbox)
-            where.append("maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?")
-            args += [minx, maxx, miny, maxy]
-        sql = ("SELECT id, geometry, note, author, tags, status, target, created_at, updated_at,"
-               " version FROM annotations")
+            where.append(self._db.bbox_where)
+            params.update(minx=minx, miny=miny, maxx=maxx, maxy=maxy)
+        for column, values in (("author", authors), ("status", statuses)):
+            if values:
+                names = [f"{column}{i}" for i in range(len(values))]
+                where.append(f"{column} IN ({', '.join(':' + n for n in names)})")
+                params.update(zip(names, values, strict=True))
+        sql = f"SELECT {self._select()} FROM annotations"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        con = self._connect()
-        try:
-            rows = con.execute(sql + " ORDER BY created_at", args).fetchall()
-        finally:
-            con.close()
+        rows = self._db.read(sql + " ORDER BY created_at, id", params)
         wanted = set(clean_tags(tags)) if tags else None
-        records = []
-        for r in rows:
-            row_tags = json.loads(r[4])
-            if wanted and not wanted.intersection(row_tags):
+        records, geometries = [], []
+        for row in rows:
+            record = dict(zip(COLUMNS, row[:-1], strict=True))
+            record["tags"] = json.loads(record["tags"])
+            if wanted and not wanted.intersection(record["tags"]):
                 continue
-            records.append({"id": r[0], "note": r[2], "author": r[3], "tags": row_tags,
-                            "status": r[5], "target": r[6], "created_at": r[7],
-                            "updated_at": r[8], "version": r[9], "geometry": r[1]})
-        geometries = shapely.from_geojson([r.pop("geometry") for r in records]) if records else []
-        return gpd.GeoDataFrame(records, geometry=list(geometries), crs="EPSG:4326") \
-            if records else gpd.GeoDataFrame(
-                columns=["id", "note", "author", "tags", "status", "target", "created_at",
-                         "updated_at", "version", "geometry"], geometry="geometry",
-                crs="EPSG:4326")
+            records.append(record)
+            geometries.append(row[-1])
+        frame = gpd.GeoDataFrame(records, columns=COLUMNS,
+                                 geometry=list(shapely.from_geojson(geometries)) if geometries
+                                 else [], crs="EPSG:4326")
+        return frame
+
+    def authors(self) -> list[str]:
+        return [r[0] for r in self._db.read("SELECT DISTINCT author FROM annotations"
+                                            " ORDER BY author")]
 
     def integrity_ok(self) -> bool:
-        con = self._connect()
-        try:
-            ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            orphans = con.execute(
-                "SELECT count(*) FROM annotations a WHERE NOT EXISTS (SELECT 1 FROM history h"
-                " WHERE h.annotation_id = a.id AND h.version = a.version)").fetchone()[0]
-        finally:
-            con.close()
-        return ok and orphans == 0
+        """The database's own check, and every annotation's current version in the history."""
+        orphans = self._db.read(
+            "SELECT count(*) FROM annotations a WHERE NOT EXISTS (SELECT 1 FROM history h"
+            " WHERE h.annotation_id = a.id AND h.version = a.version)")[0][0]
+        return self._db.integrity_ok() and orphans == 0

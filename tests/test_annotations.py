@@ -1,9 +1,13 @@
-"""The embedded annotation store: versions, soft delete, validation, concurrency, crashes."""
+"""The annotation store, the same suite on the embedded SQLite file and on a real PostGIS:
+versions, soft delete, roles, validation, concurrency, crashes.
+
+PostGIS comes from PLANMAP_TEST_POSTGIS_URL (scripts/test.sh starts a server and sets it).
+Without it the PostGIS half is skipped, unless PLANMAP_REQUIRE_POSTGIS is set, when it fails.
+"""
 
 import multiprocessing
 import os
 import signal
-import sqlite3
 import time
 
 import pytest
@@ -11,18 +15,41 @@ from shapely.geometry import Point, Polygon, box
 
 from layers.annotations import NOTE_MAX_CHARS, AnnotationError, AnnotationStore
 
+POSTGIS_URL = os.environ.get("PLANMAP_TEST_POSTGIS_URL", "")
+
+
+def empty_postgis(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS history, annotations, meta")
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def location(request, tmp_path):
+    """Where a fresh, empty store lives: a SQLite path, or the PostGIS URL with no tables."""
+    if request.param == "sqlite":
+        return str(tmp_path / "a.sqlite")
+    if not POSTGIS_URL:
+        if os.environ.get("PLANMAP_REQUIRE_POSTGIS"):
+            pytest.fail("PLANMAP_REQUIRE_POSTGIS is set but PLANMAP_TEST_POSTGIS_URL is not")
+        pytest.skip("no PostGIS: set PLANMAP_TEST_POSTGIS_URL (scripts/test.sh does)")
+    empty_postgis(POSTGIS_URL)
+    return POSTGIS_URL
+
 
 @pytest.fixture
-def store(tmp_path):
-    return AnnotationStore(tmp_path / "a.sqlite")
+def store(location):
+    return AnnotationStore(location)
 
 
 def test_add_get_update_history(store):
     aid = store.add(Point(106.55, 29.57), "用地待核实", "张工", tags=["待核实", "拟选址"],
-                    target="place:c-guoyuangang")
+                    target="c-guoyuangang")
     got = store.get(aid)
     assert got["note"] == "用地待核实" and got["author"] == "张工"
     assert got["tags"] == ["待核实", "拟选址"] and got["status"] == "open"
+    assert got["target"] == "c-guoyuangang"
     assert got["geometry"].equals(Point(106.55, 29.57)) and got["version"] == 1
     assert store.update(aid, author="张工", note="已核实", status="resolved") == 2
     assert store.update(aid, author="张工", geometry=box(106.5, 29.5, 106.6, 29.6)) == 3
@@ -30,7 +57,9 @@ def test_add_get_update_history(store):
     assert [v.action for v in history] == ["add", "update", "update"]
     assert history[1].changes == {"note": "已核实", "status": "resolved"}
     assert "geometry" in history[2].changes and all(v.author == "张工" for v in history)
-    assert store.get(aid)["geometry"].geom_type == "Polygon"
+    got = store.get(aid)
+    assert got["geometry"].equals(box(106.5, 29.5, 106.6, 29.6)) and got["version"] == 3
+    assert got["updated_at"] > got["created_at"]
     assert store.integrity_ok()
 
 
@@ -42,29 +71,38 @@ def test_soft_delete_and_restore(store):
     assert list(store.list(include_deleted=True)["id"]) == [aid]
     with pytest.raises(AnnotationError, match="已删除"):
         store.update(aid, author="李工", note="y")
+    with pytest.raises(AnnotationError, match="已删除"):
+        store.delete(aid, author="李工")
     store.restore(aid, author="李工")
     assert list(store.list()["id"]) == [aid]
     assert [v.action for v in store.history(aid)] == ["add", "delete", "restore"]
 
 
-def test_only_the_author_writes(store):
+def test_only_the_author_or_an_admin_writes(store):
     aid = store.add(Point(106.5, 29.5), "x", "李工")
     for call in (lambda: store.update(aid, author="王工", note="改"),
                  lambda: store.delete(aid, author="王工")):
-        with pytest.raises(AnnotationError, match="作者本人"):
+        with pytest.raises(AnnotationError, match="作者本人或管理员"):
             call()
     assert store.get(aid)["version"] == 1 and len(store.history(aid)) == 1
+    store.update(aid, author="管理员甲", note="管理员改", as_admin=True)
+    got = store.get(aid)
+    assert got["author"] == "李工" and got["note"] == "管理员改"  # the owner stays
+    assert store.history(aid)[-1].author == "管理员甲"  # the history says who changed it
 
 
-def test_list_by_bbox_and_tags(store):
+def test_list_filters(store):
     a = store.add(Point(106.5, 29.5), "a", "甲", tags=["拟选址"])
-    b = store.add(Point(108.4, 30.8), "b", "甲", tags=["意见"])
+    b = store.add(Point(108.4, 30.8), "b", "乙", tags=["意见"])
     c = store.add(box(106.0, 29.0, 107.0, 30.0), "c", "甲")
-    inside = store.list(bbox=(106.4, 29.4, 106.6, 29.6))
-    assert set(inside["id"]) == {a, c}
+    store.update(c, author="甲", status="resolved")
+    assert set(store.list(bbox=(106.4, 29.4, 106.6, 29.6))["id"]) == {a, c}
     assert list(store.list(tags=["意见"])["id"]) == [b]
+    assert list(store.list(authors=["乙"])["id"]) == [b]
+    assert list(store.list(statuses=["resolved"])["id"]) == [c]
     frame = store.list()
-    assert frame.crs.to_epsg() == 4326 and len(frame) == 3
+    assert frame.crs.to_epsg() == 4326 and list(frame["id"]) == [a, b, c]
+    assert sorted(store.authors()) == sorted(["甲", "乙"])
 
 
 @pytest.mark.parametrize("geometry, why", [
@@ -85,6 +123,7 @@ def test_a_bow_tie_polygon_is_repaired(store):
     assert not bow.is_valid
     got = store.get(store.add(bow, "x", "甲"))["geometry"]
     assert got.is_valid and got.geom_type in ("Polygon", "MultiPolygon") and got.area > 0
+    assert store.integrity_ok()
 
 
 def test_text_is_kept_plain_and_bounded(store):
@@ -99,41 +138,49 @@ def test_text_is_kept_plain_and_bounded(store):
         store.add(Point(106.5, 29.5), "x", " \u200b ")
     with pytest.raises(AnnotationError, match="标签必须"):
         store.add(Point(106.5, 29.5), "x", "甲", tags="拟选址")
+    with pytest.raises(AnnotationError, match="状态只能是"):
+        store.add(Point(106.5, 29.5), "x", "甲", status="deleted")
+    assert len(store.list(include_deleted=True)) == 1
 
 
-def test_schema_is_versioned(tmp_path):
-    path = tmp_path / "a.sqlite"
-    AnnotationStore(path)
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
-    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    con.commit()
-    con.close()
+def test_many_in_one_transaction_or_none(store):
+    items = [{"geometry": Point(106.5, 29.5), "note": "一"},
+             {"geometry": {"type": "Point", "coordinates": [1e6, 0]}, "note": "二"}]
+    with pytest.raises(AnnotationError, match="第 2 条"):
+        store.add_many(items, author="甲")
+    assert len(store.list(include_deleted=True)) == 0
+    ids = store.add_many(items[:1] * 3, author="甲", action="import")
+    assert len(ids) == 3 and [v.action for v in store.history(ids[0])] == ["import"]
+
+
+def test_schema_is_versioned(store, location):
+    assert store._db.read("SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    if store.kind == "sqlite":
+        assert store._db.read("PRAGMA journal_mode") == [("wal",)]
+    AnnotationStore(location)  # opening again migrates nothing and keeps the data
+    store._db.write(lambda run: run("UPDATE meta SET value = '99'"
+                                    " WHERE key = 'schema_version'"))
     with pytest.raises(AnnotationError, match="比本程序"):
-        AnnotationStore(path)
+        AnnotationStore(location)
 
 
-def _writer(path, worker, count):
-    store = AnnotationStore(path)
+def _writer(location, worker, count):
+    store = AnnotationStore(location)
     for i in range(count):
         aid = store.add(Point(106 + worker / 100, 29 + i / 1000), f"{worker}-{i}", f"w{worker}")
         if i % 10 == 0:
             store.update(aid, author=f"w{worker}", note=f"{worker}-{i}-改")
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "a.sqlite"
-    AnnotationStore(path)
+def test_concurrent_writers_lose_nothing(store, location):
     workers, count = 20, 100
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, w, count)) for w in range(workers)]
+    procs = [ctx.Process(target=_writer, args=(location, w, count)) for w in range(workers)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
     assert [p.exitcode for p in procs] == [0] * workers  # no "database is locked" surfaced
-    store = AnnotationStore(path)
     frame = store.list()
     assert len(frame) == workers * count
     assert set(frame["note"].str.split("-").str[:2].str.join("-")) == {
@@ -144,29 +191,24 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     assert store.integrity_ok()
 
 
-def _slow_writer(path):
-    store = AnnotationStore(path)
+def _killed_writer(location):
+    def stall(*args):  # the annotation row is written; its history row and the commit never
+        time.sleep(60)
 
-    def work(con):
-        con.execute("INSERT INTO annotations VALUES ('half', '{}', 0, 0, 0, 0, '', 'x', '[]',"
-                    " 'open', NULL, '', '', 1)")
-        time.sleep(60)  # killed here, before the history row and the commit
-
-    store._write(work)
+    AnnotationStore._history = staticmethod(stall)
+    AnnotationStore(location).add(Point(106.7, 29.7), "half", "乙")
 
 
-def test_a_writer_killed_mid_transaction_leaves_the_store_consistent(tmp_path):
-    path = tmp_path / "a.sqlite"
-    store = AnnotationStore(path)
+def test_a_writer_killed_mid_transaction_leaves_the_store_consistent(store, location):
     kept = store.add(Point(106.5, 29.5), "kept", "甲")
     ctx = multiprocessing.get_context("spawn")
-    proc = ctx.Process(target=_slow_writer, args=(path,))
+    proc = ctx.Process(target=_killed_writer, args=(location,))
     proc.start()
-    time.sleep(3)
+    time.sleep(4)
+    assert proc.is_alive()  # it is stalled inside the transaction, not failed before it
     os.kill(proc.pid, signal.SIGKILL)
     proc.join(10)
-    store = AnnotationStore(path)
+    store = AnnotationStore(location)
     assert store.integrity_ok()
-    assert store.get("half") is None
-    assert list(store.list()["id"]) == [kept]
+    assert list(store.list(include_deleted=True)["id"]) == [kept]  # no partial row
     assert store.add(Point(106.6, 29.6), "after", "甲")  # the lock was released
