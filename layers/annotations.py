@@ -556,3 +556,150 @@ class AnnotationStore:
             "SELECT count(*) FROM annotations a WHERE NOT EXISTS (SELECT 1 FROM history h"
             " WHERE h.annotation_id = a.id AND h.version = a.version)")[0][0]
         return self._db.integrity_ok() and orphans == 0
+
+    # ----------------------------------------------------------------- exchange
+
+    def export(self, path: Path | str, include_deleted: bool = False) -> Path:
+        """Write the annotations to ``path``: GeoJSON (``.geojson``/``.json``) or GeoPackage
+        (``.gpkg``), WGS84, every field; the file is replaced whole or not at all."""
+        from layers.export import write_geojson, write_gpkg
+
+        path = Path(path)
+        frame = self.list(include_deleted=include_deleted)
+        if path.suffix.lower() in (".geojson", ".json"):
+            return write_geojson(frame, path, name="annotations")
+        if path.suffix.lower() == ".gpkg":
+            return write_gpkg({"annotations": frame}, path)
+        raise AnnotationError(f"不支持的导出格式：{path.suffix or '（无扩展名）'}，可选 .geojson、.gpkg")
+
+    def import_geojson(self, path_or_bytes, author: str, datum: str = "wgs84") -> list[str]:
+        """Store every feature of a GeoJSON file (a path, or its bytes) as an annotation by
+        ``author``, all in one transaction, or none with the reason. ``datum="gcj02"`` converts
+        a file drawn on 高德/腾讯 maps to WGS84 first."""
+        items = read_geojson_annotations(path_or_bytes, datum)
+        return self.add_many(items, author=author, action="import")
+
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_FEATURES = 5000
+IMPORT_DATUMS = {"wgs84": "WGS84（GPS、天地图、OSM）", "gcj02": "GCJ-02（高德、腾讯）"}
+# GeoJSON (RFC 7946) is WGS84 lon/lat; the 2008 draft's "crs" member may name it these ways
+WGS84_CRS_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84",
+                   "epsg:4326", "urn:ogc:def:crs:epsg::4326", "urn:ogc:def:crs:epsg:6.6:4326"}
+
+
+def _note_of(props: dict):
+    for key in ("note", "备注", "description", "name", "名称"):
+        if props.get(key) not in (None, ""):
+            return props[key] if isinstance(props[key], str) else str(props[key])
+    return ""
+
+
+def _tags_of(value):
+    if isinstance(value, str):  # "拟选址、待核实" or "拟选址,待核实" as typed in a GIS
+        return [t for t in re.split(r"[、,，;；\s]+", value) if t]
+    return value
+
+
+def read_geojson_annotations(path_or_bytes, datum: str = "wgs84") -> list[dict]:
+    """Check a GeoJSON upload and return its annotations (geometry in WGS84, note, tags,
+    status, target); ``AnnotationError`` names the first problem and where it is."""
+    if datum not in IMPORT_DATUMS:
+        raise AnnotationError(f"未知坐标系：{datum}（可选：{'、'.join(IMPORT_DATUMS)}）")
+    limit_mb = IMPORT_MAX_BYTES / 1024 / 1024
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        raw = bytes(path_or_bytes)
+    else:
+        path = Path(path_or_bytes)
+        if not path.is_file():
+            raise AnnotationError(f"找不到文件：{path}")
+        if path.stat().st_size > IMPORT_MAX_BYTES:
+            raise AnnotationError(f"文件过大：{path.stat().st_size / 1024 / 1024:.1f} MB，"
+                                  f"上限 {limit_mb:.0f} MB")
+        raw = path.read_bytes()
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise AnnotationError(f"文件过大：{len(raw) / 1024 / 1024:.1f} MB，上限 {limit_mb:.0f} MB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise AnnotationError(f"文件不是 UTF-8 编码的文本（第 {e.start + 1} 字节）") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise AnnotationError(f"不是合法的 JSON：第 {e.lineno} 行第 {e.colno} 列，{e.msg}") from e
+    except RecursionError as e:
+        raise AnnotationError("不是合法的 GeoJSON：嵌套过深") from e
+    if not isinstance(data, dict) or data.get("type") not in (
+            "FeatureCollection", "Feature", *GEOMETRY_TYPES):
+        raise AnnotationError("不是 GeoJSON：顶层须为 FeatureCollection、Feature 或几何对象")
+    crs = data.get("crs")
+    if crs is not None:
+        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+        if not isinstance(name, str) or name.strip().lower() not in WGS84_CRS_NAMES:
+            raise AnnotationError(f"坐标系为 {name if isinstance(name, str) else crs!r}："
+                                  "只接受 WGS84 经纬度（EPSG:4326 / CRS84），请先在 GIS 中转换")
+    if data["type"] == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list):
+            raise AnnotationError("FeatureCollection 缺少 features 列表")
+    elif data["type"] == "Feature":
+        features = [data]
+    else:
+        features = [{"type": "Feature", "geometry": data, "properties": {}}]
+    if not features:
+        raise AnnotationError("文件中没有要素")
+    if len(features) > IMPORT_MAX_FEATURES:
+        raise AnnotationError(f"要素过多：{len(features)} 个，上限 {IMPORT_MAX_FEATURES} 个")
+    items = []
+    for n, feature in enumerate(features, 1):
+        try:
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise AnnotationError("不是 Feature 对象")
+            props = feature.get("properties") or {}
+            if not isinstance(props, dict):
+                raise AnnotationError("properties 须为对象")
+            if feature.get("geometry") is None:
+                raise AnnotationError("缺少几何")
+            geom = clean_geometry(feature["geometry"])
+            if datum != "wgs84":
+                from geo.datum import convert_geometry
+
+                geom = clean_geometry(convert_geometry(geom, datum, "wgs84"))
+            status = props.get("status") or "open"
+            items.append({"geometry": geom, "note": _note_of(props),
+                          "tags": _tags_of(props.get("tags")),
+                          "status": "open" if status == "deleted" else status,
+                          "target": props.get("target")})
+        except AnnotationError as e:
+            raise AnnotationError(f"第 {n} 个要素：{e}") from e
+    return items
+
+
+# --------------------------------------------------------------------------- corrections
+
+CORRECTION_COLUMNS = ["corrected_by", "corrected_at", "correction_note", "correction_id"]
+
+
+def corrections(annotations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The planners' corrections: per target (a project or place id), its newest annotation
+    that is not deleted, indexed by target."""
+    live = annotations[annotations["target"].notna() & (annotations["status"] != "deleted")]
+    live = live.sort_values("updated_at").drop_duplicates("target", keep="last")
+    return live.set_index("target", drop=False)
+
+
+def apply_corrections(layer: gpd.GeoDataFrame, fixes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``layer`` with each corrected row's geometry replaced by its correction and marked
+    with who corrected it, when, and why (empty columns elsewhere); ``layer`` itself is kept."""
+    out = layer.copy()
+    for column in CORRECTION_COLUMNS:
+        out[column] = None
+    hit = out["id"].isin(fixes.index)
+    if hit.any():
+        rows = fixes.loc[out.loc[hit, "id"]]
+        out.loc[hit, out.geometry.name] = list(rows.geometry)
+        out.loc[hit, "corrected_by"] = list(rows["author"])
+        out.loc[hit, "corrected_at"] = [t[:10] for t in rows["updated_at"]]
+        out.loc[hit, "correction_note"] = list(rows["note"])
+        out.loc[hit, "correction_id"] = list(rows["id"])
+    return out

@@ -19,8 +19,12 @@ if [ ! -x /usr/bin/chromium ] \
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
 fi
-# CI must never skip the browser tests silently: without Chromium they fail instead.
-export PLANMAP_REQUIRE_E2E=1
+# The annotation store's suite also runs against a real PostGIS (Debian's packages, a private
+# throwaway server on loopback, started every time: nothing survives between machines).
+PLANMAP_TEST_POSTGIS_URL="$(bash scripts/postgis.sh)"
+export PLANMAP_TEST_POSTGIS_URL
+# CI must never skip the browser or PostGIS tests silently: without them they fail instead.
+export PLANMAP_REQUIRE_E2E=1 PLANMAP_REQUIRE_POSTGIS=1
 .venv/bin/python -m ruff check .
 .venv/bin/python -m gazetteer check
 .venv/bin/python -m pytest -q "$@"
