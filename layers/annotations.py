@@ -572,6 +572,13 @@ class AnnotationStore:
             return write_gpkg({"annotations": frame}, path)
         raise AnnotationError(f"不支持的导出格式：{path.suffix or '（无扩展名）'}，可选 .geojson、.gpkg")
 
+    def export_bytes(self, suffix: str, include_deleted: bool = False) -> bytes:
+        """The file ``export`` writes, as bytes (for a download button)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            return self.export(Path(folder) / f"annotations{suffix}", include_deleted).read_bytes()
+
     def import_geojson(self, path_or_bytes, author: str, datum: str = "wgs84") -> list[str]:
         """Store every feature of a GeoJSON file (a path, or its bytes) as an annotation by
         ``author``, all in one transaction, or none with the reason. ``datum="gcj02"`` converts

@@ -19,6 +19,7 @@ import yaml
 
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.paths import DATA_DIR
+from layers.annotations import apply_corrections
 from layers.documents import read_manifest
 from layers.export import geojson_text
 from layers.webmap import BASEMAPS
@@ -144,6 +145,7 @@ class Catalogue:
         self.project_index = {pid: i for i, pid in enumerate(projects["id"])}
         self._search_rows = None
         self._layer_geojson: dict[str, str] = {}
+        self._place_index = {pid: i for i, pid in enumerate(self.places["id"])}
 
     def _document_category_groups(self) -> list[Group]:
         groups = []
@@ -273,17 +275,45 @@ class Catalogue:
     def select(self, state: ViewState) -> gpd.GeoDataFrame:
         return self.projects[self.mask(state)]
 
-    def layer_geojson(self, name: str) -> str:
-        """A whole layer as GeoJSON text, built once (the full-layer downloads)."""
+    def layer_geojson(self, name: str, fixes=None) -> str:
+        """A whole layer as GeoJSON text, with the planners' corrections (``fixes``, from
+        ``annotations.corrections``) applied; without any, built once and kept."""
+        if fixes is not None and len(fixes) and name in ("projects", "places"):
+            return geojson_text(apply_corrections(self.layers[name], fixes), name=name)
         if name not in self._layer_geojson:
             self._layer_geojson[name] = geojson_text(self.layers[name], name=name)
         return self._layer_geojson[name]
 
-    def selection_geojson(self, selected: gpd.GeoDataFrame) -> str:
-        """The selected projects as GeoJSON text; all of them is the cached whole layer."""
+    def selection_geojson(self, selected: gpd.GeoDataFrame, fixes=None) -> str:
+        """The selected projects as GeoJSON text, corrections applied; all of them is the
+        whole layer."""
         if selected.index.equals(self.projects.index):
-            return self.layer_geojson("projects")
+            return self.layer_geojson("projects", fixes)
+        if fixes is not None and len(fixes):
+            selected = apply_corrections(selected, fixes)
         return geojson_text(selected, name="projects")
+
+    def corrected(self, name: str, fixes, ids=None) -> gpd.GeoDataFrame:
+        """The rows of a layer that planners corrected (those in ``ids`` when given), with
+        their corrections applied."""
+        frame = self.layers[name]
+        keep = frame["id"].isin(fixes.index)
+        if ids is not None:
+            keep &= frame["id"].isin(set(ids))
+        return apply_corrections(frame[keep], fixes)
+
+    def target_options(self) -> list[str]:
+        """What an annotation may correct: every project, then every place."""
+        return list(self.projects["id"]) + list(self.places["id"])
+
+    def target_label(self, target_id: str) -> str:
+        if target_id in self.project_index:
+            row = self.projects.iloc[self.project_index[target_id]]
+            return f"项目：{row['name']}（{row['category']}）"
+        if target_id in self._place_index:
+            row = self.places.iloc[self._place_index[target_id]]
+            return f"地名：{row['name']}（{row['district'] or '重庆市'}）"
+        return f"（已不存在：{target_id}）"
 
     def visible_sectors(self, state: ViewState) -> gpd.GeoDataFrame:
         """Sectors to draw: the chosen ones, else those of the chosen structures, else all."""
@@ -394,3 +424,60 @@ def default_catalogue() -> Catalogue:
     from layers.build import LAYER_NAMES, load_layer
 
     return Catalogue({name: load_layer(name) for name in LAYER_NAMES})
+
+
+# --------------------------------------------------------------------------- annotations
+
+GEOMETRY_LABELS = {"Point": "点", "MultiPoint": "多点", "LineString": "线",
+                   "MultiLineString": "多线", "Polygon": "多边形", "MultiPolygon": "多个多边形"}
+
+
+def short_time(iso: str) -> str:
+    """A stored UTC time as Chongqing's local time, to the minute."""
+    from datetime import datetime, timedelta, timezone
+
+    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def shape_summary(geometry) -> str:
+    """What was drawn, in words a planner checks at a glance: kind and size."""
+    from geo.crs import area_m2, project_geometry
+
+    kind = GEOMETRY_LABELS.get(geometry.geom_type, geometry.geom_type)
+    if "Polygon" in geometry.geom_type:
+        return f"{kind}，面积约 {area_m2(geometry) / 10_000:,.2f} 公顷"
+    if "LineString" in geometry.geom_type:
+        return f"{kind}，长约 {project_geometry(geometry).length / 1000:,.2f} 公里"
+    if geometry.geom_type == "Point":
+        return f"{kind}，{geometry.x:.6f}, {geometry.y:.6f}（WGS84）"
+    return kind
+
+
+def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
+    """The annotations as the page lists them (plain text cells: nothing is rendered)."""
+    from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+
+    return pd.DataFrame({
+        "备注": [n[:60] for n in notes["note"]],
+        "标签": ["、".join(t) for t in notes["tags"]],
+        "状态": [NOTE_STATUS_LABELS.get(s, s) for s in notes["status"]],
+        "作者": list(notes["author"]),
+        "更新": [short_time(t) for t in notes["updated_at"]],
+        "更正对象": [target_label(t) if t else "" for t in notes["target"]],
+    })
+
+
+def history_table(versions) -> pd.DataFrame:
+    """Every version of an annotation: who, when, what they changed."""
+    from layers.annotations import ACTION_LABELS
+
+    names = {"geometry": "位置", "note": "备注", "tags": "标签", "status": "状态",
+             "target": "更正对象"}
+    return pd.DataFrame({
+        "版本": [v.version for v in versions],
+        "操作": [ACTION_LABELS.get(v.action, v.action) for v in versions],
+        "作者": [v.author for v in versions],
+        "时间": [short_time(v.at) for v in versions],
+        "改动": ["、".join(names.get(k, k) for k in v.changes) for v in versions],
+    })

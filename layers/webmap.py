@@ -24,6 +24,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
+from folium.plugins import Draw
 from jinja2 import Template
 
 from geo.datum import convert
@@ -152,8 +153,9 @@ LEGEND_CSS = (".planmap-legend{background:#fff;padding:4px 8px;font:11px/1.5 san
               ".planmap-note{color:#666}")
 
 
-def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
-    """The map without data layers: tiles of ``basemap`` (none for blank), legend, local assets.
+def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False) -> folium.Map:
+    """The map without data layers: tiles of ``basemap`` (none for blank), legend, local assets,
+    and with ``draw`` the drawing toolbar (point, line, polygon, rectangle) in Chinese.
     It depends on nothing but its arguments, so streamlit-folium keeps it mounted across
     filter changes."""
     spec = BASEMAPS[basemap]
@@ -180,6 +182,15 @@ def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
         "legend.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML='" + legend + "';"
         "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
         "return d;};legend.addTo(__PARENT__);})();").add_to(m)
+    if draw:
+        _Script(DRAW_LOCAL_ZH).add_to(m)  # before the toolbar is built, which reads L.drawLocal
+        Draw(export=False, show_geometry_on_click=False,
+             draw_options={"polyline": {"shapeOptions": {"color": DRAFT_COLOUR}},
+                           "polygon": {"allowIntersection": False, "showArea": False,
+                                       "shapeOptions": {"color": DRAFT_COLOUR}},
+                           "rectangle": {"shapeOptions": {"color": DRAFT_COLOUR}},
+                           "circle": False, "circlemarker": False},
+             edit_options={"edit": False}).add_to(m)
     localise(m)
     # folium also loads jQuery, Bootstrap and awesome-markers (with Font Awesome) for its
     # marker icons and Bootstrap popups; this map draws circle markers and plain popups, and
@@ -187,6 +198,31 @@ def base_map(basemap: str = "blank", tianditu_key: str = "") -> folium.Map:
     m.default_js = [(n, u) for n, u in m.default_js if n in MAP_ASSETS]
     m.default_css = [(n, u) for n, u in m.default_css if n in MAP_ASSETS]
     return m
+
+
+DRAFT_COLOUR = "#e67e22"  # a drawing not yet saved
+# Leaflet.draw's words in Chinese (its L.drawLocal; only the strings this toolbar shows)
+DRAW_LOCAL_ZH = """(function(){ if (!window.L || !L.drawLocal) { return; } var d = L.drawLocal;
+d.draw.toolbar.actions = {title: '取消绘制', text: '取消'};
+d.draw.toolbar.finish = {title: '完成绘制', text: '完成'};
+d.draw.toolbar.undo = {title: '删除最后一个点', text: '删除最后一点'};
+d.draw.toolbar.buttons = {polyline: '画线（廊道、线路）', polygon: '画多边形（用地、片区）',
+  rectangle: '画矩形', circle: '画圆', marker: '标点（拟选址）', circlemarker: '标圆点'};
+d.draw.handlers.marker.tooltip.start = '点击地图放置点';
+d.draw.handlers.polyline.tooltip = {start: '点击开始画线', cont: '点击继续画线',
+  end: '点击最后一点结束'};
+d.draw.handlers.polyline.error = '<strong>错误：</strong>线不能自相交';
+d.draw.handlers.polygon.tooltip = {start: '点击开始画多边形', cont: '点击继续',
+  end: '点击第一个点闭合'};
+d.draw.handlers.rectangle.tooltip.start = '按住并拖动画矩形';
+d.draw.handlers.simpleshape.tooltip.end = '松开鼠标完成';
+d.edit.toolbar.actions.save = {title: '保存', text: '保存'};
+d.edit.toolbar.actions.cancel = {title: '取消', text: '取消'};
+d.edit.toolbar.actions.clearAll = {title: '清除全部未保存的图形', text: '全部清除'};
+d.edit.toolbar.buttons = {edit: '编辑', editDisabled: '没有可编辑的图形',
+  remove: '删除未保存的图形', removeDisabled: '没有可删除的图形'};
+d.edit.handlers.remove.tooltip.text = '点击要删除的图形';
+})();"""
 
 
 # --------------------------------------------------------------------------- popups
@@ -355,6 +391,73 @@ def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
         "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
 
 
+ANNOTATION_COLOURS = {"open": "#c0392b", "resolved": "#16a085", "deleted": "#95a5a6"}
+CORRECTION_COLOUR = "#8e44ad"
+ANNOTATION_STATUS_LABELS = {"open": "待处理", "resolved": "已处理", "deleted": "已删除"}
+
+
+def _note_html(note: str) -> str:
+    return e(note).replace("\n", "<br>") if note else "<i>（无备注）</i>"
+
+
+def annotation_popup(row, target_label: str = "") -> str:
+    """A planner's note as text (escaped: a note is typed by anyone who may write)."""
+    tags = "".join(f"<span style='background:#eef;border-radius:3px;padding:0 4px;"
+                   f"margin-right:3px'>{e(t)}</span>" for t in row["tags"])
+    parts = [f"<b>标注</b> <small>{e(ANNOTATION_STATUS_LABELS.get(row['status'], row['status']))}"
+             f"</small>",
+             f"<div style='white-space:normal;margin:4px 0'>{_note_html(row['note'])}</div>"]
+    if tags:
+        parts.append(f"<div>{tags}</div>")
+    if target_label:
+        parts.append(f"<div style='color:{CORRECTION_COLOUR}'>更正对象：{e(target_label)}</div>")
+    parts.append(f"<div><small>{e(row['author'])} · {e(row['updated_at'][:16].replace('T', ' '))}"
+                 f" · 第 {int(row['version'])} 版</small></div>")
+    return "<div class='planmap-annotation' style='max-width:320px'>" + "".join(parts) + "</div>"
+
+
+def annotation_style(row) -> dict:
+    colour = ANNOTATION_COLOURS.get(row["status"], ANNOTATION_COLOURS["open"])
+    style = {"color": colour, "fillColor": colour, "weight": 3, "fillOpacity": 0.2}
+    if row["status"] == "deleted":
+        style["dashArray"] = "4 4"
+    return style
+
+
+def annotations_data(annotations: gpd.GeoDataFrame, target_labels: dict[str, str],
+                     datum: str = "wgs84") -> dict:
+    """The annotations to draw: geometry as drawn (not simplified), note as escaped text."""
+    rows = [r for _, r in annotations.iterrows()]
+    return _features(annotations, {
+        "tooltip": [e(r["note"][:40]) if r["note"] else "（无备注）" for r in rows],
+        "popup": [annotation_popup(r, target_labels.get(r["target"] or "", "")) for r in rows],
+        "style": [annotation_style(r) for r in rows]}, datum, simplify_deg=0)
+
+
+def correction_note(row) -> str:
+    """The line a corrected project or place shows: who moved it, when, why."""
+    note = f"：{_note_html(row['correction_note'])}" if row["correction_note"] else ""
+    return (f"<div style='color:{CORRECTION_COLOUR};margin-top:4px'><b>规划师更正</b>"
+            f"（{e(row['corrected_by'])}，{e(row['corrected_at'])}）{note}</div>")
+
+
+def corrections_data(projects: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+                     documents: dict[str, str], datum: str = "wgs84") -> dict:
+    """Corrected projects and places (``annotations.apply_corrections`` output, corrected
+    rows only) where planners put them, each marked as a correction."""
+    rows = [("project", r) for _, r in projects.iterrows()] + \
+           [("place", r) for _, r in places.iterrows()]
+    frame = gpd.GeoDataFrame({"id": [r["id"] for _, r in rows]},
+                             geometry=[r.geometry for _, r in rows], crs="EPSG:4326")
+    style = {"color": CORRECTION_COLOUR, "fillColor": CORRECTION_COLOUR, "weight": 3,
+             "fillOpacity": 0.25}
+    return _features(frame, {
+        "tooltip": [f"{e(r['name'])}（规划师更正）" for _, r in rows],
+        "popup": [focus_popup(kind, r, documents).removesuffix("</div>") + correction_note(r)
+                  + "</div>" for kind, r in rows],
+        "style": [style] * len(rows)}, datum, simplify_deg=0)
+
+
 LAYERS = {  # layer → (label, point radius)
     "districts": ("区县界线", 6), "sectors": ("空间结构片区", 6), "projects": ("规划项目", 6),
     "places": ("地名", 3),
@@ -429,6 +532,15 @@ def fit_view(geometries, datum: str = "wgs84",
         zooms.append(math.log2(height * 2 * math.pi / ((merc(maxy) - merc(miny)) * 1.15 * 256)))
     zoom = int(max(5, min(math.floor(min(zooms)), MAX_ZOOM - 3)))
     return (float(lat), float(lon)), zoom
+
+
+def drawing_to_storage(feature: dict, datum: str):
+    """A shape drawn on the map (a GeoJSON Feature in the basemap's datum) as WGS84 shapely."""
+    from shapely.geometry import shape
+
+    from geo.datum import convert_geometry
+
+    return convert_geometry(shape(feature["geometry"]), datum, "wgs84")
 
 
 def to_storage(lon: float, lat: float, datum: str) -> tuple[float, float]:

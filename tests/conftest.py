@@ -26,3 +26,18 @@ def built_layers(gaz):
     from layers.build import build_layers
 
     return build_layers(gazetteer=gaz)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory):
+    """The app's annotation store in a folder of this test run, never the checkout's build/."""
+    import os
+
+    folder = tmp_path_factory.mktemp("planmap-data")
+    old = os.environ.get("PLANMAP_DATA_DIR")
+    os.environ["PLANMAP_DATA_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("PLANMAP_DATA_DIR", None)
+    else:
+        os.environ["PLANMAP_DATA_DIR"] = old
