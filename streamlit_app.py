@@ -287,16 +287,18 @@ with map_col:
                         height=620, use_container_width=True, feature_group_to_add=groups,
                         layer_control=folium.LayerControl(collapsed=False),
                         center=center, zoom=zoom,
-                        returned_objects=["last_clicked", "last_active_drawing"])
+                        returned_objects=["last_clicked", "all_drawings"])
         clicked = (out or {}).get("last_clicked")
         if clicked:
             lon, lat = webmap.to_storage(clicked["lng"], clicked["lat"], datum)
             st.caption(f"点击位置（WGS84）：{lon:.6f}, {lat:.6f}")
-        drawing = (out or {}).get("last_active_drawing")
-        ss.pending = None
-        if can_write and drawing and drawing.get("geometry"):
+        # the toolbar's own shapes only: streamlit-folium's "last_active_drawing" is also
+        # any clicked feature of the data layers (a district, say)
+        drawings = [d for d in (out or {}).get("all_drawings") or [] if d.get("geometry")]
+        ss.pending, ss.pending_count = None, len(drawings)
+        if can_write and drawings:
             try:
-                ss.pending = webmap.drawing_to_storage(drawing, datum)
+                ss.pending = webmap.drawing_to_storage(drawings[-1], datum)
             except (KeyError, TypeError, ValueError) as problem:
                 st.warning(f"无法读取绘制的图形：{problem}")
 
@@ -327,6 +329,9 @@ if store is not None:
             st.caption("用地图左上角的工具画点、线、多边形或矩形，然后在这里填写并保存。")
         else:
             st.caption(f"待保存的图形：{shape_summary(pending)}")
+            if ss.get("pending_count", 0) > 1:
+                st.caption(f"地图上有 {ss.pending_count} 个未保存的图形，保存的是最后画的一个；"
+                           "其余可用地图上的垃圾桶工具删除。")
             with st.form("new_note"):
                 note = st.text_area("备注", max_chars=NOTE_MAX_CHARS,
                                     placeholder="如：拟选址，用地待核实")

@@ -137,8 +137,7 @@ def run_property(store, strategy, check, sqlite_examples=80, postgis_examples=25
     examples = sqlite_examples if store.kind == "sqlite" else postgis_examples
 
     @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
+              suppress_health_check=[HealthCheck.too_slow])
     @given(strategy)
     def prop(example):
         check(store, example)
@@ -223,7 +222,8 @@ def test_export_import_round_trip(store, location, tmp_path):
     ids = _fill(store)
     original = store.list().set_index("id")
     path = store.export(tmp_path / "annotations.geojson")
-    other = fresh_store(location, tmp_path)
+    with_deleted = store.export(tmp_path / "all.geojson", include_deleted=True)
+    other = fresh_store(location, tmp_path)  # on PostGIS: the same database, emptied
     assert len(stored(other)) == 0
     new_ids = other.import_geojson(path, author=IMPORTER)
     assert len(new_ids) == 3 and not set(new_ids) & set(ids.values())
@@ -246,8 +246,7 @@ def test_export_import_round_trip(store, location, tmp_path):
 
     # a file with the deleted one too: it comes back open, not deleted
     wipe(other)
-    other.import_geojson(store.export(tmp_path / "all.geojson", include_deleted=True),
-                         author=IMPORTER)
+    assert len(other.import_geojson(with_deleted, author=IMPORTER)) == 4
     assert stored(other).set_index("note").loc[NOTES["deleted"], "status"] == "open"
 
 
@@ -279,8 +278,7 @@ def test_export_to_an_unknown_format_is_refused(store, tmp_path, name, shown):
     with pytest.raises(AnnotationError, match="不支持的导出格式") as info:
         store.export(tmp_path / name)
     assert shown in str(info.value)
-    assert list(tmp_path.iterdir()) == [] or all(p.suffix == ".sqlite" or "sqlite" in p.name
-                                                 for p in tmp_path.iterdir())
+    assert not (tmp_path / name).exists()
 
 
 # --------------------------------------------------------------------------- 2. GCJ-02
@@ -349,6 +347,9 @@ def test_a_wgs84_crs_member_is_accepted(store, name):
                                          [5e5, 3.3e6]]]},
     {"type": "Point", "coordinates": [106.5, 95]},
     {"type": "Point", "coordinates": [-181, 29]},
+    {"type": "Point", "coordinates": [math.nan, 29]},  # Python's json reads NaN, Infinity
+    {"type": "LineString", "coordinates": [[106, 29], [math.inf, 29]]},
+    {"type": "Polygon", "coordinates": [[[106, 29], [107, 29], [107, -math.inf], [106, 29]]]},
 ])
 def test_projected_or_out_of_range_coordinates_are_refused(store, geometry):
     assert_refused(store, fc([feature(geometry)]), "第 1 个要素", "经纬度")
@@ -380,8 +381,7 @@ def test_a_file_over_the_size_limit_is_refused(store, tmp_path, monkeypatch):
     assert len(store.import_geojson(exact, author=IMPORTER)) == 1
     (tmp_path / "exact.geojson").write_bytes(exact)
     assert len(store.import_geojson(tmp_path / "exact.geojson", author=IMPORTER)) == 1
-    assert_refused_missing = pytest.raises(AnnotationError, match="找不到文件")
-    with assert_refused_missing:
+    with pytest.raises(AnnotationError, match="找不到文件"):
         store.import_geojson(tmp_path / "nope.geojson", author=IMPORTER)
 
 
@@ -413,7 +413,7 @@ def test_html_and_js_are_stored_verbatim_as_plain_text(store):
     store.import_geojson(fc(features), author=IMPORTER)
     frame = stored(store)
     assert sorted(frame["note"]) == sorted(clean_text(n, "备注", NOTE_MAX_CHARS) for n in HOSTILE)
-    assert set(frame["note"][:6]) == set(HOSTILE[:6])  # no escaping, no stripping of tags
+    assert set(HOSTILE[:6]) < set(frame["note"])  # no escaping, no stripping of tags
     assert "é NFC，零宽响铃反向\n  第二行\t制表" in set(frame["note"])
     assert all(t == ["<b>标签</b>"] for t in frame["tags"])
     assert set(frame["target"]) == {"javascript:alert(1)"}
@@ -577,9 +577,22 @@ def test_fuzz_random_json(store):
 
 def test_fuzz_broken_feature_collections(store):
     def check(store, value):
-        check_import(store, json.dumps(value, ensure_ascii=False).encode())
+        result = check_import(store, json.dumps(value, ensure_ascii=False).encode())
+        if not isinstance(result, AnnotationError) and value.get("type") == "FeatureCollection":
+            assert len(result) == len(value["features"])  # every feature, or none
 
     run_property(store, COLLECTIONS, check, 100, 30)
+
+
+def test_fuzz_broken_geometries(store):
+    odd = st.fixed_dictionaries({"type": TYPE_NAMES, "coordinates": COORDINATES})
+
+    def check(store, geometry):
+        result = check_import(store, fc([feature(geometry, note="几何")]))
+        if isinstance(result, AnnotationError):
+            assert str(result).startswith("第 1 个要素")
+
+    run_property(store, odd, check, 100, 30)
 
 
 def test_fuzz_crs_members(store):

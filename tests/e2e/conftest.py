@@ -32,12 +32,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
+def app_data_dir(_private_data_dir):
+    """The app server's PLANMAP_DATA_DIR: the test run's own, empty at the start."""
+    return _private_data_dir
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, app_data_dir):
     """Base URL (http://127.0.0.1:PORT) of ``streamlit run streamlit_app.py``.
 
-    The app's data store, PLANMAP_DATA_DIR, is an empty folder of this test session.
+    The app's data store, PLANMAP_DATA_DIR, is ``app_data_dir``.
     """
-    data_dir = tmp_path_factory.mktemp("planmap-data")
+    data_dir = app_data_dir
     log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"
     with streamlit_server(
         "streamlit_app.py",

@@ -1,0 +1,97 @@
+"""Annotating in a real browser: draw a polygon, save a hostile note, reload, nothing runs."""
+
+from playwright.sync_api import expect
+from shapely.geometry import shape
+
+from layers.annotations import AnnotationStore
+from tests.e2e.helpers import map_frame, open_app, wait_for_app
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def draw_toolbar(page):
+    """The map frame once it carries the drawing toolbar (signing in remounts the map)."""
+    deadline = page.evaluate("Date.now()") + 60_000
+    while True:
+        try:
+            frame = map_frame(page, timeout=30_000)
+            frame.wait_for_selector(".leaflet-draw-draw-polygon", timeout=2_000)
+            return frame
+        except Exception:
+            if page.evaluate("Date.now()") > deadline:
+                raise
+            page.wait_for_timeout(300)
+
+
+def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir, page):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    open_app(page, app_server, timeout=60_000)
+    page.get_by_label("你的名字（记入你写的每条标注）").fill("张工")
+    page.get_by_role("button", name="开始标注").click()
+    wait_for_app(page, timeout=60_000)
+
+    frame = draw_toolbar(page)
+    wait_for_app(page, timeout=60_000)  # the map's first value reruns the page: let it settle
+    frame = draw_toolbar(page)
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    frame.get_by_text("点击开始画多边形").wait_for(timeout=10_000)  # the tool is armed
+    box = frame.locator(".leaflet-container").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(cx - 60, cy - 40), (cx + 60, cy - 40), (cx + 60, cy + 40), (cx - 60, cy + 40)]
+    vertices = frame.locator(".leaflet-editing-icon")
+    for n, (x, y) in enumerate(corners, 1):
+        for _ in range(3):  # a click the page drops while busy is clicked again, as a hand would
+            page.mouse.move(x, y, steps=4)
+            page.mouse.down()
+            page.mouse.up()
+            try:
+                expect(vertices).to_have_count(n, timeout=3_000)
+                break
+            except AssertionError:
+                continue
+        expect(vertices).to_have_count(n, timeout=1)
+    frame.get_by_title("完成绘制").click()  # the toolbar's own 完成 (its words are Chinese)
+    page.get_by_text("待保存的图形：多边形").wait_for(timeout=60_000)
+    drawn = map_frame(page).evaluate("() => drawnItems.toGeoJSON()")["features"]
+    assert len(drawn) == 1 and drawn[0]["geometry"]["type"] == "Polygon"
+    page.get_by_label("备注").first.fill(HOSTILE)
+    page.get_by_role("button", name="保存标注").click()
+    page.get_by_text("标注列表（1）").wait_for(timeout=60_000)
+
+    (saved,) = AnnotationStore().list().itertuples()  # the app's store (PLANMAP_DATA_DIR)
+    assert saved.note == HOSTILE and saved.author == "张工"
+    assert saved.geometry.geom_type == "Polygon" and saved.geometry.is_valid
+    # what was drawn is what is stored (the blank basemap is WGS84: no datum shift)
+    assert saved.geometry.equals_exact(shape(drawn[0]["geometry"]), tolerance=1e-9)
+
+    page.reload()
+    wait_for_app(page, timeout=60_000)
+    frame = map_frame(page, timeout=60_000)
+    # the note reaches the map as text: with the plan layers switched off in the layer
+    # control (a project marker may sit inside the shape), click the annotation
+    for overlay in ("规划项目", "空间结构片区", "区县界线"):
+        frame.get_by_role("checkbox", name=overlay).uncheck()
+    point = frame.wait_for_function("""() => {
+        let at = null;
+        (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
+            g => g.eachLayer(function walk(l) {
+                const p = l.feature && l.feature.properties.popup;
+                if (p && p.includes('planmap-annotation') && l.getCenter) {
+                    const c = window.map.latLngToContainerPoint(l.getCenter());
+                    at = [c.x, c.y];
+                }
+                if (l.eachLayer) { l.eachLayer(walk); }
+            }));
+        return at;
+    }""", timeout=60_000).json_value()
+    box = frame.locator(".leaflet-container").bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    popup = frame.locator(".planmap-annotation")
+    popup.wait_for(timeout=30_000)
+    assert HOSTILE in popup.inner_text()  # shown as the characters typed
+    assert frame.locator(".leaflet-popup img").count() == 0  # not as an element
+    page.get_by_text("标注列表（1）").wait_for(timeout=30_000)
+    assert dialogs == []
+    assert page.page_errors == []
+    assert page.external_requests == []
