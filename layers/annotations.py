@@ -42,6 +42,7 @@ AUTHOR_MAX_CHARS = 64
 TAG_MAX_CHARS = 20
 TAGS_MAX = 20
 TARGET_MAX_CHARS = 200
+MIN_SIZE_M = 1.0  # a shape smaller than this is a slip of the mouse (and rounds away on export)
 STATUSES = ("open", "resolved", "deleted")
 STATUS_LABELS = {"open": "待处理", "resolved": "已处理", "deleted": "已删除"}
 SUGGESTED_TAGS = ("拟选址", "待核实", "意见", "用地", "交通", "更正")
@@ -127,6 +128,9 @@ def clean_geometry(geometry):
         raise AnnotationError("坐标超出经纬度范围：须为 WGS84 经度、纬度（不是投影坐标）")
     if shapely.has_z(geom):
         geom = shapely.force_2d(geom)
+    polygons = getattr(geom, "geoms", [geom]) if "Polygon" in geom.geom_type else []
+    if any(len(ring.coords) < 4 for p in polygons for ring in [p.exterior, *p.interiors]):
+        raise AnnotationError("多边形的环须至少 4 个点（首尾相同），文件中有空的或残缺的环")
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         repaired = shapely.make_valid(geom)
@@ -138,7 +142,21 @@ def clean_geometry(geometry):
         if repaired.is_empty or not repaired.is_valid:
             raise AnnotationError(f"几何无效且无法修复：{reason}")
         geom = repaired
+    size = _size_m(geom)
+    if size is not None and size < MIN_SIZE_M:
+        raise AnnotationError(f"图形过小（不足 {MIN_SIZE_M:g} 米），可能是误点，请重画")
     return geom
+
+
+def _size_m(geom) -> float | None:
+    """A line's length or a polygon's equivalent side, in metres (None for points)."""
+    from geo.crs import project_geometry
+
+    if "Polygon" in geom.geom_type:
+        return project_geometry(geom).area ** 0.5
+    if "LineString" in geom.geom_type:
+        return project_geometry(geom).length
+    return None
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,7 @@ class _SQLite:
     geometry_in = ":geometry"
     geometry_out = "geometry"
     for_update = ""  # BEGIN IMMEDIATE already holds the write lock
+    migration_lock = ""  # and serialises migrations too
     bbox_where = "maxx >= :minx AND minx <= :maxx AND maxy >= :miny AND miny <= :maxy"
     schema = {
         1: """
@@ -246,6 +265,7 @@ class _PostGIS:
     geometry_in = "ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326)"
     geometry_out = "ST_AsGeoJSON(geometry, 15)"
     for_update = " FOR UPDATE"
+    migration_lock = "SELECT pg_advisory_xact_lock(730501)"  # any fixed number of ours
     bbox_where = "geometry && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
     schema = {
         1: """
@@ -351,12 +371,16 @@ class AnnotationStore:
         schema = self._db.schema
 
         def work(run):
+            if self._db.migration_lock:  # servers opening the store at once migrate in turn
+                run(self._db.migration_lock)
             run("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             row = run("SELECT value FROM meta WHERE key = 'schema_version'")
             current = int(row[0][0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise AnnotationError(f"{self.where} 的结构版本 {current} 比本程序"
                                       f"（{SCHEMA_VERSION}）新，请升级程序")
+            if current == SCHEMA_VERSION:
+                return
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in schema[version].split(";"):
                     if statement.strip():
@@ -618,12 +642,16 @@ def read_geojson_annotations(path_or_bytes, datum: str = "wgs84") -> list[dict]:
         raw = bytes(path_or_bytes)
     else:
         path = Path(path_or_bytes)
-        if not path.is_file():
-            raise AnnotationError(f"找不到文件：{path}")
-        if path.stat().st_size > IMPORT_MAX_BYTES:
-            raise AnnotationError(f"文件过大：{path.stat().st_size / 1024 / 1024:.1f} MB，"
-                                  f"上限 {limit_mb:.0f} MB")
-        raw = path.read_bytes()
+        try:
+            size = path.stat().st_size if path.is_file() else None
+            if size is not None and size <= IMPORT_MAX_BYTES:
+                raw = path.read_bytes()
+        except OSError as e:
+            raise AnnotationError(f"无法读取文件：{e.strerror or e}") from e
+        if size is None:
+            raise AnnotationError(f"找不到文件：{str(path)[:200]}")
+        if size > IMPORT_MAX_BYTES:
+            raise AnnotationError(f"文件过大：{size / 1024 / 1024:.1f} MB，上限 {limit_mb:.0f} MB")
     if len(raw) > IMPORT_MAX_BYTES:
         raise AnnotationError(f"文件过大：{len(raw) / 1024 / 1024:.1f} MB，上限 {limit_mb:.0f} MB")
     try:
@@ -636,12 +664,15 @@ def read_geojson_annotations(path_or_bytes, datum: str = "wgs84") -> list[dict]:
         raise AnnotationError(f"不是合法的 JSON：第 {e.lineno} 行第 {e.colno} 列，{e.msg}") from e
     except RecursionError as e:
         raise AnnotationError("不是合法的 GeoJSON：嵌套过深") from e
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise AnnotationError(f"不是合法的 GeoJSON：{str(e)[:120]}") from e
     if not isinstance(data, dict) or data.get("type") not in (
             "FeatureCollection", "Feature", *GEOMETRY_TYPES):
         raise AnnotationError("不是 GeoJSON：顶层须为 FeatureCollection、Feature 或几何对象")
     crs = data.get("crs")
     if crs is not None:
-        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        name = props.get("name") if isinstance(props, dict) else None
         if not isinstance(name, str) or name.strip().lower() not in WGS84_CRS_NAMES:
             raise AnnotationError(f"坐标系为 {name if isinstance(name, str) else crs!r}："
                                   "只接受 WGS84 经纬度（EPSG:4326 / CRS84），请先在 GIS 中转换")

@@ -6,9 +6,8 @@ Store-level tests run on SQLite and on PostGIS through the ``location``/``store`
 property tests wipe the one store of their test before every example; PostGIS gets fewer
 examples than SQLite.
 
-Tests marked ``xfail(strict=True)`` pin bugs found in ``layers/annotations.py``: they fail
-today for the stated reason and will XPASS (and so fail) once the bug is fixed — then drop the
-marker. The fuzz strategies leave out exactly those known-bad inputs (see ``_known_bug``).
+The inputs fuzzing found mishandled (a huge integer, a malformed crs, an empty ring, a
+sub-metre shape) have tests of their own below.
 """
 
 import json
@@ -143,13 +142,6 @@ def run_property(store, strategy, check, sqlite_examples=80, postgis_examples=25
         check(store, example)
 
     prop()
-
-
-def _known_bug(value) -> bool:
-    """Inputs of the bugs pinned by the xfail tests below, kept out of the fuzz corpus so the
-    properties keep guarding everything else: a ``crs`` whose ``properties`` is not an object."""
-    return isinstance(value, dict) and isinstance(value.get("crs"), dict) \
-        and "properties" in value["crs"] and not isinstance(value["crs"]["properties"], dict)
 
 
 # --------------------------------------------------------------------------- 1. round trip
@@ -559,7 +551,7 @@ COLLECTIONS = st.one_of(
         {"type": st.sampled_from(["FeatureCollection", "Feature", "Point", "featurecollection"])},
         optional={"features": JSON_VALUES, "crs": CRS, "geometry": GEOMETRIES,
                   "coordinates": COORDINATES, "properties": PROPERTIES}),
-).filter(lambda v: not _known_bug(v))
+)
 
 
 def test_fuzz_random_bytes(store):
@@ -678,55 +670,42 @@ def test_fuzz_notes_are_kept_as_plain_text(store):
     run_property(store, notes, check, 80, 25)
 
 
-# --------------------------------------------------------------------------- known bugs
+# --------------------------------------------------------------------------- found by fuzzing
 
-XFAIL = "bug in layers/annotations.py (see the report): "
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason=XFAIL + "json.loads' int digit limit (ValueError) is not caught")
-def test_bug_a_huge_json_integer_is_an_annotation_error():
+def test_a_huge_json_integer_is_an_annotation_error():
     payload = b'{"type": "Point", "coordinates": [' + b"1" * 5000 + b", 29]}"
-    with pytest.raises(AnnotationError):
+    with pytest.raises(AnnotationError, match="GeoJSON"):
         read_geojson_annotations(payload)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason=XFAIL + "crs.get('properties', {}).get(...) on a non-object")
 @pytest.mark.parametrize("properties", ["EPSG:3857", None, ["EPSG:4326"]])
-def test_bug_a_crs_with_non_object_properties_is_an_annotation_error(properties):
+def test_a_crs_with_non_object_properties_is_an_annotation_error(properties):
     with pytest.raises(AnnotationError, match="坐标系"):
         read_geojson_annotations(fc([point()], crs={"type": "name", "properties": properties}))
 
 
-@pytest.mark.xfail(strict=True, raises=OSError,
-                   reason=XFAIL + "Path.is_file() re-raises ENAMETOOLONG")
-def test_bug_a_too_long_path_is_an_annotation_error():
-    with pytest.raises(AnnotationError):
+def test_a_too_long_path_is_an_annotation_error():
+    with pytest.raises(AnnotationError, match="文件"):
         read_geojson_annotations("x" * 5000)
 
 
-def test_bug_an_empty_interior_ring_is_stored_as_invalid_geojson(store, tmp_path, request):
-    if store.kind == "sqlite":  # PostGIS drops the empty ring on the way in
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason=XFAIL + "clean_geometry accepts a Polygon with an empty hole"))
+def test_an_empty_interior_ring_is_refused_on_both_databases(store):
     shell = [[106.5, 29.5], [106.6, 29.5], [106.6, 29.6], [106.5, 29.5]]
-    store.import_geojson(fc([feature({"type": "Polygon", "coordinates": [shell, []]})]),
-                         author=IMPORTER)
-    (geom,) = stored(store).geometry
-    assert all(not ring.is_empty for ring in geom.interiors)
-    assert geojson.loads(store.export(tmp_path / "x.geojson").read_text("utf-8")).is_valid
+    with pytest.raises(AnnotationError, match="第 1 个要素.*环"):
+        store.import_geojson(fc([feature({"type": "Polygon", "coordinates": [shell, []]})]),
+                             author=IMPORTER)
+    assert len(store.list(include_deleted=True)) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL + "a sub-centimetre shape is stored, then exported"
-                   " as {\"type\":\"Polygon\",\"coordinates\":[[]]} and cannot be re-imported")
-def test_bug_a_tiny_polygon_is_refused_or_exported_validly(store, location, tmp_path):
-    tiny = box(106.5, 29.5, 106.5 + 1e-9, 29.5 + 1e-9)
-    try:
-        store.add(tiny, "误点", "甲")
-    except AnnotationError:
-        return  # refusing it at input would be a fix too
-    path = store.export(tmp_path / "tiny.geojson")
+def test_a_slip_of_the_mouse_is_refused_and_a_small_plot_exports_validly(store, location,
+                                                                         tmp_path):
+    with pytest.raises(AnnotationError, match="过小"):
+        store.add(box(106.5, 29.5, 106.5 + 1e-9, 29.5 + 1e-9), "误点", "甲")
+    with pytest.raises(AnnotationError, match="过小"):
+        store.add(LineString([(106.5, 29.5), (106.5 + 1e-7, 29.5)]), "误点", "甲")
+    plot = box(106.5, 29.5, 106.5 + 2e-5, 29.5 + 2e-5)  # about 2 m × 2 m: kept
+    store.add(plot, "小地块", "甲")
+    path = store.export(tmp_path / "small.geojson")
     assert geojson.loads(path.read_text("utf-8")).is_valid
     assert len(fresh_store(location, tmp_path).import_geojson(path, author=IMPORTER)) == 1
 
