@@ -59,6 +59,20 @@ def annotation_store(url: str) -> AnnotationStore:
     return AnnotationStore(url or None)
 
 
+# what is built from the annotations is kept until the next write changes store.revision();
+# the store's place is part of the key (the store itself is not hashed)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def notes_at(_store: AnnotationStore, where: str, revision: str):
+    return _store.list(include_deleted=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def notes_layer(_store: AnnotationStore, where: str, revision: str, datum: str) -> dict:
+    every = notes_at(_store, where, revision)
+    labels = {t: cat.target_label(t) for t in set(every["target"].dropna())}
+    return webmap.annotations_data(every, labels, datum)
+
+
 with st.spinner("正在载入图层…"):
     cat = default_catalogue()
 ss = st.session_state
@@ -195,7 +209,8 @@ with st.sidebar:
 try:
     store = annotation_store(str(secrets().get("annotations_url", "")
                                  or os.environ.get("PLANMAP_ANNOTATIONS_URL", "")))
-    all_notes = store.list(include_deleted=True)
+    revision = store.revision()
+    all_notes = notes_at(store, store.where, revision)
 except (AnnotationError, OSError) as problem:
     st.error(f"标注库无法打开，标注暂不可用（地图不受影响）：{problem}")
     store, all_notes = None, None
@@ -267,9 +282,9 @@ with map_col:
             groups.append(webmap.geojson_group("规划师更正", webmap.corrections_data(
                 fixed_projects, fixed_places, cat.documents, datum), point_radius=8))
         if notes is not None and ss.show_notes:
-            labels = {t: cat.target_label(t) for t in set(notes["target"].dropna())}
             groups.append(webmap.geojson_group(
-                "规划师标注", webmap.annotations_data(notes, labels, datum), point_radius=7))
+                "规划师标注", webmap.subset(notes_layer(store, store.where, revision, datum), notes["id"]),
+                point_radius=7))
         if focus_geometry is not None:
             popup = webmap.focus_popup(*focus, cat.documents)
             groups.append(webmap.focus_layer(focus_geometry, popup, datum))

@@ -570,6 +570,13 @@ class AnnotationStore:
                                  else [], crs="EPSG:4326")
         return frame
 
+    def revision(self) -> str:
+        """Changes whenever anything is written (every write adds a row or a version), so a
+        reader can keep what it built from ``list()`` until then."""
+        count, versions = self._db.read("SELECT count(*), coalesce(sum(version), 0)"
+                                        " FROM annotations")[0]
+        return f"{count}:{versions}"
+
     def authors(self) -> list[str]:
         return [r[0] for r in self._db.read("SELECT DISTINCT author FROM annotations"
                                             " ORDER BY author")]

@@ -173,3 +173,27 @@ def test_download_texts_follow_the_selection(cat):
     assert len(json.loads(cat.layer_geojson("projects"))["features"]) == len(cat.projects)
     assert {f["id"] for f in json.loads(cat.layer_geojson("districts"))["features"]} == set(
         cat.districts["id"])
+
+
+def test_downloads_carry_the_planners_corrections(cat):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from layers.annotations import corrections
+
+    water = cat.select(ViewState(categories=["水利"]))
+    target = water["id"].iloc[0]
+    notes = gpd.GeoDataFrame({
+        "id": ["a1"], "note": ["实际在此"], "author": ["张工"], "tags": [[]],
+        "status": ["open"], "target": [target], "created_at": ["2026-11-21T00:00:00+00:00"],
+        "updated_at": ["2026-11-21T01:00:00+00:00"], "version": [1]},
+        geometry=[Point(106.7, 29.7)], crs="EPSG:4326")
+    fixes = corrections(notes)
+    for text in (cat.selection_geojson(water, fixes), cat.layer_geojson("projects", fixes)):
+        (fixed,) = [f for f in json.loads(text)["features"] if f["id"] == target]
+        assert fixed["geometry"] == {"type": "Point", "coordinates": [106.7, 29.7]}
+        assert fixed["properties"]["corrected_by"] == "张工"
+        assert fixed["properties"]["corrected_at"] == "2026-11-21"
+    # the cached, uncorrected layer is untouched
+    assert target not in {f["id"] for f in json.loads(cat.layer_geojson("projects"))["features"]
+                          if f["properties"].get("corrected_by")}

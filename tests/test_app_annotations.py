@@ -1,0 +1,112 @@
+"""Annotations on the page through AppTest: who may write, the hostile note as text, edits with
+history, soft delete and restore, planners' corrections on the map."""
+
+import re
+
+import pytest
+from shapely.geometry import Point, box
+
+from layers.access import hash_password
+from layers.annotations import AnnotationStore
+from tests.test_app import APP, map_args, pytestmark  # noqa: F401  (skip without assets)
+
+HOSTILE = "<img src=x onerror=alert(1)>{{ 7*7 }}"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """The page's store: a SQLite file of this test (annotation_store is cached per URL)."""
+    url = f"sqlite:///{tmp_path / 'notes.sqlite'}"
+    monkeypatch.setenv("PLANMAP_ANNOTATIONS_URL", url)
+    return AnnotationStore(url)
+
+
+def run(secrets=None, state=None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def widget(elements, label):
+    return next(w for w in elements if w.label == label)
+
+
+def shown(at) -> str:
+    """The map's layers as the browser receives them (JSON strings decoded)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)),
+                  map_args(at)["feature_group"])
+
+
+def test_a_viewer_sees_notes_as_text_and_no_toolbar(store):
+    store.add(box(106.5, 29.5, 106.52, 29.52), HOSTILE, "甲", tags=["拟选址"])
+    at = run()
+    args = map_args(at)
+    assert not any("leaflet.draw" in link for link in args["js_links"])  # no drawing yet
+    layers = shown(at)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in layers and "<img src=x" not in layers
+    assert "{{ 7*7 }}" not in layers  # braces as entities: no template code either
+    assert any("你的名字" in t.label for t in at.sidebar.text_input)  # asked, not assumed
+
+
+def test_the_single_user_signs_in_once_and_gets_the_toolbar(store):
+    at = run()
+    widget(at.sidebar.text_input, "你的名字（记入你写的每条标注）").input("张工")
+    form_button = next(b for b in at.sidebar.button if b.label == "开始标注")
+    form_button.click().run()
+    assert any("标注作者：张工" in c.value for c in at.sidebar.caption)
+    assert any("leaflet.draw" in link for link in map_args(at)["js_links"])
+
+
+def test_edit_delete_restore_with_history(store):
+    aid = store.add(Point(106.55, 29.57), "用地待核实", "张工", tags=["待核实"])
+    at = run(state={"user": None})
+    at.session_state["note_pick_id"] = aid
+    next(t for t in at.sidebar.text_input if "你的名字" in t.label).input("张工")
+    next(b for b in at.sidebar.button if b.label == "开始标注").click().run()
+    at.session_state["note_pick_id"] = aid
+    at.run()
+    note = next(t for t in at.text_area if t.label == "备注" and t.value == "用地待核实")
+    note.input("已核实：可用")
+    next(b for b in at.button if b.label == "保存修改").click().run()
+    assert store.get(aid)["note"] == "已核实：可用" and store.get(aid)["version"] == 2
+    next(b for b in at.button if b.label.startswith("删除此标注")).click().run()
+    assert store.get(aid)["status"] == "deleted"
+    next(b for b in at.button if b.label == "恢复此标注").click().run()
+    assert store.get(aid)["status"] == "open"
+    assert [v.action for v in store.history(aid)] == ["add", "update", "delete", "restore"]
+
+
+def test_password_roles_decide_who_edits(store):
+    theirs = store.add(Point(106.55, 29.57), "李工的标注", "李工")
+    secrets = {"planmap_users": {
+        "张工": {"password_hash": hash_password("zhang"), "role": "editor"},
+        "访客": {"password_hash": hash_password("guest"), "role": "viewer"}}}
+    at = run(secrets=secrets)
+    widget(at.sidebar.text_input, "用户名").input("张工")
+    widget(at.sidebar.text_input, "密码").input("wrong")
+    next(b for b in at.sidebar.button if b.label == "登录").click().run()
+    assert any("不正确" in e.value for e in at.sidebar.error)
+    widget(at.sidebar.text_input, "密码").input("zhang")
+    next(b for b in at.sidebar.button if b.label == "登录").click().run()
+    assert any("张工（编辑者）" in c.value for c in at.sidebar.caption)
+    at.session_state["note_pick_id"] = theirs
+    at.run()
+    # an editor reads another planner's note but gets no form to change it
+    assert not [b for b in at.button if b.label in ("保存修改", "恢复此标注")]
+    assert not [b for b in at.button if b.label.startswith("删除此标注")]
+
+
+def test_a_correction_moves_the_project_on_the_map(store, built_layers):
+    projects = built_layers["projects"]
+    pid = projects.loc[projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]
+    store.add(Point(106.70, 29.70), "码头实际在这里", "张工", target=pid)
+    layers = shown(run())
+    assert "规划师更正" in layers and "码头实际在这里" in layers and "张工" in layers
+    assert "[106.7, 29.7]" in layers  # where the planner put it
