@@ -90,18 +90,24 @@ if "initialised" not in ss:
 def on_search_pick() -> None:
     hit = ss.get("search_pick")
     if hit:
-        ss.focus = hit
+        ss.focus, ss.note_focus = hit, None
 
 
 def on_table_pick() -> None:
     rows = ss.table_pick.selection.rows if "table_pick" in ss else []
     if rows and ss.get("table_ids"):
-        ss.focus = "project:" + ss.table_ids[rows[0]]
+        ss.focus, ss.note_focus = "project:" + ss.table_ids[rows[0]], None
+
+
+def on_note_pick() -> None:
+    rows = ss.note_table.selection.rows if "note_table" in ss else []
+    if rows and ss.get("note_ids"):
+        ss.note_pick_id = ss.note_focus = ss.note_ids[rows[0]]
 
 
 def clear_focus() -> None:
     """A changed filter is a new selection: the map fits it, not the last searched item."""
-    ss.focus = ""
+    ss.focus, ss.note_focus = "", None
 
 
 def clear_filters() -> None:
@@ -373,16 +379,12 @@ if store is not None:
     with edit_col:
         st.markdown(f"**标注列表（{len(notes)}）**")
         listing = annotation_table(notes, target_label)
-        picked = st.dataframe(listing, hide_index=True, on_select="rerun",
-                              selection_mode="single-row", key="note_table", height=220)
-        rows = picked.selection.rows if picked else []
-        if rows:
-            ss.note_pick_id = notes["id"].iloc[rows[0]]
+        ss.note_ids = list(notes["id"])
+        st.dataframe(listing, hide_index=True, on_select=on_note_pick,
+                     selection_mode="single-row", key="note_table", height=220)
         chosen = all_notes[all_notes["id"] == ss.get("note_pick_id", "")]
         if len(chosen):
             row = chosen.iloc[0]
-            if ss.get("note_focus") != row["id"]:
-                ss.note_focus = row["id"]
             st.text(f"{row['note'] or '（无备注）'}")
             st.caption(f"{NOTE_STATUS_LABELS[row['status']]} · {row['author']} · "
                        f"第 {row['version']} 版 · {short_time(row['updated_at'])}"
@@ -415,14 +417,22 @@ if store is not None:
                             ss.flash = "修改已保存"
                             st.rerun()
                 if st.button("删除此标注（可恢复）", key=f"delete-{row['id']}"):
-                    store.delete(row["id"], author=user.name, as_admin=user.is_admin)
-                    ss.flash = "标注已删除，可在“标注状态”中选“已删除”找回并恢复"
-                    st.rerun()
+                    try:
+                        store.delete(row["id"], author=user.name, as_admin=user.is_admin)
+                    except AnnotationError as problem:
+                        st.error(f"未删除：{problem}")
+                    else:
+                        ss.flash = "标注已删除，可在“标注状态”中选“已删除”找回并恢复"
+                        st.rerun()
             elif user is not None and user.may_change(row["author"]) \
                     and st.button("恢复此标注", key=f"restore-{row['id']}"):
-                store.restore(row["id"], author=user.name, as_admin=user.is_admin)
-                ss.flash = "标注已恢复"
-                st.rerun()
+                try:
+                    store.restore(row["id"], author=user.name, as_admin=user.is_admin)
+                except AnnotationError as problem:
+                    st.error(f"未恢复：{problem}")
+                else:
+                    ss.flash = "标注已恢复"
+                    st.rerun()
             with st.expander(f"修改历史（{row['version']} 版）"):
                 st.dataframe(history_table(store.history(row["id"])),
                              hide_index=True)

@@ -495,11 +495,17 @@ class AnnotationStore:
     def _change(self, annotation_id, actor, action, changes, as_admin,
                 expect_deleted=None) -> int:
         def work(run):
-            rows = run("SELECT author, version, status FROM annotations WHERE id = :id"
-                       + self._db.for_update, {"id": annotation_id})
+            rows = run("SELECT author, version, status, note, tags, target FROM annotations"
+                       " WHERE id = :id" + self._db.for_update, {"id": annotation_id})
             if not rows:
                 raise AnnotationError(f"标注不存在：{annotation_id}")
-            owner, version, status = rows[0]
+            owner, version, status, *current = rows[0]
+            if action == "update":  # a field given as it already is is not a change
+                now = dict(zip(("note", "tags", "target"), current, strict=True), status=status)
+                for key in [k for k in changes if k in now and changes[k] == now[k]]:
+                    del changes[key]
+                if not changes:
+                    raise AnnotationError("没有要修改的内容")
             if owner != actor and not as_admin:
                 raise AnnotationError("只有作者本人或管理员可以修改或删除此标注")
             if expect_deleted is not None and (status == "deleted") != expect_deleted:

@@ -212,3 +212,12 @@ def test_a_writer_killed_mid_transaction_leaves_the_store_consistent(store, loca
     assert store.integrity_ok()
     assert list(store.list(include_deleted=True)["id"]) == [kept]  # no partial row
     assert store.add(Point(106.6, 29.6), "after", "甲")  # the lock was released
+
+
+def test_an_unchanged_field_is_not_a_change(store):
+    aid = store.add(Point(106.5, 29.5), "原样", "甲", tags=["意见"])
+    store.update(aid, author="甲", note="原样", tags=["意见"], status="resolved", target="")
+    assert store.history(aid)[-1].changes == {"status": "resolved"}
+    with pytest.raises(AnnotationError, match="没有要修改"):
+        store.update(aid, author="甲", note="原样", status="resolved")
+    assert store.get(aid)["version"] == 2
