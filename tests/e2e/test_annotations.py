@@ -23,6 +23,31 @@ def draw_toolbar(page):
             page.wait_for_timeout(300)
 
 
+def draw_polygon(page, corners, attempts: int = 3) -> None:
+    """Draw a polygon with the toolbar, as a hand does: arm the tool, move to each corner,
+    press, release, then 完成. A tool disarmed under the clicks (the page was busy) is armed
+    again and the shape started over."""
+    for _ in range(attempts):
+        frame = draw_toolbar(page)
+        frame.locator(".leaflet-draw-draw-polygon").click()
+        frame.get_by_text("点击开始画多边形").wait_for(timeout=10_000)  # the tool is armed
+        vertices = frame.locator(".leaflet-editing-icon")
+        try:
+            for n, (x, y) in enumerate(corners, 1):
+                page.mouse.move(x, y, steps=4)
+                page.mouse.down()
+                page.mouse.up()
+                expect(vertices).to_have_count(n, timeout=5_000)
+        except AssertionError:
+            page.keyboard.press("Escape")  # cancels the half-drawn shape
+            wait_for_app(page, timeout=60_000)
+            continue
+        frame.get_by_title("完成绘制").click()  # the toolbar's own 完成 (its words are Chinese)
+        return
+    raise AssertionError(f"the polygon tool never took {len(corners)} clicks in {attempts}"
+                         f" tries; console errors: {page.console_errors}")
+
+
 def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir, page):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -31,27 +56,12 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     page.get_by_role("button", name="开始标注").click()
     wait_for_app(page, timeout=60_000)
 
-    frame = draw_toolbar(page)
+    draw_toolbar(page)
     wait_for_app(page, timeout=60_000)  # the map's first value reruns the page: let it settle
-    frame = draw_toolbar(page)
-    frame.locator(".leaflet-draw-draw-polygon").click()
-    frame.get_by_text("点击开始画多边形").wait_for(timeout=10_000)  # the tool is armed
-    box = frame.locator(".leaflet-container").bounding_box()
+    box = draw_toolbar(page).locator(".leaflet-container").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    corners = [(cx - 60, cy - 40), (cx + 60, cy - 40), (cx + 60, cy + 40), (cx - 60, cy + 40)]
-    vertices = frame.locator(".leaflet-editing-icon")
-    for n, (x, y) in enumerate(corners, 1):
-        for _ in range(3):  # a click the page drops while busy is clicked again, as a hand would
-            page.mouse.move(x, y, steps=4)
-            page.mouse.down()
-            page.mouse.up()
-            try:
-                expect(vertices).to_have_count(n, timeout=3_000)
-                break
-            except AssertionError:
-                continue
-        expect(vertices).to_have_count(n, timeout=1)
-    frame.get_by_title("完成绘制").click()  # the toolbar's own 完成 (its words are Chinese)
+    draw_polygon(page, [(cx - 60, cy - 40), (cx + 60, cy - 40), (cx + 60, cy + 40),
+                        (cx - 60, cy + 40)])
     page.get_by_text("待保存的图形：多边形").wait_for(timeout=60_000)
     drawn = map_frame(page).evaluate("() => drawnItems.toGeoJSON()")["features"]
     assert len(drawn) == 1 and drawn[0]["geometry"]["type"] == "Polygon"
