@@ -489,8 +489,11 @@ TYPE_NAMES = st.sampled_from([*sorted(GEOMETRY_TYPES), "GeometryCollection", "Ci
 @st.composite
 def good_geometries(draw):
     kind = draw(st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint"]))
-    pts = draw(st.lists(st.tuples(st.floats(106, 107), st.floats(29, 30)), min_size=2,
-                        max_size=6, unique=True))
+    # on a 1e-4° grid (about 10 m): distinct points are far enough apart for a line or a
+    # polygon to clear the store's 1 m minimum
+    grid = st.tuples(st.floats(106, 107).map(lambda v: round(v, 4)),
+                     st.floats(29, 30).map(lambda v: round(v, 4)))
+    pts = draw(st.lists(grid, min_size=2, max_size=6, unique=True))
     if kind == "Point":
         return {"type": kind, "coordinates": list(pts[0])}
     if kind == "LineString":
@@ -498,7 +501,7 @@ def good_geometries(draw):
     if kind == "MultiPoint":
         return {"type": kind, "coordinates": [list(p) for p in pts]}
     (x0, y0), (x1, y1) = pts[:2]
-    if x0 == x1 or y0 == y1:
+    if abs(x0 - x1) < 1e-4 or abs(y0 - y1) < 1e-4:
         x1, y1 = x0 + 0.01, y0 + 0.01
     return shapely.geometry.mapping(box(x0, y0, x1, y1))
 
