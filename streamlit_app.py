@@ -110,6 +110,20 @@ def clear_focus() -> None:
     ss.focus, ss.note_focus = "", None
 
 
+def write_notes(write, refused: str, done, remount: bool = False) -> None:
+    """One store write from a button: if refused, say why (the form keeps what was typed);
+    else rerun with a toast of ``done(result)``. ``remount`` clears the toolbar's drawings."""
+    try:
+        result = write()
+    except AnnotationError as problem:
+        st.error(f"{refused}：{problem}")
+        return
+    if remount:
+        ss.map_round = ss.get("map_round", 0) + 1
+    ss.flash = done(result)
+    st.rerun()
+
+
 def clear_filters() -> None:
     default = ViewState()
     for name in WIDGETS:
@@ -363,16 +377,13 @@ if store is not None:
                 target = st.selectbox("更正对象（把某个项目或地名改到这里，可不选）",
                                       target_options, format_func=target_label)
                 if st.form_submit_button("保存标注", type="primary"):
-                    try:
-                        new_id = store.add(pending, note, user.name, tags=tags,
-                                           target=target or None, status=status)
-                    except AnnotationError as problem:
-                        st.error(f"未保存：{problem}")
-                    else:
-                        ss.note_pick_id, ss.note_focus = new_id, new_id
-                        ss.map_round = ss.get("map_round", 0) + 1
-                        ss.flash = "标注已保存"
-                        st.rerun()
+                    def saved(new_id):
+                        ss.note_pick_id = ss.note_focus = new_id
+                        return "标注已保存"
+
+                    write_notes(lambda: store.add(pending, note, user.name, tags=tags,
+                                                  target=target or None, status=status),
+                                "未保存", saved, remount=True)
     if ss.get("flash"):
         st.toast(ss.pop("flash"))
 
@@ -405,34 +416,20 @@ if store is not None:
                                        disabled=ss.get("pending") is None,
                                        help="先在地图上画出新的位置或形状")
                     if st.form_submit_button("保存修改"):
-                        try:
-                            store.update(row["id"], author=user.name, note=note, tags=tags,
-                                         status=status, target=target,
-                                         geometry=ss.pending if move else None,
-                                         as_admin=user.is_admin)
-                        except AnnotationError as problem:
-                            st.error(f"未保存：{problem}")
-                        else:
-                            ss.map_round = ss.get("map_round", 0) + int(move)
-                            ss.flash = "修改已保存"
-                            st.rerun()
+                        write_notes(lambda: store.update(
+                            row["id"], author=user.name, note=note, tags=tags, status=status,
+                            target=target, geometry=ss.pending if move else None,
+                            as_admin=user.is_admin), "未保存", lambda _: "修改已保存",
+                            remount=move)
                 if st.button("删除此标注（可恢复）", key=f"delete-{row['id']}"):
-                    try:
-                        store.delete(row["id"], author=user.name, as_admin=user.is_admin)
-                    except AnnotationError as problem:
-                        st.error(f"未删除：{problem}")
-                    else:
-                        ss.flash = "标注已删除，可在“标注状态”中选“已删除”找回并恢复"
-                        st.rerun()
+                    write_notes(lambda: store.delete(row["id"], author=user.name,
+                                                     as_admin=user.is_admin), "未删除",
+                                lambda _: "标注已删除，可在“标注状态”中选“已删除”找回并恢复")
             elif user is not None and user.may_change(row["author"]) \
                     and st.button("恢复此标注", key=f"restore-{row['id']}"):
-                try:
-                    store.restore(row["id"], author=user.name, as_admin=user.is_admin)
-                except AnnotationError as problem:
-                    st.error(f"未恢复：{problem}")
-                else:
-                    ss.flash = "标注已恢复"
-                    st.rerun()
+                write_notes(lambda: store.restore(row["id"], author=user.name,
+                                                  as_admin=user.is_admin), "未恢复",
+                            lambda _: "标注已恢复")
             with st.expander(f"修改历史（{row['version']} 版）"):
                 st.dataframe(history_table(store.history(row["id"])),
                              hide_index=True)
@@ -444,13 +441,8 @@ if store is not None:
             datum_in = st.radio("文件坐标系", list(IMPORT_DATUMS), format_func=IMPORT_DATUMS.get,
                                 horizontal=True)
             if upload is not None and st.button("导入"):
-                try:
-                    ids = store.import_geojson(upload.getvalue(), user.name, datum_in)
-                except AnnotationError as problem:
-                    st.error(f"未导入任何标注：{problem}")
-                else:
-                    ss.flash = f"已导入 {len(ids)} 条标注"
-                    st.rerun()
+                write_notes(lambda: store.import_geojson(upload.getvalue(), user.name, datum_in),
+                            "未导入任何标注", lambda ids: f"已导入 {len(ids)} 条标注")
         if st.button("生成标注下载文件"):
             ss.notes_export = True
         if ss.get("notes_export"):

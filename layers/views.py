@@ -19,7 +19,8 @@ import yaml
 
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.paths import DATA_DIR
-from layers.annotations import apply_corrections
+from layers.annotations import ACTION_LABELS, apply_corrections
+from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
 from layers.documents import read_manifest
 from layers.export import geojson_text
 from layers.webmap import BASEMAPS
@@ -456,8 +457,6 @@ def shape_summary(geometry) -> str:
 
 def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
     """The annotations as the page lists them (plain text cells: nothing is rendered)."""
-    from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
-
     return pd.DataFrame({
         "备注": [n[:60] for n in notes["note"]],
         "标签": ["、".join(t) for t in notes["tags"]],
@@ -470,8 +469,6 @@ def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
 
 def history_table(versions) -> pd.DataFrame:
     """Every version of an annotation: who, when, what they changed."""
-    from layers.annotations import ACTION_LABELS
-
     names = {"geometry": "位置", "note": "备注", "tags": "标签", "status": "状态",
              "target": "更正对象"}
     return pd.DataFrame({

@@ -28,6 +28,7 @@ from folium.plugins import Draw
 from jinja2 import Template
 
 from geo.datum import convert
+from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
 from layers.export import geojson_dict, to_datum
 from layers.sectors import KINDS
 from layers.webassets import localise
@@ -393,7 +394,6 @@ def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
 
 ANNOTATION_COLOURS = {"open": "#c0392b", "resolved": "#16a085", "deleted": "#95a5a6"}
 CORRECTION_COLOUR = "#8e44ad"
-ANNOTATION_STATUS_LABELS = {"open": "待处理", "resolved": "已处理", "deleted": "已删除"}
 
 
 def _note_html(note: str) -> str:
@@ -404,7 +404,7 @@ def annotation_popup(row, target_label: str = "") -> str:
     """A planner's note as text (escaped: a note is typed by anyone who may write)."""
     tags = "".join(f"<span style='background:#eef;border-radius:3px;padding:0 4px;"
                    f"margin-right:3px'>{e(t)}</span>" for t in row["tags"])
-    parts = [f"<b>标注</b> <small>{e(ANNOTATION_STATUS_LABELS.get(row['status'], row['status']))}"
+    parts = [f"<b>标注</b> <small>{e(NOTE_STATUS_LABELS.get(row['status'], row['status']))}"
              f"</small>",
              f"<div style='white-space:normal;margin:4px 0'>{_note_html(row['note'])}</div>"]
     if tags:
