@@ -61,7 +61,11 @@ def test_the_single_user_signs_in_once_and_gets_the_toolbar(store):
     form_button = next(b for b in at.sidebar.button if b.label == "开始标注")
     form_button.click().run()
     assert any("标注作者：张工" in c.value for c in at.sidebar.caption)
-    assert any("leaflet.draw" in link for link in map_args(at)["js_links"])
+    args = map_args(at)
+    assert any("leaflet.draw" in link for link in args["js_links"])
+    # the toolbar's script and stylesheet are served by the app too, never a CDN
+    assert all(link.startswith("/app/static/vendor/")
+               for link in args["js_links"] + args["css_links"])
 
 
 def test_edit_delete_restore_with_history(store):
