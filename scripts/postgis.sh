@@ -6,6 +6,7 @@
 # default cluster, listening on 127.0.0.1 only with trust auth. Safe to run again: a server
 # that is already running is reused, a stopped one is started.
 # Port: $PLANMAP_PG_PORT (default 55432).
+# `bash scripts/postgis.sh stop` stops that server (if it runs) and prints nothing.
 set -euo pipefail
 exec 3>&1 1>&2  # stdout is for the URL only
 
@@ -55,6 +56,25 @@ apt_install() {
     apt-get install -y -qq --no-install-recommends "$@" >/dev/null || die "无法安装 $*"
 }
 
+# The server may not run as root: as root, run it as the `postgres` OS user.
+if [ "$(id -u)" -eq 0 ]; then
+  OWNER=postgres
+  as_owner() { (cd / && runuser -u postgres -- "$@"); }
+else
+  OWNER="$(id -un)"
+  as_owner() { "$@"; }
+fi
+
+if [ "${1:-}" = stop ]; then
+  VER="$(pg_version)"
+  [ -n "$VER" ] && [ -d "$DATA" ] || exit 0
+  if as_owner "/usr/lib/postgresql/$VER/bin/pg_ctl" status -D "$DATA" >/dev/null 2>&1; then
+    as_owner "/usr/lib/postgresql/$VER/bin/pg_ctl" stop -D "$DATA" -m fast -w -t 60 \
+      >/dev/null 2>&1 3>&- || die "pg_ctl stop 失败"
+  fi
+  exit 0
+fi
+
 # --- 1. packages -------------------------------------------------------------------------
 # Only missing packages are installed (apt-get install would also upgrade installed ones).
 # `postgis` merely recommends the extension, which --no-install-recommends skips, so the
@@ -80,15 +100,6 @@ has_ext || die "找不到 PostgreSQL $VER 的 PostGIS 扩展"
 BIN="/usr/lib/postgresql/$VER/bin"
 
 # --- 2. server -----------------------------------------------------------------------------
-# The server may not run as root: as root, run it as the `postgres` OS user.
-if [ "$(id -u)" -eq 0 ]; then
-  OWNER=postgres
-  as_owner() { (cd / && runuser -u postgres -- "$@"); }
-else
-  OWNER="$(id -un)"
-  as_owner() { "$@"; }
-fi
-
 if [ -L "$BASE" ] || { [ -e "$BASE" ] && [ "$(stat -c %U "$BASE")" != "$OWNER" ]; }; then
   die "$BASE 不属于 $OWNER，请删除后重试"
 fi
@@ -140,7 +151,9 @@ ready() { "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 2; }
 
 if ! as_owner "$BIN/pg_ctl" status -D "$DATA" >/dev/null 2>&1; then
   echo "启动 PostgreSQL（127.0.0.1:$PORT）..." >&2
-  out="$(as_owner "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 60 2>&1)" \
+  # 3>&-: the server outlives this script and would otherwise hold fd 3 (the caller's
+  # $(...) pipe) open, so the caller would wait for the URL forever.
+  out="$(as_owner "$BIN/pg_ctl" start -D "$DATA" -l "$LOG" -w -t 60 2>&1 3>&-)" \
     || { echo "$out" >&2; die "pg_ctl start 失败（端口 $PORT 被占用？）"; }
 fi
 for _ in $(seq 60); do

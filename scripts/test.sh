@@ -21,6 +21,8 @@ if [ ! -x /usr/bin/chromium ] \
 fi
 # The annotation store's suite also runs against a real PostGIS (Debian's packages, a private
 # throwaway server on loopback, started every time: nothing survives between machines).
+# The server is stopped when the suite ends, however it ends: nothing is left running.
+trap 'bash scripts/postgis.sh stop' EXIT
 PLANMAP_TEST_POSTGIS_URL="$(bash scripts/postgis.sh)"
 export PLANMAP_TEST_POSTGIS_URL
 # CI must never skip the browser or PostGIS tests silently: without them they fail instead.
