@@ -1,12 +1,14 @@
 """The web map: folium layers for projects, sectors, places and districts, and the basemaps.
 
 Design for speed (the app reruns its script on every widget change):
-- each layer is ONE ``folium.GeoJson`` (points as circle markers), never one element per
-  feature;
+- each layer is ONE GeoJSON layer (points as circle markers), never one element per feature;
 - the base map (tiles, legend, asset links) depends only on the basemap, so its key is stable and
   a filter change only swaps the feature groups the app passes to streamlit-folium;
 - popup and tooltip HTML is built here from escaped text (folium inserts GeoJSON properties into
-  ``innerHTML`` unescaped, so a name with ``<`` would otherwise become markup).
+  ``innerHTML`` unescaped, so a name with ``<`` would otherwise become markup);
+- the catalogue's layers are not sent with each rerun: their features (styles, tooltips) and
+  their popups are written once to static JSON files (``layer_urls``) that the map's frame
+  fetches once, so a rerun sends only the ids to show; popups are fetched on the first click.
 
 Every layer is stored in WGS84; with a GCJ-02 basemap (高德) the layers are moved to GCJ-02 for
 display only, so a feature stays on the same ground whichever basemap is shown.
@@ -14,9 +16,12 @@ display only, so a feature stays on the same ground whichever basemap is shown.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import math
+import os
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,7 +36,7 @@ from geo.datum import convert
 from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
 from layers.export import geojson_dict, to_datum
 from layers.sectors import KINDS
-from layers.webassets import localise
+from layers.webassets import STATIC_DIR, STATIC_URL, localise
 
 CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
 MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)
@@ -319,9 +324,82 @@ def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
     return data
 
 
+# Fetches a static JSON file once per page (the map's frame outlives reruns); a failed fetch
+# is forgotten, so the next use tries again.
+_LOAD_JSON_JS = """function (url) {
+    var cache = window.planmapFiles = window.planmapFiles || {};
+    if (!cache[url]) {
+        cache[url] = fetch(url).then(function (r) {
+            if (!r.ok) { throw new Error(url + " " + r.status); }
+            return r.json();
+        });
+        cache[url].catch(function () { delete cache[url]; });
+    }
+    return cache[url];
+}"""
+
+# Binds each feature's popup to the JSON file at URL (record id -> popup HTML, built escaped
+# here), fetched on the first opening.
+_FETCHED_POPUP_JS = """function (feature, layer) {
+    layer.bindPopup("<small>载入中…</small>", {maxWidth: 380});
+    layer.on("popupopen", function (e) {
+        (%s)(%s).then(function (popups) {
+            e.popup.setContent(popups[feature.properties.id] || "<small>（无详情）</small>");
+        }, function () {
+            e.popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
+        });
+    });
+}"""
+
+
+def _fetched_popup_js(popups_url: str) -> str:
+    return _FETCHED_POPUP_JS % (_LOAD_JSON_JS, json.dumps(popups_url))
+
+
+# Draws the features of a static GeoJSON file (styles and tooltips in their properties) into
+# the parent group: those whose record id is in IDS, or all when IDS is null. What a rerun
+# sends is then the ids, not the geometry.
+_FETCHED_LAYER_JS = """(function (group) {
+    var ids = %(ids)s;
+    var keep = ids === null ? null : new Set(ids);
+    var bindPopup = %(popup)s;
+    window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
+    (%(load)s)(%(url)s).then(function (data) {
+        L.geoJSON(data, {
+            filter: function (f) { return keep === null || keep.has(f.properties.id); },
+            style: function (f) { return f.properties.style; },
+            pointToLayer: function (f, latlng) {
+                return L.circleMarker(latlng, Object.assign(
+                    {radius: %(radius)s, fill: true, weight: 1, fillOpacity: 0.85},
+                    f.properties.style));
+            },
+            onEachFeature: function (f, layer) {
+                layer.bindTooltip(f.properties.tooltip, {sticky: true});
+                bindPopup(f, layer);
+            }
+        }).addTo(group);
+    }).catch(function (error) {
+        console.error(error);
+        var map = group._map || window.map;
+        if (!map) { return; }
+        var note = L.control({position: "bottomleft"});
+        note.onAdd = function () {
+            var box = L.DomUtil.create("div", "planmap-error");
+            box.textContent = %(failed)s;
+            box.style.cssText = "background:#fff3cd;padding:4px 8px;border:1px solid #c9a227";
+            return box;
+        };
+        note.addTo(map);
+    }).finally(function () {
+        window.planmapLoading -= 1;
+    });
+})(__PARENT__);"""
+
+
 def geojson_group(name: str, data: dict, point_radius: float = 6,
                   show: bool = True) -> folium.FeatureGroup:
-    """One FeatureGroup holding ``data`` as ONE GeoJson layer, styled per feature."""
+    """One FeatureGroup holding ``data`` as ONE GeoJson layer, sent with the map, styled per
+    feature, its popups in the features (for small, changing layers: annotations)."""
     group = folium.FeatureGroup(name=name, show=show)
     if data["features"]:
         folium.GeoJson(
@@ -464,26 +542,95 @@ LAYERS = {  # layer → (label, point radius)
 }
 
 
+GENERATED_DIR = STATIC_DIR / "generated"  # written here (git-ignored); Streamlit serves it
+GENERATED_URL = f"{STATIC_URL}/generated"
+GENERATED_KEPT_S = 7 * 24 * 3600  # a file unused this long belongs to data long replaced
+
+
+def _static_json(prefix: str, obj) -> str | None:
+    """The URL of ``obj`` written as a static JSON file named by its content (a browser never
+    keeps a stale one, and servers side by side each find theirs); None when the folder
+    cannot be written."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    name = f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    path = GENERATED_DIR / name
+    try:
+        GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+        if path.is_file():
+            os.utime(path)  # in use: not pruned
+        else:
+            part = GENERATED_DIR / f".{name}.{os.getpid()}.tmp"
+            part.write_text(text, encoding="utf-8")
+            os.replace(part, path)  # whole or absent
+        for old in GENERATED_DIR.glob("*.json"):
+            if time.time() - old.stat().st_mtime > GENERATED_KEPT_S:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return None
+    return f"{GENERATED_URL}/{name}"
+
+
 @lru_cache(maxsize=16)
-def layer_data(catalogue, layer: str, datum: str = "wgs84") -> dict:
-    """Every feature of one of the catalogue's layers, ready to draw in ``datum``: built once
-    per process (popups, styles, simplified geometry); a filter takes a ``subset``."""
+def _layer_parts(catalogue, layer: str, datum: str) -> tuple[dict, dict[str, str]]:
+    """(the layer's features without popups, record id -> popup HTML)."""
     if layer == "projects":
-        return projects_data(catalogue.projects, catalogue.documents, datum)
-    if layer == "sectors":
-        return sectors_data(catalogue.sectors, datum)
-    if layer == "places":
-        return places_data(catalogue.places, datum)
-    if layer == "districts":
-        return districts_data(catalogue.districts, datum)
-    raise ValueError(f"未知图层：{layer}")
+        data = projects_data(catalogue.projects, catalogue.documents, datum)
+    elif layer == "sectors":
+        data = sectors_data(catalogue.sectors, datum)
+    elif layer == "places":
+        data = places_data(catalogue.places, datum)
+    elif layer == "districts":
+        data = districts_data(catalogue.districts, datum)
+    else:
+        raise ValueError(f"未知图层：{layer}")
+    popups = {}
+    for feature in data["features"]:
+        popups[feature["properties"]["id"]] = feature["properties"].pop("popup")
+    return data, popups
+
+
+def layer_data(catalogue, layer: str, datum: str = "wgs84") -> dict:
+    """Every feature of one of the catalogue's layers, ready to draw in ``datum``, without
+    popups (``layer_popups``): built once per process (styles, tooltips, simplified
+    geometry); a filter takes a ``subset``."""
+    return _layer_parts(catalogue, layer, datum)[0]
+
+
+def layer_popups(catalogue, layer: str) -> dict[str, str]:
+    """Record id -> popup HTML of one of the catalogue's layers."""
+    return _layer_parts(catalogue, layer, "wgs84")[1]
+
+
+@lru_cache(maxsize=16)
+def layer_urls(catalogue, layer: str, datum: str = "wgs84") -> tuple[str, str] | None:
+    """(URL of the layer's features in ``datum``, URL of its popups) as static files, written
+    once per process; None when they cannot be written."""
+    data = _static_json(f"{layer}-{datum}", layer_data(catalogue, layer, datum))
+    popups = _static_json(f"{layer}-popups", layer_popups(catalogue, layer))
+    return (data, popups) if data and popups else None
 
 
 def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium.FeatureGroup:
-    """The FeatureGroup of ``layer`` (only the records in ``ids`` when given)."""
-    data = layer_data(catalogue, layer, datum)
+    """The FeatureGroup of ``layer`` (only the records in ``ids`` when given). The browser
+    draws it from the layer's static files, so a rerun sends only the ids; without those
+    files the features themselves are sent (with their popups)."""
     label, radius = LAYERS[layer]
-    return geojson_group(label, data if ids is None else subset(data, ids), radius)
+    urls = layer_urls(catalogue, layer, datum)
+    if urls is None:
+        data = layer_data(catalogue, layer, datum)
+        popups = layer_popups(catalogue, layer)
+        data = subset(data, ids) if ids is not None else data
+        return geojson_group(label, {**data, "features": [
+            {**f, "properties": {**f["properties"], "popup": popups[f["properties"]["id"]]}}
+            for f in data["features"]]}, radius)
+    group = folium.FeatureGroup(name=label)
+    _Script(_FETCHED_LAYER_JS % {
+        "ids": "null" if ids is None else json.dumps(sorted(map(str, ids))),
+        "popup": _fetched_popup_js(urls[1]), "load": _LOAD_JSON_JS, "url": json.dumps(urls[0]),
+        "radius": json.dumps(radius),
+        "failed": json.dumps(f"无法载入图层“{label}”，请刷新页面"),
+    }).add_to(group)
+    return group
 
 
 def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.FeatureGroup:

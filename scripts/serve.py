@@ -23,7 +23,7 @@ def warm() -> None:
 
     catalogue = default_catalogue()
     for layer in ("districts", "sectors", "projects"):
-        webmap.layer_data(catalogue, layer, "wgs84")
+        webmap.layer_urls(catalogue, layer, "wgs84")  # writes the files the map fetches
     for layer in catalogue.layers:
         catalogue.layer_geojson(layer)  # the download buttons' data
     catalogue.search("果园港")  # builds the pinyin search index (≈ 0.3 s) now, not on a search

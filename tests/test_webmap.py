@@ -21,20 +21,69 @@ def geojson_children(group):
     return [c for c in group._children.values() if c._name == "GeoJson"]
 
 
+def rendered(group) -> str:
+    m = webmap.base_map("blank")
+    group.add_to(m)
+    return m.get_root().render()
+
+
+def served_file(url: str) -> dict:
+    """The JSON behind a URL the map fetches (Streamlit serves STATIC_DIR at STATIC_URL)."""
+    assert url.startswith(webmap.STATIC_URL + "/")
+    return json.loads((webmap.STATIC_DIR / url.removeprefix(webmap.STATIC_URL + "/"))
+                      .read_text(encoding="utf-8"))
+
+
 def test_each_layer_is_one_geojson(cat):
-    group = webmap.layer_group(cat, "projects")
-    (layer,) = geojson_children(group)
+    features = webmap.layer_data(cat, "projects")["features"]
     located = cat.projects[cat.projects.geometry.notna() & ~cat.projects.geometry.is_empty]
-    features = layer.data["features"]
     # a MultiPoint is drawn as its points, one feature each with the project's id
     parts = sum(len(g.geoms) - 1 for g in located.geometry if g.geom_type == "MultiPoint")
     assert len(features) == len(located) + parts
     assert {f["properties"]["id"] for f in features} == set(located["id"])
-    assert len({f["id"] for f in features}) == len(features)  # folium keys styles by it
+    assert len({f["id"] for f in features}) == len(features)  # unique feature ids
     assert {f["id"] for f in features} >= set(located["id"])
-    places = webmap.layer_group(cat, "places")
-    assert len(geojson_children(places)[0].data["features"]) == len(cat.places)
-    assert len(geojson_children(webmap.layer_group(cat, "districts"))[0].data["features"]) == 38
+    assert len(webmap.layer_data(cat, "places")["features"]) == len(cat.places)
+    assert len(webmap.layer_data(cat, "districts")["features"]) == 38
+
+
+def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):
+    chosen = cat.projects["id"].head(50)
+    group = webmap.layer_group(cat, "projects", ids=chosen)
+    assert not geojson_children(group)  # no features travel with the rerun…
+    script = rendered(group)
+    assert json.dumps(sorted(chosen)) in script  # …only the ids to show
+    data_url, popups_url = webmap.layer_urls(cat, "projects")
+    assert json.dumps(data_url) in script and json.dumps(popups_url) in script
+    # the files hold what the inline layer would: features (no popups), and popups by id
+    assert served_file(data_url) == json.loads(json.dumps(webmap.layer_data(cat, "projects")))
+    popups = served_file(popups_url)
+    assert set(popups) == {f["properties"]["id"]
+                           for f in webmap.layer_data(cat, "projects")["features"]}
+    assert "果园港" in popups[cat.projects.loc[
+        cat.projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]]
+    assert "null" in rendered(webmap.layer_group(cat, "districts")).split("var ids = ")[1][:6]
+    # named by content: the same data gives the same file, another datum another one
+    assert webmap.layer_urls(cat, "projects", "gcj02")[0] != data_url
+    assert webmap.layer_urls(cat, "projects", "gcj02")[1] == popups_url
+
+
+def test_without_a_writable_static_folder_the_features_travel_with_the_map(
+        cat, tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(webmap, "GENERATED_DIR", blocked / "generated")
+    webmap.layer_urls.cache_clear()
+    try:
+        assert webmap.layer_urls(cat, "sectors") is None
+        group = webmap.layer_group(cat, "sectors", ids=cat.sectors["id"].head(3))
+        (layer,) = geojson_children(group)
+        assert {f["properties"]["id"] for f in layer.data["features"]} <= set(
+            cat.sectors["id"].head(3))
+        assert all(f["properties"]["popup"] for f in layer.data["features"])
+        assert layer.data["features"]
+    finally:
+        webmap.layer_urls.cache_clear()
 
 
 def test_popup_shows_source_places_and_sectors(cat):
@@ -145,10 +194,8 @@ def test_text_that_looks_like_template_code_stays_text(cat):
 def test_layer_data_is_valid_geojson(cat):
     import geojson
 
-    for group in (webmap.layer_group(cat, "projects"),
-                  webmap.layer_group(cat, "sectors"), webmap.layer_group(cat, "districts")):
-        (layer,) = geojson_children(group)
-        obj = geojson.loads(json.dumps(layer.data))
+    for layer in ("projects", "sectors", "districts"):
+        obj = geojson.loads(json.dumps(webmap.layer_data(cat, layer)))
         assert obj.is_valid, obj.errors()
     frame = gpd.GeoDataFrame({"id": ["a"], "name": ["x"]}, geometry=[None], crs="EPSG:4326")
     empty = webmap.places_data(frame.assign(

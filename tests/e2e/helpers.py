@@ -191,7 +191,8 @@ _MAP_READY_JS = """([minLayers, minGroups]) => {
   const m = window.map_div;
   if (!window.L || !(m instanceof window.L.Map)) return false;
   if (Object.keys(m._layers || {}).length < minLayers) return false;
-  return (window.feature_group || []).length >= minGroups;
+  // the catalogue's layers are drawn from files fetched after the groups exist
+  return (window.feature_group || []).length >= minGroups && !window.planmapLoading;
 }"""
 
 

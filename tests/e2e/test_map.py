@@ -38,8 +38,9 @@ def located_ids(frame_of_projects) -> set:
 
 def features(page, prefix="p-") -> dict:
     frame = map_frame(page, timeout=60_000)
-    frame.wait_for_function("() => window.map && (window.feature_group || []).length >= 3",
-                            timeout=60_000)
+    # the layers are drawn once their static files arrive (planmapLoading counts the rest)
+    frame.wait_for_function("() => window.map && (window.feature_group || []).length >= 3"
+                            " && !window.planmapLoading", timeout=60_000)
     return frame.evaluate(FEATURES_JS, prefix)
 
 
@@ -83,6 +84,33 @@ def test_choosing_one_project_leaves_only_it_on_the_map(app_server, page, cat):
     drawn = wait_for_features(page, lambda f: len(f) == 1)
     assert set(drawn) == {row["id"]}
     assert f"p={row['id']}" in page.url  # the view is in the link
+    assert page.external_requests == []
+    assert page.page_errors == []
+
+
+OPEN_POPUP_JS = """(id) => {
+    let opened = false;
+    (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
+        g => g.eachLayer(function walk(l) {
+            if (!opened && l.feature && l.feature.properties.id === id && l.openPopup) {
+                l.openPopup(); opened = true;
+            }
+            if (l.eachLayer) l.eachLayer(walk);
+        }));
+    return opened;
+}"""
+
+
+def test_a_project_popup_is_fetched_from_the_app(app_server, page, cat):
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    row = cat.projects[cat.projects["name"] == "果园港枢纽港建设工程"].iloc[0]
+    assert map_frame(page).evaluate(OPEN_POPUP_JS, row["id"])
+    popup = map_frame(page).locator(".leaflet-popup-content")
+    popup.get_by_text("两江新区十大工程（新闻）").wait_for(timeout=30_000)
+    text = popup.inner_text()
+    assert row["name"] in text and "果园港" in text and "±" in text
+    assert row["sources"][0]["excerpt"][:20] in text  # the source sentence
     assert page.external_requests == []
     assert page.page_errors == []
 
