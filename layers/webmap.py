@@ -547,24 +547,28 @@ GENERATED_URL = f"{STATIC_URL}/generated"
 GENERATED_KEPT_S = 7 * 24 * 3600  # a file unused this long belongs to data long replaced
 
 
-def _static_json(prefix: str, obj) -> str | None:
-    """The URL of ``obj`` written as a static JSON file named by its content (a browser never
-    keeps a stale one, and servers side by side each find theirs); None when the folder
-    cannot be written."""
+def _json_file(prefix: str, obj) -> tuple[str, str]:
+    """(file name, text) of ``obj`` as JSON, named by its content: a browser never keeps a
+    stale one, and servers side by side each find theirs."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    name = f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json", text
+
+
+def _served(name: str, text: str) -> str | None:
+    """The URL of the static file ``name``, written if absent and marked as in use (files
+    unused for GENERATED_KEPT_S are removed); None when the folder cannot be written."""
     path = GENERATED_DIR / name
     try:
-        GENERATED_DIR.mkdir(parents=True, exist_ok=True)
         if path.is_file():
-            os.utime(path)  # in use: not pruned
+            os.utime(path)
         else:
+            GENERATED_DIR.mkdir(parents=True, exist_ok=True)
             part = GENERATED_DIR / f".{name}.{os.getpid()}.tmp"
             part.write_text(text, encoding="utf-8")
             os.replace(part, path)  # whole or absent
-        for old in GENERATED_DIR.glob("*.json"):
-            if time.time() - old.stat().st_mtime > GENERATED_KEPT_S:
-                old.unlink(missing_ok=True)
+            for old in GENERATED_DIR.glob("*.json"):
+                if time.time() - old.stat().st_mtime > GENERATED_KEPT_S:
+                    old.unlink(missing_ok=True)
     except OSError:
         return None
     return f"{GENERATED_URL}/{name}"
@@ -602,11 +606,16 @@ def layer_popups(catalogue, layer: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=16)
+def _layer_files(catalogue, layer: str, datum: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    return (_json_file(f"{layer}-{datum}", layer_data(catalogue, layer, datum)),
+            _json_file(f"{layer}-popups", layer_popups(catalogue, layer)))
+
+
 def layer_urls(catalogue, layer: str, datum: str = "wgs84") -> tuple[str, str] | None:
-    """(URL of the layer's features in ``datum``, URL of its popups) as static files, written
-    once per process; None when they cannot be written."""
-    data = _static_json(f"{layer}-{datum}", layer_data(catalogue, layer, datum))
-    popups = _static_json(f"{layer}-popups", layer_popups(catalogue, layer))
+    """(URL of the layer's features in ``datum``, URL of its popups) as static files (built
+    once per process; checked, and rewritten if gone, on every call); None when they cannot
+    be written."""
+    data, popups = (_served(*file) for file in _layer_files(catalogue, layer, datum))
     return (data, popups) if data and popups else None
 
 

@@ -1,6 +1,8 @@
 """Map layers: one GeoJSON layer each, escaped popups, datum shift for display, fitting views."""
 
 import json
+import os
+import time
 
 import geopandas as gpd
 import pytest
@@ -73,17 +75,30 @@ def test_without_a_writable_static_folder_the_features_travel_with_the_map(
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     monkeypatch.setattr(webmap, "GENERATED_DIR", blocked / "generated")
-    webmap.layer_urls.cache_clear()
-    try:
-        assert webmap.layer_urls(cat, "sectors") is None
-        group = webmap.layer_group(cat, "sectors", ids=cat.sectors["id"].head(3))
-        (layer,) = geojson_children(group)
-        assert {f["properties"]["id"] for f in layer.data["features"]} <= set(
-            cat.sectors["id"].head(3))
-        assert all(f["properties"]["popup"] for f in layer.data["features"])
-        assert layer.data["features"]
-    finally:
-        webmap.layer_urls.cache_clear()
+    assert webmap.layer_urls(cat, "sectors") is None
+    group = webmap.layer_group(cat, "sectors", ids=cat.sectors["id"].head(3))
+    (layer,) = geojson_children(group)
+    assert {f["properties"]["id"] for f in layer.data["features"]} <= set(
+        cat.sectors["id"].head(3))
+    assert all(f["properties"]["popup"] for f in layer.data["features"])
+    assert layer.data["features"]
+
+
+def test_a_removed_layer_file_is_written_again(cat, tmp_path, monkeypatch):
+    monkeypatch.setattr(webmap, "GENERATED_DIR", tmp_path / "generated")
+    data_url, _ = webmap.layer_urls(cat, "districts")
+    path = tmp_path / "generated" / data_url.rsplit("/", 1)[1]
+    first = path.read_text(encoding="utf-8")
+    path.unlink()  # pruned by another server, or by hand
+    assert webmap.layer_urls(cat, "districts")[0] == data_url
+    assert path.read_text(encoding="utf-8") == first
+    old = tmp_path / "generated" / "districts-wgs84-0000000000000000.json"
+    old.write_text("{}")
+    stale = time.time() - webmap.GENERATED_KEPT_S - 60
+    os.utime(old, (stale, stale))
+    path.unlink()
+    webmap.layer_urls(cat, "districts")  # writing a file prunes the long-unused ones
+    assert path.is_file() and not old.exists()
 
 
 def test_popup_shows_source_places_and_sectors(cat):
