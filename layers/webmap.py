@@ -366,7 +366,9 @@ _FETCHED_LAYER_JS = """(function (group) {
     window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
     (%(load)s)(%(url)s).then(function (data) {
         L.geoJSON(data, {
-            filter: function (f) { return keep === null || keep.has(f.properties.id); },
+            filter: function (f) {
+                return keep === null || keep.has(String(f.properties.id));
+            },
             style: function (f) { return f.properties.style; },
             pointToLayer: function (f, latlng) {
                 return L.circleMarker(latlng, Object.assign(
