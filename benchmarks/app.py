@@ -119,10 +119,9 @@ def main() -> None:
         print("layers stale: building first (scripts/app.sh does the same)")
     projects = {n: load_layer(n) for n in LAYER_NAMES}["projects"]
     category = "交通"
-    drawn = projects[projects.geometry.notna()]
-    on_map = int((~drawn.geometry.is_empty).sum())
-    located = projects[(projects["category"] == category) & projects.geometry.notna()]
-    expected = int((~located.geometry.is_empty).sum())
+    drawable = projects.geometry.notna() & ~projects.geometry.is_empty
+    on_map = int(drawable.sum())
+    expected = int((drawable & (projects["category"] == category)).sum())
     runs = [one_run(category, expected, on_map) for _ in range(args.runs)]
 
     def report(label, key, goal, unit="s"):

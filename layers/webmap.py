@@ -324,47 +324,37 @@ def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
     return data
 
 
-# Fetches a static JSON file once per page (the map's frame outlives reruns); a failed fetch
-# is forgotten, so the next use tries again.
-_LOAD_JSON_JS = """function (url) {
-    var cache = window.planmapFiles = window.planmapFiles || {};
-    if (!cache[url]) {
-        cache[url] = fetch(url).then(function (r) {
-            if (!r.ok) { throw new Error(url + " " + r.status); }
-            return r.json();
-        });
-        cache[url].catch(function () { delete cache[url]; });
-    }
-    return cache[url];
-}"""
-
-# Binds each feature's popup to the JSON file at URL (record id -> popup HTML, built escaped
-# here), fetched on the first opening.
-_FETCHED_POPUP_JS = """function (feature, layer) {
-    layer.bindPopup("<small>载入中…</small>", {maxWidth: 380});
-    layer.on("popupopen", function (e) {
-        (%s)(%s).then(function (popups) {
-            e.popup.setContent(popups[feature.properties.id] || "<small>（无详情）</small>");
-        }, function () {
-            e.popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
-        });
-    });
-}"""
-
-
-def _fetched_popup_js(popups_url: str) -> str:
-    return _FETCHED_POPUP_JS % (_LOAD_JSON_JS, json.dumps(popups_url))
-
-
 # Draws the features of a static GeoJSON file (styles and tooltips in their properties) into
 # the parent group: those whose record id is in IDS, or all when IDS is null. What a rerun
-# sends is then the ids, not the geometry.
+# sends is then the ids, not the geometry. Popups (record id -> HTML, built escaped here) come
+# from a second file, fetched on the first opening. Each file is fetched once per page (the
+# map's frame outlives reruns); a failed fetch is forgotten, so the next use tries again.
 _FETCHED_LAYER_JS = """(function (group) {
     var ids = %(ids)s;
     var keep = ids === null ? null : new Set(ids);
-    var bindPopup = %(popup)s;
+    function load(url) {
+        var cache = window.planmapFiles = window.planmapFiles || {};
+        if (!cache[url]) {
+            cache[url] = fetch(url).then(function (r) {
+                if (!r.ok) { throw new Error(url + " " + r.status); }
+                return r.json();
+            });
+            cache[url].catch(function () { delete cache[url]; });
+        }
+        return cache[url];
+    }
+    function bindPopup(feature, layer) {
+        layer.bindPopup("<small>载入中…</small>", {maxWidth: 380});
+        layer.on("popupopen", function (e) {
+            load(%(popups)s).then(function (popups) {
+                e.popup.setContent(popups[feature.properties.id] || "<small>（无详情）</small>");
+            }, function () {
+                e.popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
+            });
+        });
+    }
     window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
-    (%(load)s)(%(url)s).then(function (data) {
+    load(%(url)s).then(function (data) {
         L.geoJSON(data, {
             filter: function (f) {
                 return keep === null || keep.has(String(f.properties.id));
@@ -637,8 +627,7 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
     group = folium.FeatureGroup(name=label)
     _Script(_FETCHED_LAYER_JS % {
         "ids": "null" if ids is None else json.dumps(sorted(map(str, ids))),
-        "popup": _fetched_popup_js(urls[1]), "load": _LOAD_JSON_JS, "url": json.dumps(urls[0]),
-        "radius": json.dumps(radius),
+        "url": json.dumps(urls[0]), "popups": json.dumps(urls[1]), "radius": json.dumps(radius),
         "failed": json.dumps(f"无法载入图层“{label}”，请刷新页面"),
     }).add_to(group)
     return group
