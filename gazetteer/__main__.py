@@ -123,7 +123,7 @@ def cmd_check(args, gaz) -> int:
 def cmd_build(args, gaz) -> int:
     from gazetteer.sources import build_all
 
-    build_all(log=lambda msg: print(msg, file=sys.stderr))
+    build_all(mirror=Path(args.mirror), log=lambda msg: print(msg, file=sys.stderr))
     return 0
 
 
@@ -144,7 +144,10 @@ def main(argv=None) -> int:
     p.add_argument("--district")
     p.add_argument("--report", action="store_true", help="输出未解析地名报告（Markdown）")
     sub.add_parser("check", help="校验地名库数据")
-    sub.add_parser("build", help="从登记包重建生成的数据文件（需 requirements-build.txt）")
+    p = sub.add_parser("build", help="从开放数据重建生成的数据文件（需 requirements-build.txt）")
+    from gazetteer.sources import DEFAULT_MIRROR
+    p.add_argument("--mirror", default=str(DEFAULT_MIRROR),
+                   help="GitHub 快照所在目录（搜索工具 fetch 的位置；默认 %(default)s）")
     args = parser.parse_args(argv)
 
     from gazetteer.core import Gazetteer
@@ -154,7 +157,7 @@ def main(argv=None) -> int:
     gaz = None if args.command == "build" else Gazetteer()
     try:
         return handlers[args.command](args, gaz)
-    except (OSError, UnicodeError, ValueError) as exc:
+    except (OSError, UnicodeError, ValueError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

@@ -19,7 +19,7 @@ _DROPPED = "\"'“”‘’「」『』《》〈〉·•・ \t\r\n\u3000\u00a0"
 _PREFIXES = ("重庆市", "重庆")
 # Longest first, so 片区 is stripped before 区 would be considered (区 alone is never stripped).
 PLACE_SUFFIXES = (
-    "土家族苗族乡", "苗族土家族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",
+    "土家族苗族乡", "苗族土家族乡", "苗族仡佬族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",
     "组团", "园区", "镇", "乡",
 )
 MAX_PINYIN_READINGS = 32  # heteronyms multiply; a name never needs more

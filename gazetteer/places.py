@@ -16,7 +16,7 @@ GAZETTEER_DIR = DATA_DIR / "gazetteer"
 PLACE_FILES = ("districts.csv", "towns.csv", "curated.csv")
 COLUMNS = (
     "id", "name", "aliases", "kind", "district", "adcode", "lon", "lat", "precision_m",
-    "source", "checked_against", "note",
+    "source", "licence", "checked_against", "note",
 )
 KINDS = {
     "municipality": "直辖市",
@@ -55,6 +55,7 @@ class Place:
     lat: float
     precision_m: float
     source: str
+    licence: str = ""
     checked_against: str = ""
     note: str = ""
     file: str = field(default="", compare=False)
@@ -67,7 +68,7 @@ class Place:
         return {
             "id": self.id, "name": self.name, "aliases": list(self.aliases), "kind": self.kind,
             "district": self.district, "adcode": self.adcode, "lon": self.lon, "lat": self.lat,
-            "precision_m": self.precision_m, "source": self.source,
+            "precision_m": self.precision_m, "source": self.source, "licence": self.licence,
             "checked_against": self.checked_against, "note": self.note,
         }
 
@@ -89,6 +90,7 @@ def _place_from_row(row: dict, where: str) -> Place:
             lat=float(row["lat"]),
             precision_m=float(row["precision_m"]),
             source=row["source"].strip(),
+            licence=(row.get("licence") or "").strip(),
             checked_against=(row.get("checked_against") or "").strip(),
             note=(row.get("note") or "").strip(),
             file=where,

@@ -61,10 +61,11 @@ def test_district_parameter_disambiguates(gaz):
 
 
 def test_ambiguity_counts_namesakes_without_coordinates(gaz):
-    # 复兴街道 (北碚) has a point; 复兴街道 (城口) and 复兴镇 (忠县) do not.
+    # 复兴街道 (北碚) and 复兴街道 (城口) have points; 复兴镇 (忠县) has none in any source.
     res = gaz.resolve("复兴")
     assert res.status == "ambiguous"
-    assert {c.district for c in res.candidates if c.place is None} >= {"城口县", "忠县"}
+    assert {c.place.district for c in res.candidates if c.place} >= {"北碚区", "城口县"}
+    assert {c.district for c in res.candidates if c.place is None} == {"忠县"}
     assert gaz.geocode("复兴") is None  # never a silent guess
     assert len(gaz.geocode("复兴", exactly_one=False)) >= 1
     assert gaz.geocode("复兴", district="北碚区").raw["district"] == "北碚区"
@@ -89,7 +90,8 @@ def test_works_as_geopandas_provider():
     gdf = geopandas.tools.geocode(["礼嘉街道", "不存在的地方xyz", "万州区"], provider=Gazetteer)
     assert gdf.crs.to_epsg() == 4326
     assert gdf.loc[0, "address"] == "礼嘉街道"
-    assert gdf.geometry[0].x == pytest.approx(106.49312, abs=1e-4)
+    lijia = next(p for p in Gazetteer().places if p.name == "礼嘉街道")
+    assert (gdf.geometry[0].x, gdf.geometry[0].y) == pytest.approx((lijia.lon, lijia.lat))
     assert gdf.geometry[1].is_empty
     assert gdf.loc[2, "address"] == "万州区"
 

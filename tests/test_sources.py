@@ -4,8 +4,10 @@ import pytest
 
 from gazetteer.normalise import pinyin_keys
 from gazetteer.places import Place
-from gazetteer.sources import (
+from gazetteer.sources.towns import (
+    adcode_points,
     apply_town_aliases,
+    locate_towns,
     match_towns,
     read_geonames,
     read_nbs_towns,
@@ -29,12 +31,26 @@ def test_read_nbs_towns_keeps_chongqing(tmp_path):
     assert [r["name"] for r in read_nbs_towns(path)] == ["礼嘉街道"]
 
 
-def test_read_geonames_keeps_chongqing(tmp_path):
-    path = _write(tmp_path / "rg.csv", ["lat", "lon", "name", "admin1", "admin2", "cc"], [
-        ["29.67878", "106.49312", "Lijia", "Chongqing Shi", "", "CN"],
-        ["30.6", "104.0", "Chengdu", "Sichuan", "", "CN"],
-    ])
-    assert read_geonames(path) == [{"name": "Lijia", "lon": 106.49312, "lat": 29.67878}]
+def test_read_geonames_keeps_chongqing_with_chinese_names(tmp_path):
+    import json
+
+    path = tmp_path / "cities500.json"
+    path.write_text(json.dumps({
+        "1": {"name": "Lijia", "latitude": 29.67878, "longitude": 106.49312, "countrycode": "CN",
+              "admin1code": "33", "alternatenames": ["Lijia", "li jia", "礼嘉", "礼嘉镇"]},
+        "2": {"name": "Chengdu", "latitude": 30.6, "longitude": 104.0, "countrycode": "CN",
+              "admin1code": "32", "alternatenames": ["成都"]},
+    }), encoding="utf-8")
+    assert read_geonames(path) == [{"name": "Lijia", "lon": 106.49312, "lat": 29.67878,
+                                    "zh": ["礼嘉", "礼嘉镇"]}]
+
+
+def test_geonames_joins_by_chinese_name_before_pinyin():
+    nbs = [_nbs("500112019", "礼嘉街道", "500112")]
+    geonames = [{"name": "Lijia", "zh": ["礼嘉镇"], "lon": 106.49312, "lat": 29.67878},
+                {"name": "Lijia", "zh": ["李家"], "lon": 106.60, "lat": 29.75}]  # same pinyin
+    matched, reasons = match_towns(nbs, geonames)
+    assert matched["500112019"]["lon"] == 106.49312 and not reasons
 
 
 def test_stems_and_readings():
@@ -48,7 +64,7 @@ def _nbs(code, name, area):
     return {"code": code, "name": name, "areaCode": area}
 
 
-def test_match_requires_one_point_inside_the_district():
+def test_geonames_match_requires_one_point_inside_the_district():
     nbs = [
         _nbs("500112019", "礼嘉街道", "500112"),   # 渝北: one Lijia inside → matched
         _nbs("500235001", "双江街道", "500235"),   # 云阳: its Shuangjiang lies in 潼南 → rejected
@@ -61,19 +77,57 @@ def test_match_requires_one_point_inside_the_district():
         {"name": "Longxing", "lon": 105.80, "lat": 30.15},           # 潼南
         {"name": "Longxing", "lon": 105.85, "lat": 30.20},           # 潼南
     ]
-    places, unmatched = match_towns(nbs, geonames)
+    places, unmatched = locate_towns(nbs, {}, geonames)
     assert [(p.name, p.district, p.lon) for p in places] == [("礼嘉街道", "渝北区", 106.49312)]
-    assert places[0].precision_m == 2000 and "GeoNames" in places[0].source
+    assert places[0].precision_m == 2000 and places[0].source == "geonames-cities500"
+    assert "CC BY" in places[0].licence
     reasons = {u["name"]: u["reason"] for u in unmatched}
-    assert "没有同拼音" in reasons["双江街道"]
+    assert "没有同名（或同拼音）" in reasons["双江街道"]
     assert "2 个同拼音" in reasons["龙兴镇"]
 
 
 def test_one_point_claimed_by_two_towns_is_rejected():
     nbs = [_nbs("1", "石门镇", "500112"), _nbs("2", "时门镇", "500112")]
     geonames = [{"name": "Shimen", "lon": 106.49, "lat": 29.68}]
-    places, unmatched = match_towns(nbs, geonames)
-    assert places == [] and len(unmatched) == 2
+    matched, reasons = match_towns(nbs, geonames)
+    assert matched == {} and len(reasons) == 2
+
+
+def _adcode_row(code, name, county, lon, lat, level="town"):
+    return {"code": code, "name": name, "county": county, "level": level,
+            "longitude": str(lon), "latitude": str(lat), "parent": ""}
+
+
+def test_amap_points_are_converted_and_keyed_by_district_short_name():
+    from geo.datum import gcj02_to_wgs84
+
+    rows = [_adcode_row("500228100000", "云龙镇人民政府", "梁平县", 107.8, 30.7),
+            _adcode_row("500112019000", "礼嘉街道办事处", "渝北区", 106.49, 29.68),
+            _adcode_row("500112020000", "礼嘉镇", "渝北区", 106.50, 29.69)]  # same stem twice
+    points = adcode_points(rows, "town")
+    lon, lat = gcj02_to_wgs84(107.8, 30.7)
+    assert points[("梁平", "云龙")]["lon"] == round(float(lon), 6)  # 梁平县 is now 梁平区
+    assert points[("梁平", "云龙")]["name"] == "云龙镇"
+    assert ("渝北", "礼嘉") not in points  # two rows for one name: neither is trusted
+
+
+def test_best_source_wins_and_the_others_are_its_checks():
+    nbs = [_nbs("500112019", "礼嘉街道", "500112")]
+    amap = {("渝北", "礼嘉"): {"name": "礼嘉街道", "code": "500112019000",
+                              "lon": 106.4935, "lat": 29.6790}}
+    geonames = [{"name": "Lijia", "lon": 106.49312, "lat": 29.67878}]
+    [town], unmatched = locate_towns(nbs, amap, geonames)
+    assert town.source == "adcode-vonng" and town.lon == 106.4935 and not unmatched
+    assert town.checked_against.startswith("geonames-cities500: ")
+    metres = int(town.checked_against.split(": ")[1].removesuffix(" m"))
+    assert 30 < metres < 200
+
+
+def test_a_point_outside_its_district_is_not_used():
+    nbs = [_nbs("500112019", "礼嘉街道", "500112")]
+    amap = {("渝北", "礼嘉"): {"name": "礼嘉街道", "code": "x", "lon": 108.40, "lat": 30.80}}
+    places, unmatched = locate_towns(nbs, amap, [])
+    assert places == [] and "不在本区县内" in unmatched[0]["reason"]
 
 
 def _town(code, name):
