@@ -120,6 +120,25 @@ def cmd_check(args, gaz) -> int:
     return 1 if problems else 0
 
 
+def cmd_verify(args, gaz) -> int:
+    from gazetteer.verify import recall_share, verify
+
+    problems, summary, explained = verify(gaz)
+    print("来源对比（地名库来源 ← 参照来源）：条数、距离中位数 / 90 分位 / 最大、在自述精度内的比例")
+    for row in summary:
+        print(f"  {row['place_source']} ← {row['reference_source']}: n={row['n']}，"
+              f"{row['median_m']:.0f} / {row['p90_m']:.0f} / {row['max_m']:.0f} m，"
+              f"{row['within_precision']:.0%}")
+    others, alone, checked = recall_share(gaz.places)
+    print(f"非街镇地名 {others} 条：仅凭记忆 {alone}（{alone / max(others, 1):.0%}），"
+          f"记忆但有独立核对 {checked}")
+    print(f"已解释的不一致 {len(explained)} 处（verify_explained.csv）")
+    for p in problems:
+        print(p, file=sys.stderr)
+    print("核对通过" if not problems else f"核对失败：{len(problems)} 处未解释的不一致")
+    return 1 if problems else 0
+
+
 def cmd_build(args, gaz) -> int:
     from gazetteer.sources import build_all
 
@@ -144,6 +163,7 @@ def main(argv=None) -> int:
     p.add_argument("--district")
     p.add_argument("--report", action="store_true", help="输出未解析地名报告（Markdown）")
     sub.add_parser("check", help="校验地名库数据")
+    sub.add_parser("verify", help="与其他开放来源交叉核对每个地名，报告超出精度的不一致")
     p = sub.add_parser("build", help="从开放数据重建生成的数据文件（需 requirements-build.txt）")
     from gazetteer.sources import DEFAULT_MIRROR
     p.add_argument("--mirror", default=str(DEFAULT_MIRROR),
@@ -153,7 +173,7 @@ def main(argv=None) -> int:
     from gazetteer.core import Gazetteer
 
     handlers = {"geocode": cmd_geocode, "batch": cmd_batch, "scan": cmd_scan,
-                "check": cmd_check, "build": cmd_build}
+                "check": cmd_check, "verify": cmd_verify, "build": cmd_build}
     gaz = None if args.command == "build" else Gazetteer()
     try:
         return handlers[args.command](args, gaz)

@@ -13,7 +13,7 @@ from pathlib import Path
 from geo.paths import DATA_DIR
 
 GAZETTEER_DIR = DATA_DIR / "gazetteer"
-PLACE_FILES = ("districts.csv", "towns.csv", "curated.csv")
+PLACE_FILES = ("districts.csv", "towns.csv", "stations.csv", "curated.csv")
 COLUMNS = (
     "id", "name", "aliases", "kind", "district", "adcode", "lon", "lat", "precision_m",
     "source", "licence", "checked_against", "note",

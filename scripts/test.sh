@@ -29,4 +29,5 @@ export PLANMAP_TEST_POSTGIS_URL
 export PLANMAP_REQUIRE_E2E=1 PLANMAP_REQUIRE_POSTGIS=1
 .venv/bin/python -m ruff check .
 .venv/bin/python -m gazetteer check
+.venv/bin/python -m gazetteer verify
 .venv/bin/python -m pytest -q "$@"

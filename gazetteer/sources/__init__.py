@@ -85,3 +85,78 @@ def build_all(mirror: Path = DEFAULT_MIRROR, log=print) -> None:
     log(f"districts.csv: {len(districts)} rows (points at the seats)")
     for line in build_towns(mirror):
         log(line)
+    stations = build_stations(mirror)
+    log(f"stations.csv: {len(stations)} OSM stations (ODbL)")
+    references = build_references(mirror)
+    log(f"reference.csv: {len(references)} reference points for gazetteer verify")
+    linked = link_curated(references)
+    log(f"curated.csv: {linked} rows take their position from an open source")
+
+
+def link_curated(references, path: Path = GAZETTEER_DIR / "curated.csv") -> int:
+    """Hand-kept rows whose ``source`` is ``<source id>:<reference name>`` take that reference
+    point (in the row's district; several nodes of one name: their mean) and its licence. The
+    person chose the link; the position comes from the open data, refreshed at every build."""
+    import dataclasses
+
+    from gazetteer.places import read_place_file, write_place_file
+    from geo.boundaries import districts_at
+
+    places = read_place_file(path)
+    inside = districts_at([r.lon for r in references], [r.lat for r in references])
+    by_key: dict[tuple[str, str, str], list] = {}
+    for r, adcode in zip(references, inside, strict=True):
+        by_key.setdefault((r.source, r.name, adcode), []).append(r)
+    linked, out = 0, []
+    for p in places:
+        source_id, _, ref_name = p.source.partition(":")
+        if ref_name and source_id in registry():
+            refs = by_key.get((source_id, ref_name, p.adcode))
+            if not refs:
+                raise SourceError(f"curated.csv {p.name}: {source_id} 在{p.district}没有“{ref_name}”")
+            p = dataclasses.replace(p, lon=round(sum(r.lon for r in refs) / len(refs), 6),
+                                    lat=round(sum(r.lat for r in refs) / len(refs), 6),
+                                    licence=licence_of(source_id))
+            linked += 1
+        out.append(p)
+    write_place_file(path, out)
+    return linked
+
+
+def build_references(mirror: Path = DEFAULT_MIRROR):
+    """The independent points ``gazetteer verify`` compares places with: GeoNames cities500 by
+    Chinese name and every OSM station (also those a hand-kept row holds); and adcode-vonng's
+    district seats, which verify skips (same source as districts.csv) but tests read."""
+    from gazetteer.sources.osm import STATION_PRECISION_M, read_stations
+    from gazetteer.sources.towns import geonames_file, read_geonames
+    from gazetteer.verify import Reference, write_references
+    from geo.boundaries import districts_at
+
+    geonames = [g for g in read_geonames(geonames_file()) if g["zh"]]
+    stations = read_stations(mirror)
+    inside = districts_at([s["lon"] for s in stations], [s["lat"] for s in stations])
+    refs = [Reference("geonames-cities500", g["zh"][0], tuple(g["zh"][1:]), "populated place",
+                      g["lon"], g["lat"], 2000.0, g["name"]) for g in geonames]
+    refs += [Reference("osm-omap-stations", s["name"].removesuffix("站") + "站", (), "station",
+                       s["lon"], s["lat"], STATION_PRECISION_M, s["station"])
+             for s, adcode in zip(stations, inside, strict=True) if adcode]
+    # The source's own seats, so a test can check every district's point against them.
+    from gazetteer.sources.districts import seat_points
+
+    refs += [Reference("adcode-vonng", short, (), "seat", seat["lon"], seat["lat"], 0.0,
+                       f"{seat['code']} {seat['name']}")
+             for short, seat in sorted(seat_points(mirror).items())]
+    write_references(refs)
+    return refs
+
+
+def build_stations(mirror: Path = DEFAULT_MIRROR):
+    from gazetteer.normalise import normalise
+    from gazetteer.places import read_place_file, write_place_file
+    from gazetteer.sources.osm import read_stations, station_places
+
+    curated = read_place_file(GAZETTEER_DIR / "curated.csv")
+    taken = {(p.adcode, normalise(n)) for p in curated for n in p.names}
+    stations = station_places(read_stations(mirror), taken)
+    write_place_file(GAZETTEER_DIR / "stations.csv", stations)
+    return stations

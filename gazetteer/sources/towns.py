@@ -249,12 +249,19 @@ def locate_towns(nbs_rows: list[dict], amap_towns: dict, geonames_rows: list[dic
             unmatched.append({**row, "reason": reason})
             continue
         best, others = usable[0], usable[1:]
-        checks = [f"{o['source']}: {float(distance_m(best['lon'], best['lat'], o['lon'], o['lat'])):.0f} m"
-                  for o in others]
+        gaps = [float(distance_m(best["lon"], best["lat"], o["lon"], o["lat"])) for o in others]
+        checks = [f"{o['source']}: {gap:.0f} m" for o, gap in zip(others, gaps, strict=True)]
+        # Two open sources that disagree put the seat somewhere between them: the precision is
+        # at least their distance (a village median is a stand-in, not a rival position).
+        rivals = [gap for o, gap in zip(others, gaps, strict=True) if "村/社区" not in o["note"]]
+        precision = best["precision_m"]
+        if rivals and max(rivals) > precision:
+            precision = round(max(rivals) + 500, -3)
+            best = {**best, "note": best["note"] + "；精度按独立来源间的距离放宽"}
         places.append(Place(
             id=f"t-{row['code']}", name=row["name"], aliases=(), kind="town",
             district=district.name, adcode=district.adcode, lon=best["lon"], lat=best["lat"],
-            precision_m=best["precision_m"], source=best["source"],
+            precision_m=precision, source=best["source"],
             licence=licence_of(best["source"]), checked_against="; ".join(checks),
             note=best["note"],
         ))
