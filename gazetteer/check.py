@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 
 from gazetteer.normalise import normalise
-from gazetteer.places import KINDS, Place
+from gazetteer.places import GEOMETRIES, KINDS, Place
 from geo.boundaries import district_at, municipality
 
 
@@ -29,7 +29,14 @@ def check_places(places: list[Place]) -> list[str]:
         if not (math.isfinite(p.lon) and math.isfinite(p.lat)):
             problems.append(f"{where}: 坐标无效")
             continue
-        if p.kind == "municipality":
+        if p.geometry not in GEOMETRIES:
+            problems.append(f"{where}: 未知几何类型 {p.geometry!r}")
+        elif p.geometry != "point" and p.kind not in ("district", "municipality"):
+            from gazetteer.shapes import load_shapes
+
+            if p.id not in load_shapes():
+                problems.append(f"{where}: {p.geometry} 类地名在 shapes.geojson 中没有形状")
+        if p.kind == "municipality" or p.adcode == city.adcode:
             if p.adcode != city.adcode or not city.geometry.contains(_point(p)):
                 problems.append(f"{where}: 点不在重庆市范围内")
             continue

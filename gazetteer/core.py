@@ -411,8 +411,9 @@ class Gazetteer:
         if kinds is not None:
             mask = np.array([p.kind in kinds for p in self._index.places])
             d = np.where(mask, d, math.inf)
-        # Prefer the finest place: district points are far from most of their area.
-        d = np.where([p.kind == "district" for p in self._index.places], math.inf, d)
+        # Prefer the finest place: a district's, region's or line's point is far from most of it.
+        d = np.where([p.kind == "district" or p.geometry != "point" for p in self._index.places],
+                     math.inf, d)
         i = int(np.argmin(d))
         return self._index.places[i], float(d[i])
 
@@ -434,11 +435,19 @@ class Gazetteer:
 
 
 def _location(candidate: Candidate, res: Resolution) -> Location:
+    """geopy's Location at the place's representative point; ``raw`` carries the real shape
+    (GeoJSON) and what it is (point, line, area)."""
+    from shapely.geometry import mapping
+
+    from gazetteer.shapes import shape_of
+
     p = candidate.place
     raw = {
         "id": p.id, "name": p.name, "kind": p.kind, "district": p.district, "adcode": p.adcode,
-        "precision_m": p.precision_m, "source": p.source, "confidence": candidate.confidence,
+        "precision_m": p.precision_m, "source": p.source, "licence": p.licence,
+        "checked_against": p.checked_against, "confidence": candidate.confidence,
         "matched_by": candidate.matched_by, "query": res.query, "status": res.status,
+        "geometry_kind": p.geometry, "geometry": mapping(shape_of(p)),
     }
     return Location(p.name, Point(p.lat, p.lon), raw)
 

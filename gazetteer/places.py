@@ -13,11 +13,15 @@ from pathlib import Path
 from geo.paths import DATA_DIR
 
 GAZETTEER_DIR = DATA_DIR / "gazetteer"
-PLACE_FILES = ("districts.csv", "towns.csv", "stations.csv", "curated.csv")
+PLACE_FILES = ("districts.csv", "towns.csv", "stations.csv", "lines.csv", "regions.csv",
+               "curated.csv")
 COLUMNS = (
-    "id", "name", "aliases", "kind", "district", "adcode", "lon", "lat", "precision_m",
-    "source", "licence", "checked_against", "note",
+    "id", "name", "aliases", "kind", "geometry", "district", "adcode", "lon", "lat",
+    "precision_m", "source", "licence", "checked_against", "note",
 )
+# What a place is on a map. lon/lat is always its representative point (a district's seat, a
+# point on a line); a line's or area's shape is in shapes.geojson (districts: data/boundaries).
+GEOMETRIES = ("point", "line", "area")
 KINDS = {
     "municipality": "直辖市",
     "district": "区县",
@@ -34,12 +38,13 @@ KINDS = {
     "tunnel": "隧道",
     "rail": "轨道",
     "landmark": "地标",
+    "region": "区域（区县组合）",
 }
 # When one name fits several places equally well, planning places rank before
 # administrative units of the same name: a plan saying 悦来 means the 片区 before the 街道.
 KIND_RANK = {k: i for i, k in enumerate(
     ("area", "port", "airport", "station", "campus", "water", "mountain", "landmark", "bridge",
-     "tunnel", "road", "rail", "town", "district", "municipality")
+     "tunnel", "road", "rail", "town", "district", "region", "municipality")
 )}
 
 
@@ -59,6 +64,7 @@ class Place:
     checked_against: str = ""
     note: str = ""
     file: str = field(default="", compare=False)
+    geometry: str = "point"  # point | line | area: what the place is on a map
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -67,6 +73,7 @@ class Place:
     def as_dict(self) -> dict:
         return {
             "id": self.id, "name": self.name, "aliases": list(self.aliases), "kind": self.kind,
+            "geometry": self.geometry,
             "district": self.district, "adcode": self.adcode, "lon": self.lon, "lat": self.lat,
             "precision_m": self.precision_m, "source": self.source, "licence": self.licence,
             "checked_against": self.checked_against, "note": self.note,
@@ -94,6 +101,7 @@ def _place_from_row(row: dict, where: str) -> Place:
             checked_against=(row.get("checked_against") or "").strip(),
             note=(row.get("note") or "").strip(),
             file=where,
+            geometry=(row.get("geometry") or "point").strip(),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{where}: 无法读取该行（{exc}）") from exc

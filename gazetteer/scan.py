@@ -29,7 +29,7 @@ NOT_PLACES_FILE = GAZETTEER_DIR / "not_places.csv"
 # The whole municipality is named in almost every sentence; it is no place to put on a map.
 UNSCANNED_KINDS = {"municipality"}
 # Administrative units are found by their names and aliases only, never by a bare stem.
-NO_STEM_KINDS = {"municipality", "district", "town"}
+NO_STEM_KINDS = {"municipality", "district", "town", "region"}
 AUTO_THRESHOLD = 0.8
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from shapely.geometry import LineString, MultiPoint, Point
+from shapely.ops import unary_union
 
 from gazetteer.normalise import normalise
 from geo.crs import buffer_m
@@ -104,6 +105,7 @@ class Project:
     precision_m: float | None = None
     status: str = "unlocated"  # auto | review | unlocated
     reason: str = ""
+    schematic: bool = False  # a line drawn straight through places, not the real course
 
     @property
     def doc_ids(self) -> list[str]:
@@ -144,6 +146,7 @@ def _patterns() -> dict:
         "route_link": re.compile("[^{0}]{{0,6}}[{0}]\\s*".format(
             "".join(re.escape(s) for s in r["route_separators"]))),
         "verb_inside": re.compile("|".join(re.escape(v) for v in r["verbs"] if len(v) >= 2)),
+        "linear": tuple(r["linear_suffixes"]),
     }
 
 
@@ -551,8 +554,15 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
     project.places = _place_refs(gazetteer, [*name_mentions, *description_mentions])
     located = [r for r in refs if r.place_id and r.status in ("auto", "review")]
     places = {r.place_id: gazetteer.place(r.place_id) for r in located}
+    linear_work = _strip_phase(project.name).endswith(_patterns()["linear"])
+    # A river, rail line or region named only in the description is context (沿长江…,
+    # 主城都市区…), not the project's site; a line in the name of a work that does not run
+    # along it lends only its name (长江音乐厅).
+    located = [r for r in located if not _extended(places[r.place_id]) or (
+        name_located and (linear_work or places[r.place_id].geometry != "line"))]
     specific = [r for r in located if places[r.place_id].kind != "district"]
-    used = specific or located
+    points = [r for r in specific if not _extended(places[r.place_id])]
+    used = points or specific or located
     if not used:
         unlocated = [r.text for r in project.places if r.status == "unlocated"]
         project.geometry, project.geometry_kind, project.status = None, "none", "unlocated"
@@ -564,12 +574,26 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
     pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
     precision = max(places[r.place_id].precision_m or 0 for r in used) or None
     route = _route_places(project.name, name_mentions)
-    if route is not None:
+    project.schematic = False
+    if not points and any(_extended(places[r.place_id]) for r in used):
+        # Only lines or regions: the project follows the real shape (15号线二期 along the
+        # metro line, a 主城都市区 programme over its districts).
+        from gazetteer.shapes import shape_of
+
+        shapes = [shape_of(places[r.place_id]) for r in used]
+        project.geometry = shapes[0] if len(shapes) == 1 else unary_union(shapes)
+        project.geometry_kind = "line" if all(
+            places[r.place_id].geometry == "line" for r in used) else "area"
+        regions = [r.text for r in used if places[r.place_id].kind == "region"]
+        if regions:
+            review = True  # known only as "somewhere in 渝东北": a planner should place it
+            reason = "仅知所在区域：" + "、".join(regions)
+    elif route is not None:
         route_used = [r for r in route if r.place_id in places]
         if len(route_used) >= 2 and len(route_used) == len(route):
             project.geometry = LineString(
                 [(places[r.place_id].lon, places[r.place_id].lat) for r in route_used])
-            project.geometry_kind = "line"
+            project.geometry_kind, project.schematic = "line", True
         else:
             review = True
             reason = "线路端点未全部定位：" + "、".join(r.text for r in route
@@ -594,6 +618,11 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
     if review and not reason:
         reason = "地名有歧义：" + "、".join(r.text for r in used if r.status == "review")
     project.reason = reason
+
+
+def _extended(place) -> bool:
+    """A line or a region: a place that is not a site (districts have their own rule)."""
+    return place.geometry != "point" and place.kind not in ("district", "municipality")
 
 
 def _route_places(name: str, mentions) -> list[PlaceRef] | None:
@@ -704,7 +733,7 @@ def projects_frame(projects: list[Project]):
             "places": [r.as_dict() for r in p.places],
             "geometry_kind": p.geometry_kind, "precision_m": p.precision_m,
             # a route is drawn straight between its places: right in order, not in course
-            "schematic": p.geometry_kind == "line",
+            "schematic": p.schematic,
             "status": p.status, "reason": p.reason,
             "source": f"{first.doc_id}：" + " › ".join(first.sections),
             "geometry": p.geometry,

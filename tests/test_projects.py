@@ -136,3 +136,20 @@ def test_review_status_carries_candidates(projects):
         for ref in p.places:
             if ref.status == "review":
                 assert len(ref.candidates) >= 1
+
+
+def test_a_work_along_a_line_follows_the_real_line(built_layers, gaz):
+    from gazetteer.shapes import shape_of
+
+    projects = built_layers["projects"].set_index("name")
+    river = shape_of(gaz.place("l-river-长江"))
+    reach = projects.loc["长江重庆段"]
+    assert reach["geometry_kind"] == "line" and not reach["schematic"]
+    assert reach.geometry.equals_exact(river, 1e-6)
+    # A work that only borrows the river's name is not drawn along it.
+    hall = projects.loc["长江音乐厅"]
+    assert hall["geometry_kind"] != "line"
+    # A straight line through places stays schematic.
+    routes = built_layers["projects"]
+    drawn = routes[(routes["geometry_kind"] == "line") & routes["schematic"]]
+    assert len(drawn) > 10

@@ -28,8 +28,29 @@ def test_no_false_positives_from_ordinary_words(gaz, sentence, word):
 
 
 def test_not_places_are_reported_when_asked(gaz):
-    mentions = gaz.find_places("建设山清水秀美丽之地，保护长江", include_not_places=True)
-    assert [(m.text, m.status) for m in mentions] == [("山清水秀", "not_place"), ("长江", "not_place")]
+    mentions = gaz.find_places("建设山清水秀美丽之地，融入长江经济带，保护长江",
+                               include_not_places=True)
+    assert [(m.text, m.status) for m in mentions] == [
+        ("山清水秀", "not_place"), ("长江经济带", "not_place"), ("长江", "auto")]
+    assert not any(m.place_id for m in mentions[:2])
+
+
+def test_lines_and_regions_are_found_with_their_shapes(gaz):
+    from gazetteer.shapes import shape_of
+
+    text = "推进轨道交通6号线延伸，保护嘉陵江，做优渝东北三峡库区城镇群"
+    found = {m.text: gaz.place(m.place_id) for m in gaz.find_places(text)}
+    assert {t: (p.geometry, shape_of(p).geom_type) for t, p in found.items()} == {
+        "轨道交通6号线": ("line", "MultiLineString"),
+        "嘉陵江": ("line", "LineString"),
+        "渝东北三峡库区城镇群": ("area", "Polygon"),
+    }
+    region = found["渝东北三峡库区城镇群"]
+    wanzhou = next(p for p in gaz.places if p.name == "万州区")
+    from shapely.geometry import Point
+
+    assert shape_of(region).contains(Point(wanzhou.lon, wanzhou.lat))
+    assert not shape_of(region).contains(Point(106.55, 29.56))  # 渝中 is not 渝东北
 
 
 def test_district_qualified_town_stem(gaz):

@@ -245,9 +245,13 @@ def test_hand_picked_projects_are_in_their_sectors(built_layers):
     qingfeng = sectors_of(built_layers, "青凤高科产业园")
     assert qingfeng["科学城沙坪坝片区"]["by"] == ["spatial", "text"]
     assert qingfeng["科学城沙坪坝片区"]["text"] == "沙坪坝片区"
-    # text alone is kept when the project has no geometry: the plan still says where it is
+    # a work known only by its region is drawn as the region and left for review
     railway = sectors_of(built_layers, "渝东北旅游环线铁路")
-    assert railway["渝东北三峡库区城镇群"]["by"] == ["text"]
+    assert railway["渝东北三峡库区城镇群"]["by"] == ["spatial", "text"]
+    projects = built_layers["projects"]
+    row = projects[projects["name"] == "渝东北旅游环线铁路"].iloc[0]
+    assert (row["geometry_kind"], row["status"]) == ("area", "review")
+    assert "仅知所在区域" in row["reason"]
 
 
 def test_every_located_project_has_its_zone(built_layers):

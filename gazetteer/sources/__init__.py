@@ -34,6 +34,7 @@ class Source:
     commit: str = ""
     checked: str = ""
     date: str = ""
+    missing: str = ""
 
 
 class SourceError(RuntimeError):
@@ -91,6 +92,23 @@ def build_all(mirror: Path = DEFAULT_MIRROR, log=print) -> None:
     log(f"reference.csv: {len(references)} reference points for gazetteer verify")
     linked = link_curated(references)
     log(f"curated.csv: {linked} rows take their position from an open source")
+    for line in build_shapes(mirror):
+        log(line)
+
+
+def build_shapes(mirror: Path = DEFAULT_MIRROR) -> list[str]:
+    """lines.csv (metro routes, rivers), regions.csv and their shapes in shapes.geojson."""
+    from gazetteer.places import write_place_file
+    from gazetteer.shapes import write_shapes
+    from gazetteer.sources.lines import metro_lines, river_lines
+    from gazetteer.sources.regions import region_places
+
+    lines = metro_lines(mirror) + river_lines()
+    regions = region_places()
+    write_place_file(GAZETTEER_DIR / "lines.csv", [p for p, _ in lines])
+    write_place_file(GAZETTEER_DIR / "regions.csv", [p for p, _ in regions])
+    write_shapes({p.id: (g, {"name": p.name, "source": p.source}) for p, g in lines + regions})
+    return [f"lines.csv: {len(lines)} lines; regions.csv: {len(regions)} regions; shapes.geojson"]
 
 
 def link_curated(references, path: Path = GAZETTEER_DIR / "curated.csv") -> int:

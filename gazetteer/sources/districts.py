@@ -41,7 +41,7 @@ def district_places(mirror: Path) -> list[Place]:
         aliases = (short,) if short != d.name else ()
         places.append(Place(
             id=f"d-{d.adcode}", name=d.name, aliases=aliases,
-            kind="municipality" if d.level == "municipality" else "district",
+            kind="municipality" if d.level == "municipality" else "district", geometry="area",
             district=d.name, adcode=d.adcode, lon=seat["lon"], lat=seat["lat"],
             precision_m=round(equivalent_radius_m(d.geometry), -2), source="adcode-vonng",
             licence=licence_of("adcode-vonng"), checked_against="",
