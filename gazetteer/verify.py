@@ -112,7 +112,7 @@ def compare(places: list[Place], references: list[Reference]) -> list[Comparison
         hits = {i for k in _keys(p.names) for i in by_key.get(k, ())}
         for i in sorted(hits):
             r = references[i]
-            if r.source == p.source or (p.kind != "municipality"
+            if r.source == source_family(p.source) or (p.kind != "municipality"
                                          and ref_district[i] != p.adcode):
                 continue
             d = float(np.hypot(rx[i] - px[j], ry[i] - py[j]))
@@ -140,11 +140,25 @@ def recall_share(places: list[Place]) -> tuple[int, int, int]:
     return len(others), len(alone), len(recalled) - len(alone)
 
 
+def source_family(source: str) -> str:
+    """The kind of a row's source: a registry id, ``town`` (derived from towns: ``town:t-…``,
+    ``towns:…``), a registry id a row links to (``geonames-cities500:悦来``), ``recall``, or a
+    cited page."""
+    from gazetteer.sources import registry
+
+    head = source.partition(":")[0]
+    if source in registry() or head in registry():
+        return head
+    if head in ("town", "towns"):
+        return "town"
+    return "cited page"
+
+
 def summarise(comparisons: list[Comparison]) -> list[dict]:
     """Error distribution per (place source, reference source)."""
     groups: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
     for c in comparisons:
-        groups[(c.place.source, c.reference.source)].append(c)
+        groups[(source_family(c.place.source), c.reference.source)].append(c)
     rows = []
     for (ps, rs), cs in sorted(groups.items()):
         d = np.array([c.distance_m for c in cs])
@@ -172,7 +186,7 @@ def verify(gazetteer) -> tuple[list[str], list[dict], list[Comparison]]:
             f"{c.place.file} {c.place.name}（{c.place.id}）与 {c.reference.source} 的"
             f"“{c.reference.name}”相距 {c.distance_m / 1000:.1f} km，超出容差 "
             f"{c.tolerance_m / 1000:.1f} km")
-    used = {c.key for c in comparisons}
-    problems += [f"{EXPLAINED_FILE.name}: {pid} / {ref} 已不再比较，请删去该行"
-                 for pid, ref in explained if (pid, ref) not in used]
+    disagreeing = {c.key for c in comparisons if not c.agrees}
+    problems += [f"{EXPLAINED_FILE.name}: {pid} / {ref} 已无不一致，请删去该行"
+                 for pid, ref in explained if (pid, ref) not in disagreeing]
     return problems, summarise(comparisons), explained_hits

@@ -98,3 +98,26 @@ def test_towns_cover_98_percent_and_districts_land_at_their_seats(gaz):
     assert len(checked) >= 29
     hechuan = gaz.geocode("合川区")
     assert (hechuan.longitude, hechuan.latitude) == (seats["合川区"].lon, seats["合川区"].lat)
+
+
+def test_a_place_linked_to_towns_takes_their_seats_and_honest_precision():
+    from gazetteer.sources import _from_towns
+
+    towns = {"t-a": _place("t-a", "礼嘉街道", 106.49, 29.68, source="adcode-vonng", kind="town"),
+             "t-b": _place("t-b", "悦来街道", 106.55, 29.73, source="adcode-vonng", kind="town")}
+    area = _place("c-1", "礼嘉悦来智慧园", 107.0, 30.0, precision=1000, source="towns:t-a|t-b")
+    linked = _from_towns(area, ["t-a", "t-b"], towns)
+    assert (linked.lon, linked.lat) == (106.52, 29.705)
+    # half the seats' distance (~4 km) plus a town's own 2 km: never the recalled 1 km
+    assert 5500 < linked.precision_m < 7000
+    assert linked.licence == "" and linked.source == "towns:t-a|t-b"
+    from gazetteer.sources import SourceError
+
+    with pytest.raises(SourceError, match="t-x"):
+        _from_towns(area, ["t-a", "t-x"], towns)
+
+
+def test_hand_kept_rows_mostly_rest_on_open_data(gaz):
+    others, alone, _ = recall_share(gaz.places)
+    # The issue's target is 10 %; this records where the data stands (29 %) so it cannot slip.
+    assert alone / others <= 0.30

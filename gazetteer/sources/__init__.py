@@ -121,6 +121,7 @@ def link_curated(references, path: Path = GAZETTEER_DIR / "curated.csv") -> int:
     from geo.boundaries import districts_at
 
     places = read_place_file(path)
+    towns = {t.id: t for t in read_place_file(GAZETTEER_DIR / "towns.csv")}
     inside = districts_at([r.lon for r in references], [r.lat for r in references])
     by_key: dict[tuple[str, str, str], list] = {}
     for r, adcode in zip(references, inside, strict=True):
@@ -128,7 +129,10 @@ def link_curated(references, path: Path = GAZETTEER_DIR / "curated.csv") -> int:
     linked, out = 0, []
     for p in places:
         source_id, _, ref_name = p.source.partition(":")
-        if ref_name and source_id in registry():
+        if source_id in ("town", "towns"):
+            p = _from_towns(p, ref_name.split("|"), towns)
+            linked += 1
+        elif ref_name and source_id in registry():
             refs = by_key.get((source_id, ref_name, p.adcode))
             if not refs:
                 raise SourceError(f"curated.csv {p.name}: {source_id} 在{p.district}没有“{ref_name}”")
@@ -139,6 +143,26 @@ def link_curated(references, path: Path = GAZETTEER_DIR / "curated.csv") -> int:
         out.append(p)
     write_place_file(path, out)
     return linked
+
+
+def _from_towns(place, town_ids: list[str], towns: dict):
+    """A place that lies in a town, or an area made of towns (``town:t-…``, ``towns:t-…|t-…``):
+    at the seat (the seats' mean), no more precise than the town, nor than the farthest seat."""
+    import dataclasses
+
+    from geo.crs import distance_m
+
+    members = [towns.get(t) for t in town_ids]
+    if not members or None in members:
+        missing = [t for t, m in zip(town_ids, members, strict=True) if m is None]
+        raise SourceError(f"curated.csv {place.name}: 街镇 {'、'.join(missing)} 没有坐标")
+    lon = sum(t.lon for t in members) / len(members)
+    lat = sum(t.lat for t in members) / len(members)
+    reach = max(float(distance_m(lon, lat, t.lon, t.lat)) + t.precision_m for t in members)
+    return dataclasses.replace(
+        place, lon=round(lon, 6), lat=round(lat, 6),
+        precision_m=max(place.precision_m, round(reach, -2)),
+        licence="; ".join(dict.fromkeys(t.licence for t in members)))
 
 
 def build_references(mirror: Path = DEFAULT_MIRROR):
