@@ -85,6 +85,9 @@ class _Index:
     unlocated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     automaton: object = None  # Aho-Corasick automaton for scanning, built on first use
     answers: dict = field(default_factory=dict)  # (query, adcode) → Resolution, bounded
+    # id(Resolution) → (Resolution, its best Location): a remembered answer's Location is
+    # built once (geopy's Point and the raw dict are most of an exact geocode's cost)
+    locations: dict = field(default_factory=dict)
 
 
 def _add(table: dict, key: str, value) -> None:
@@ -176,6 +179,7 @@ class Gazetteer:
         res = self._resolve(text, adcode)
         if len(self._index.answers) >= MAX_REMEMBERED_ANSWERS:
             self._index.answers.clear()
+            self._index.locations.clear()
         self._index.answers[(text, adcode)] = res
         return res
 
@@ -361,12 +365,16 @@ class Gazetteer:
         """geopy contract: a Location (or a list of them with exactly_one=False), or None.
 
         An ambiguous name gives None with exactly_one=True — never a silent guess; use
-        ``exactly_one=False`` or ``district=`` to choose."""
+        ``exactly_one=False`` or ``district=`` to choose. A name asked again gets the same
+        Location object: treat its ``raw`` as read-only."""
         res = self.resolve(query, district=district)
         located = [c for c in res.candidates if c.place is not None]
         if res.status == "resolved":
             if exactly_one:
-                return _location(res.best, res)
+                held = self._index.locations.get(id(res))
+                if held is None or held[0] is not res:
+                    held = self._index.locations[id(res)] = (res, _location(res.best, res))
+                return held[1]
             return [_location(c, res) for c in located]
         if res.status == "ambiguous" and not exactly_one:
             return [_location(c, res) for c in located]
@@ -437,9 +445,7 @@ class Gazetteer:
 def _location(candidate: Candidate, res: Resolution) -> Location:
     """geopy's Location at the place's representative point; ``raw`` carries the real shape
     (GeoJSON) and what it is (point, line, area)."""
-    from shapely.geometry import mapping
-
-    from gazetteer.shapes import shape_of
+    from gazetteer.shapes import geojson_of
 
     p = candidate.place
     raw = {
@@ -447,7 +453,7 @@ def _location(candidate: Candidate, res: Resolution) -> Location:
         "precision_m": p.precision_m, "source": p.source, "licence": p.licence,
         "checked_against": p.checked_against, "confidence": candidate.confidence,
         "matched_by": candidate.matched_by, "query": res.query, "status": res.status,
-        "geometry_kind": p.geometry, "geometry": mapping(shape_of(p)),
+        "geometry_kind": p.geometry, "geometry": geojson_of(p),
     }
     return Location(p.name, Point(p.lat, p.lon), raw)
 

@@ -65,6 +65,19 @@ def shape_of(place: Place, directory: Path = GAZETTEER_DIR):
     return Point(place.lon, place.lat)
 
 
+_GEOJSON: dict[tuple[str, str], dict] = {}
+
+
+def geojson_of(place: Place) -> dict:
+    """The place's shape as a GeoJSON geometry, made once per place (a district's polygon has
+    thousands of vertices; geocode answers it many times). Treat it as read-only."""
+    key = (place.id, place.file)
+    found = _GEOJSON.get(key)
+    if found is None:
+        found = _GEOJSON[key] = mapping(shape_of(place))
+    return found
+
+
 def representative_point(geometry) -> tuple[float, float]:
     """A point on a line (its middle along its length) or inside an area, as (lon, lat)."""
     if geometry.geom_type in ("LineString", "MultiLineString"):
