@@ -22,6 +22,7 @@ COLUMNS = (
 # What a place is on a map. lon/lat is always its representative point (a district's seat, a
 # point on a line); a line's or area's shape is in shapes.geojson (districts: data/boundaries).
 GEOMETRIES = ("point", "line", "area")
+RECALL_SOURCE = "recall"  # data/gazetteer/sources.yaml: a coordinate from memory
 KINDS = {
     "municipality": "直辖市",
     "district": "区县",
@@ -69,6 +70,11 @@ class Place:
     @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    @property
+    def unverified(self) -> bool:
+        """A coordinate from memory with no independent check: shown as 未核实."""
+        return self.source == RECALL_SOURCE and not self.checked_against
 
     def as_dict(self) -> dict:
         return {

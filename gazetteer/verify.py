@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from gazetteer.normalise import base_name, normalise
-from gazetteer.places import GAZETTEER_DIR, DataError, Place
+from gazetteer.places import GAZETTEER_DIR, RECALL_SOURCE, DataError, Place
 
 REFERENCE_FILE = GAZETTEER_DIR / "reference.csv"
 EXPLAINED_FILE = GAZETTEER_DIR / "verify_explained.csv"
 REFERENCE_COLUMNS = ("source", "name", "aliases", "kind", "lon", "lat", "precision_m", "note")
 # A district's name denotes its whole area, but its point claims the seat: a city-scale tolerance.
 SEAT_TOLERANCE_M = 6_000.0
-RECALL_SOURCE = "recall"
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def recall_share(places: list[Place]) -> tuple[int, int, int]:
     """(non-town places, resting on recall alone, recalled but independently checked)."""
     others = [p for p in places if p.kind not in ("town", "district", "municipality")]
     recalled = [p for p in others if p.source == RECALL_SOURCE]
-    alone = [p for p in recalled if not p.checked_against]
+    alone = [p for p in recalled if p.unverified]
     return len(others), len(alone), len(recalled) - len(alone)
 
 

@@ -44,7 +44,8 @@ def places_frame(gazetteer) -> gpd.GeoDataFrame:
     from gazetteer.places import KINDS
 
     rows = [{**{k: v for k, v in p.as_dict().items() if k not in ("lon", "lat")},
-             "kind_label": KINDS.get(p.kind, p.kind), "geometry": Point(p.lon, p.lat)}
+             "kind_label": KINDS.get(p.kind, p.kind), "unverified": p.unverified,
+             "geometry": Point(p.lon, p.lat)}
             for p in gazetteer.places]
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
 

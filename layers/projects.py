@@ -85,12 +85,14 @@ class PlaceRef:
     precision_m: float | None = None
     candidates: tuple[str, ...] = ()
     texts: tuple[str, ...] = ()  # every way the plan wrote it (明月湖 for 两江协同创新区)
+    unverified: bool = False  # the place's coordinate is from memory, unchecked (未核实)
 
     def as_dict(self) -> dict:
         return {"id": self.place_id, "name": self.name, "text": self.text,
                 "texts": list(self.texts),
                 "status": self.status, "confidence": self.confidence,
-                "precision_m": self.precision_m, "candidates": list(self.candidates)}
+                "precision_m": self.precision_m, "candidates": list(self.candidates),
+                "unverified": self.unverified}
 
 
 @dataclass
@@ -540,7 +542,8 @@ def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
             continue
         place = gazetteer.place(m.place_id) if m.place_id else None
         refs[key] = PlaceRef(m.place_id, m.name, m.text, m.status, m.confidence,
-                             place.precision_m if place else None, m.candidates, (m.text,))
+                             place.precision_m if place else None, m.candidates, (m.text,),
+                             bool(place and place.unverified))
     return list(refs.values())
 
 

@@ -246,7 +246,8 @@ def project_popup(row, documents: dict[str, str]) -> str:
     doc = documents.get(src["doc_id"], src["doc_id"])
     section = " › ".join(src["sections"]) or "（正文）"
     places = "".join(f"<li>{e(p['name'])}（{_precision(p['precision_m'])}"
-                     f"{'，待核实' if p['status'] == 'review' else ''}）</li>"
+                     f"{'，待核实' if p['status'] == 'review' else ''}"
+                     f"{'，' + UNVERIFIED_LABEL if p.get('unverified') else ''}）</li>"
                      for p in row["places"])
     sectors = "、".join(e(s["name"]) + ("（近似）" if s["approximate"] else "")
                        for s in row["sectors"])
@@ -267,13 +268,21 @@ def project_popup(row, documents: dict[str, str]) -> str:
     return "<div style='max-width:360px'>" + "".join(parts) + "</div>"
 
 
+UNVERIFIED_LABEL = "未核实"
+
+
 def place_popup(row) -> str:
     aliases = "、".join(row["aliases"] or [])
     return ("<div style='max-width:320px'>"
             f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}</small>"
             + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
             + f"<div>{e(row['district'] or '重庆市')} · {_precision(row['precision_m'])}</div>"
-            f"<div><small>来源：{e(row['source'])}</small></div></div>")
+            + (f"<div style='color:#a04000'>{UNVERIFIED_LABEL}：坐标凭记忆，无独立核对</div>"
+               if row.get("unverified") else "")
+            + f"<div><small>来源：{e(row['source'])}</small></div>"
+            + (f"<div><small>许可：{e(row['licence'])}</small></div>" if row.get("licence")
+               else "")
+            + "</div>")
 
 
 def focus_popup(kind: str, row, documents: dict[str, str]) -> str:

@@ -233,3 +233,16 @@ def test_the_base_map_loads_only_leaflet(cat):
     m = webmap.base_map("blank")
     links = asset_links(m)
     assert sorted(link.rsplit("/", 1)[1] for link in links) == ["leaflet.css", "leaflet.js"]
+
+
+def test_places_from_memory_say_unverified(built_layers):
+    places = built_layers["places"]
+    recalled = places[places["unverified"]]
+    derived = places[places["source"] == "adcode-vonng"]
+    assert len(recalled) > 0 and len(derived) > 0
+    assert webmap.UNVERIFIED_LABEL in webmap.place_popup(recalled.iloc[0])
+    assert webmap.UNVERIFIED_LABEL not in webmap.place_popup(derived.iloc[0])
+    assert "许可" in webmap.place_popup(derived.iloc[0])
+    projects = built_layers["projects"]
+    flagged = [r for _, r in projects.iterrows() if any(p["unverified"] for p in r["places"])]
+    assert flagged and webmap.UNVERIFIED_LABEL in webmap.project_popup(flagged[0], {})
