@@ -186,7 +186,47 @@ def find_places(gazetteer: Gazetteer, text: str, district: str | None = None,
             mentions.append(Mention(document, start, stop, surface, None, surface, 0.0,
                                     "unlocated", "unlocated", (),
                                     f"地名库知道该地名但没有坐标：{names}"))
+    if any(m.status == "review" for m in mentions):
+        mentions = _resolve_from_sentence(gazetteer, text, mentions)
     return mentions
+
+
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+CONTEXT_CONFIDENCE = 0.85  # a namesake chosen by its sentence: sure enough, below a name rung
+
+
+def _resolve_from_sentence(gazetteer, text: str, mentions: list[Mention]) -> list[Mention]:
+    """A name several districts share (人和, 复兴) is decided by its sentence when exactly one
+    of its candidates lies in a district the sentence names, or where another place the
+    sentence names lies ("云阳县人和街道", "江津区双福、白沙与…"); otherwise it stays review."""
+    import dataclasses
+
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+
+    def sentence_of(pos: int) -> int:
+        import bisect
+
+        return bisect.bisect_right(ends, pos)
+
+    context: dict[int, set[str]] = {}
+    for m in mentions:
+        if m.status == "auto" and m.place_id:
+            place = gazetteer.place(m.place_id)
+            if place.adcode != "500000":
+                context.setdefault(sentence_of(m.start), set()).add(place.adcode)
+    out = []
+    for m in mentions:
+        if m.status == "review":
+            near = context.get(sentence_of(m.start), set())
+            fits = [c for c in m.candidates if gazetteer.place(c).adcode in near]
+            if len(fits) == 1:
+                chosen = gazetteer.place(fits[0])
+                m = dataclasses.replace(
+                    m, place_id=chosen.id, name=chosen.name, confidence=CONTEXT_CONFIDENCE,
+                    status="auto", matched_by=m.matched_by + "+context",
+                    note=f"同句提及{chosen.district}，据此确定")
+        out.append(m)
+    return out
 
 
 def _answer(gazetteer, bucket, places, adcode) -> tuple:

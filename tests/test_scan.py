@@ -101,3 +101,15 @@ def test_bad_text(gaz, text):
 def test_unknown_district_preference_is_a_clear_error(gaz):
     with pytest.raises(ValueError, match="未知区县"):
         gaz.find_places("人和街道", district="不存在区")
+
+
+def test_a_shared_town_name_is_decided_by_its_sentence(gaz):
+    # 人和街道 is in 渝北 and in 云阳: a 渝北 place in the same sentence decides it …
+    [m, _] = gaz.find_places("人和街道与礼嘉街道联动发展")
+    assert (m.status, gaz.place(m.place_id).district) == ("auto", "渝北区")
+    assert m.matched_by.endswith("+context") and "渝北区" in m.note
+    assert m.confidence < 1.0
+    # … a district in another sentence does not, and one that fits neither leaves it for review
+    for text in ("支持渝北区发展。人和街道", "推进万州区人和街道建设"):
+        found = [m for m in gaz.find_places(text) if m.text == "人和街道"]
+        assert found[0].status == "review" and len(found[0].candidates) == 2
