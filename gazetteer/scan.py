@@ -167,7 +167,10 @@ def find_places(gazetteer: Gazetteer, text: str, district: str | None = None,
             raise ValueError(f"未知区县：{district}")
     mentions = []
     buckets = automaton.buckets
-    for index, start, stop in automaton.matcher.find_matches_as_indexes(automaton.fold(text)):
+    folded = automaton.fold(text)
+    for index, start, stop in automaton.matcher.find_matches_as_indexes(folded):
+        if start and folded[start].isdigit() and folded[start - 1].isdigit():
+            continue  # "4号线" inside "14号线" is not line 4
         bucket = buckets[index]
         surface = text[start:stop]
         if bucket["places"]:

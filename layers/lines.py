@@ -102,8 +102,11 @@ RIVERS_SOURCE = ("World Data Bank II river centre lines (public domain, ~1:3M) a
 RIVER_ANCHORS = {
     "长江": ("c-baijusichangjiangdaqiao", "c-wanzhougang"),  # 白居寺长江大桥 up, 万州港 down
     "嘉陵江": ("c-shuitujialingjiangdaqiao",),  # 水土嘉陵江大桥
+    "乌江": ("d-500243", "d-500156"),  # 彭水 and 武隆 seats, both on its banks
+    "涪江": ("d-500152", "t-500117125"),  # 潼南's seat, then 渭沱镇 above 合川
 }
-RIVER_FILES = {"长江": "changjiang.geojson", "嘉陵江": "jialingjiang.geojson"}
+RIVER_FILES = {"长江": "changjiang.geojson", "嘉陵江": "jialingjiang.geojson",
+               "乌江": "wujiang.geojson", "涪江": "fujiang.geojson"}
 ANCHOR_MAX_M = 3000.0  # a part farther than this from its anchor is not that river
 
 

@@ -113,3 +113,8 @@ def test_a_shared_town_name_is_decided_by_its_sentence(gaz):
     for text in ("支持渝北区发展。人和街道", "推进万州区人和街道建设"):
         found = [m for m in gaz.find_places(text) if m.text == "人和街道"]
         assert found[0].status == "review" and len(found[0].candidates) == 2
+
+
+def test_metro_lines_by_number_never_inside_a_longer_number(gaz):
+    found = [(m.text, m.name) for m in gaz.find_places("建设轨道交通4号线二期、14号线和6号线支线，推进１５号线")]
+    assert found == [("轨道交通4号线", "重庆轨道交通4号线"), ("6号线", "重庆轨道交通6号线")]

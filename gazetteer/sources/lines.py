@@ -23,10 +23,12 @@ LINE_PRECISION_M = 50.0  # OSM traces the track; the representative point is on 
 
 
 def metro_aliases(name: str) -> tuple[str, ...]:
-    """重庆轨道交通1号线 → 轨道交通1号线, 轨道1号线, 地铁1号线; 重庆市郊铁路江跳线 → 江跳线 …
-    The bare "1号线" is never an alias: it is inside "11号线" in running text."""
+    """重庆轨道交通1号线 → 1号线, 轨道交通1号线, 轨道1号线, 地铁1号线; 重庆市郊铁路江跳线 → 江跳线 …
+    (the scanner never takes "1号线" out of "11号线": a match may not start after a digit)."""
     short = name.removeprefix("重庆轨道交通").removeprefix("重庆市郊铁路")
-    if short.endswith("号线") or short == "环线":
+    if short.endswith("号线"):
+        return (short, f"轨道交通{short}", f"轨道{short}", f"地铁{short}")
+    if short == "环线":
         return (f"轨道交通{short}", f"轨道{short}", f"地铁{short}")
     return (short, f"市郊铁路{short}")
 
