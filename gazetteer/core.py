@@ -116,7 +116,9 @@ def _build_index(directory: Path) -> _Index:
     index.districts.sort(key=lambda d: -len(d[0]))
     unmatched = directory / "towns_unmatched.csv"
     if unmatched.exists():
-        district_names = {p.adcode: p.name for p in places if p.kind == "district"}
+        # NBS area codes → today's district (a former district's row names its successor)
+        district_names = {p.id.removeprefix("d-"): p.district for p in places
+                          if p.kind == "district"}
         with open(unmatched, encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 name = row["name"]
@@ -445,6 +447,7 @@ class Gazetteer:
 def _location(candidate: Candidate, res: Resolution) -> Location:
     """geopy's Location at the place's representative point; ``raw`` carries the real shape
     (GeoJSON) and what it is (point, line, area)."""
+    from gazetteer.admin import former_status
     from gazetteer.shapes import geojson_of
 
     p = candidate.place
@@ -455,5 +458,10 @@ def _location(candidate: Candidate, res: Resolution) -> Location:
         "matched_by": candidate.matched_by, "query": res.query, "status": res.status,
         "geometry_kind": p.geometry, "geometry": geojson_of(p),
     }
+    former = former_status(p)
+    if former is not None:  # 渝北区: still answered, inside its successor, and says so
+        raw["former"] = former
+        raw["message"] = (f"{p.name}已于 {former['effective']} 撤销，并入{former['merged_into']}"
+                          f"（{former['approved']} 批复）")
     return Location(p.name, Point(p.lat, p.lon), raw)
 

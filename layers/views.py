@@ -198,6 +198,20 @@ class Catalogue:
 
     # ----------------------------------------------------------------- state
 
+    @staticmethod
+    def _current_districts(values: list[str], problems: list[str]) -> list[str]:
+        from gazetteer.admin import successor
+
+        out = []
+        for v in values:
+            found = successor(v)
+            if found is not None:
+                problems.append(f"链接中的{v}已于 {found[1]} 并入{found[0]}，按{found[0]}筛选")
+                v = found[0]
+            if v not in out:
+                out.append(v)
+        return out
+
     def state_from_query(self, params) -> tuple[ViewState, list[str]]:
         """A ViewState from URL parameters; values that name nothing known are dropped and
         reported (a stale or mistyped link still opens, and says what it ignored)."""
@@ -214,6 +228,8 @@ class Catalogue:
             raw = params[key]
             if name in known:
                 values = _split(raw)
+                if name == "districts":  # a link made before 2026 may name 渝北区
+                    values = self._current_districts(values, problems)
                 bad = [v for v in values if v not in known[name]]
                 if bad:
                     problems.append(f"链接中的{FIELD_LABELS[name]}无法识别，已忽略：{'、'.join(bad)}")

@@ -97,7 +97,7 @@ def test_search_focuses_guoyuangang(query):
     at = run()
     at.sidebar.text_input(key="query").input(query).run()
     radio = at.sidebar.radio(key="search_pick")
-    assert radio.options[0] == "果园港 · 地名 · 港口 · 江北区"
+    assert radio.options[0] == "果园港 · 地名 · 港口 · 两江新区"
     radio.set_value("place:c-guoyuangang").run()
     args = map_args(at)
     assert args["zoom"] >= 14
@@ -107,10 +107,10 @@ def test_search_focuses_guoyuangang(query):
 
 
 def test_url_state_reproduces_the_view(built_layers):
-    at = run(cat="交通", dist="渝北区", base="blank")
+    at = run(cat="交通", dist="两江新区", base="blank")
     projects = built_layers["projects"]
     assert at.sidebar.multiselect(key="categories").value == ["交通"]
-    assert at.sidebar.multiselect(key="districts").value == ["渝北区"]
+    assert at.sidebar.multiselect(key="districts").value == ["两江新区"]
     assert 0 < metric(at, "项目") < (projects["category"] == "交通").sum()
     bad = run(cat="交通,火星", conf="x")
     assert any("火星" in w.value for w in bad.warning)

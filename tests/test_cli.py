@@ -17,7 +17,7 @@ def test_geocode_json():
     for key in ("query", "name", "lon", "lat", "kind", "district", "adcode", "precision_m",
                 "source", "confidence", "candidates"):
         assert key in record
-    assert record["name"] == "果园港" and record["district"] == "江北区"
+    assert record["name"] == "果园港" and record["district"] == "两江新区"
     assert record["resolved"] is True
 
 
@@ -27,8 +27,8 @@ def test_geocode_unresolved_and_ambiguous_exit_1():
     out = run("geocode", "复兴", "--json")
     record = json.loads(out.stdout)
     assert out.returncode == 1 and record["status"] == "ambiguous" and len(record["candidates"]) >= 3
-    out = run("geocode", "复兴", "--district", "北碚区", "--json")
-    assert out.returncode == 0 and json.loads(out.stdout)["district"] == "北碚区"
+    out = run("geocode", "复兴", "--district", "两江新区", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["district"] == "两江新区"
 
 
 def test_batch_one_object_per_line():

@@ -32,14 +32,31 @@ def test_buffer_is_metric():
     assert area_m2(circle) == pytest.approx(np.pi * 1000**2, rel=0.01)
 
 
-def test_thirty_eight_districts_and_the_municipality():
+def test_districts_as_of_2026_and_the_municipality():
+    import shapely
+
+    from geo.boundaries import former_districts
+    from geo.crs import area_m2
+
     districts = load_districts()
-    assert len(districts) == 39
+    assert len(districts) == 38
     assert municipality().name == "重庆市"
     names = {d.name for d in county_level()}
-    assert len(names) == 38
-    assert {"渝北区", "两江新区"} & names == {"渝北区"}  # 两江新区 is no administrative district
+    assert len(names) == 37
+    # 2026: 江北区 and 渝北区 abolished, 两江新区 set up; both old names are former districts
+    assert {"渝北区", "江北区", "两江新区"} & names == {"两江新区"}
+    assert {d.name for d in former_districts()} == {"江北区", "渝北区"}
     assert sum(d.level == "county" for d in county_level()) == 12
+    # the new districts still tile the municipality: no gap, no overlap
+    total = sum(area_m2(d.geometry) for d in county_level())
+    assert total == pytest.approx(area_m2(municipality().geometry), rel=1e-4)
+    union = shapely.unary_union([d.geometry for d in county_level()])
+    assert area_m2(union) == pytest.approx(total, rel=1e-4)
+    # 两江新区 = 江北 + 渝北 less five northern towns plus five of 北碚's: it holds 礼嘉 and
+    # 水土 (from 北碚), not 统景 (to 北碚)
+    lj = next(d for d in county_level() if d.name == "两江新区")
+    assert lj.geometry.contains(Point(106.49, 29.68)) and lj.geometry.contains(Point(106.498, 29.786))
+    assert not lj.geometry.contains(Point(106.8405, 29.8523))
 
 
 def test_short_names():
@@ -65,6 +82,9 @@ def test_districts_at_is_vectorised():
 
 
 def test_district_by_name_accepts_short_name_and_adcode():
+    assert district_by_name("北碚").adcode == "500109"
+    assert district_by_name("500109").name == "北碚区"
+    # a former district is still found, with its old polygon (plans of 2021 mean that)
     assert district_by_name("渝北").adcode == "500112"
     assert district_by_name("500112").name == "渝北区"
     assert district_by_name("成都") is None

@@ -61,14 +61,15 @@ def test_district_parameter_disambiguates(gaz):
 
 
 def test_ambiguity_counts_namesakes_without_coordinates(gaz):
-    # 复兴街道 (北碚) and 复兴街道 (城口) have points; 复兴镇 (忠县) has none in any source.
+    # 复兴街道 (北碚's until 2026, now 两江新区's) and 复兴街道 (城口) have points; 复兴镇 (忠县)
+    # has none in any source.
     res = gaz.resolve("复兴")
     assert res.status == "ambiguous"
-    assert {c.place.district for c in res.candidates if c.place} >= {"北碚区", "城口县"}
+    assert {c.place.district for c in res.candidates if c.place} >= {"两江新区", "城口县"}
     assert {c.district for c in res.candidates if c.place is None} == {"忠县"}
     assert gaz.geocode("复兴") is None  # never a silent guess
     assert len(gaz.geocode("复兴", exactly_one=False)) >= 1
-    assert gaz.geocode("复兴", district="北碚区").raw["district"] == "北碚区"
+    assert gaz.geocode("复兴", district="两江新区").raw["district"] == "两江新区"
 
 
 def test_district_beats_longer_names_starting_with_it(gaz):
@@ -83,7 +84,7 @@ def test_geocode_returns_geopy_location(gaz):
     assert 29.6 < loc.latitude < 29.8 and 106.4 < loc.longitude < 106.6
     for key in ("kind", "district", "adcode", "precision_m", "source", "confidence", "matched_by"):
         assert key in loc.raw
-    assert loc.raw["adcode"] == "500112"
+    assert loc.raw["adcode"] == "50LJ00"  # 两江新区 (渝北区 until 2026)
 
 
 def test_works_as_geopandas_provider():
@@ -112,7 +113,26 @@ def test_bad_input_is_a_clear_answer_never_a_crash(gaz, query, status):
 
 def test_reverse_gives_district_and_nearest_place(gaz):
     loc = gaz.reverse((29.679, 106.494))
-    assert loc.raw["district"] == "渝北区"
+    assert loc.raw["district"] == "两江新区"
     assert loc.raw["nearest"]["name"] == "礼嘉街道"
     assert loc.raw["distance_m"] < 500
     assert gaz.reverse("30.5728, 104.0660") is None  # 成都: outside Chongqing
+
+
+def test_former_districts_still_answer_and_say_they_were_merged(gaz):
+    from shapely.geometry import Point, shape
+
+    loc = gaz.geocode("渝北区")
+    assert loc.address == "渝北区" and loc.raw["district"] == "两江新区"
+    assert loc.raw["former"] == {"merged_into": "两江新区", "effective": "2026-01-25",
+                                 "approved": "2025-11-06"}
+    assert "撤销" in loc.raw["message"] and "两江新区" in loc.raw["message"]
+    # its shape is its old polygon, and its point lies inside the new district
+    old = shape(loc.raw["geometry"])
+    new = shape(gaz.geocode("两江新区").raw["geometry"])
+    assert old.contains(Point(106.84, 29.85))  # 统景: old 渝北, now 北碚
+    assert new.contains(Point(loc.longitude, loc.latitude))
+    assert "former" not in gaz.geocode("北碚区").raw
+    # a plan's "渝北区礼嘉" still finds 礼嘉, and "江北" the old district, not 江北嘴
+    assert gaz.geocode("渝北区礼嘉").address == "礼嘉街道"
+    assert gaz.geocode("江北").address == "江北区"

@@ -57,7 +57,7 @@ def test_nominatim_fallback_is_cached_and_kept_inside_chongqing(service, tmp_pat
                             cache_path=tmp_path / "cache.sqlite", min_delay_seconds=0)
     gaz = Gazetteer(online=[online])
     loc = gaz.geocode("某新建小区")
-    assert loc.raw["source"] == "online:nominatim" and loc.raw["district"] == "渝北区"
+    assert loc.raw["source"] == "online:nominatim" and loc.raw["district"] == "两江新区"
     assert (loc.latitude, loc.longitude) == (29.70, 106.60)  # Nominatim is WGS84 already
     assert gaz.geocode("某新建小区").raw == loc.raw
     assert len(FakeService.requests) == 1  # the second answer came from the cache

@@ -85,7 +85,7 @@ def test_ambiguous_name_is_for_review_with_candidates(gaz):
     assert m.status == "review"
     assert len(m.candidates) >= 2
     [m] = gaz.find_places("人和街道", district="渝北区")
-    assert m.status == "auto" and gaz.place(m.place_id).district == "渝北区"
+    assert m.status == "auto" and gaz.place(m.place_id).district == "两江新区"
 
 
 def test_known_name_without_coordinates_is_unlocated(gaz):
@@ -104,10 +104,10 @@ def test_unknown_district_preference_is_a_clear_error(gaz):
 
 
 def test_a_shared_town_name_is_decided_by_its_sentence(gaz):
-    # 人和街道 is in 渝北 and in 云阳: a 渝北 place in the same sentence decides it …
+    # 人和街道 is in 两江新区 (渝北 until 2026) and in 云阳: a 两江 place in the sentence decides it …
     [m, _] = gaz.find_places("人和街道与礼嘉街道联动发展")
-    assert (m.status, gaz.place(m.place_id).district) == ("auto", "渝北区")
-    assert m.matched_by.endswith("+context") and "渝北区" in m.note
+    assert (m.status, gaz.place(m.place_id).district) == ("auto", "两江新区")
+    assert m.matched_by.endswith("+context") and "两江新区" in m.note
     assert m.confidence < 1.0
     # … a district in another sentence does not, and one that fits neither leaves it for review
     for text in ("支持渝北区发展。人和街道", "推进万州区人和街道建设"):

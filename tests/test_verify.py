@@ -16,7 +16,7 @@ from gazetteer.verify import (
 
 
 def _place(pid, name, lon, lat, precision=2000.0, source="recall", kind="area",
-           district="渝北区", adcode="500112"):
+           district="两江新区", adcode="50LJ00"):
     return Place(pid, name, (), kind, district, adcode, lon, lat, precision, source)
 
 
@@ -42,7 +42,7 @@ def test_same_source_and_other_district_are_not_compared():
 
 
 def test_point_outside_its_district_is_a_problem():
-    wrong = _place("c-1", "错区地点", 108.40, 30.80)  # 万州, written as 渝北
+    wrong = _place("c-1", "错区地点", 108.40, 30.80)  # 万州, written as 两江新区
     assert "不在所写区县" in containment_problems([wrong])[0]
 
 
@@ -83,19 +83,29 @@ def test_towns_cover_98_percent_and_districts_land_at_their_seats(gaz):
         unmatched = list(csv.DictReader(fh))
     assert len(towns) / (len(towns) + len(unmatched)) >= 0.98
     assert len(towns) + len(unmatched) == 1031
-    seats = {p.name: p for p in gaz.places if p.kind == "district"}
-    assert len(seats) == len(county_level()) == 38
+    seats = {p.name: p for p in gaz.places if p.kind == "district" and p.name == p.district}
+    assert len(seats) == len(county_level()) == 37  # 38 less 江北区 and 渝北区, plus 两江新区
     source_seats = {r.name: r for r in read_references() if r.kind == "seat"}
     for d in county_level():
-        seat, ref = seats[d.name], source_seats[d.short_name]
+        seat = seats[d.name]
+        assert district_at(seat.lon, seat.lat).adcode == d.adcode
+        if d.name == "两江新区":  # new in 2026: its seat is 金山街道's open-data point
+            jinshan = next(t for t in towns if t.name == "金山街道")
+            assert (seat.lon, seat.lat) == (jinshan.lon, jinshan.lat)
+            continue
+        ref = source_seats[d.short_name]
         assert seat.source == "adcode-vonng" and "seat" in seat.note
         assert (seat.lon, seat.lat) == (ref.lon, ref.lat), d.name
-        assert district_at(seat.lon, seat.lat).adcode == d.adcode
+    # The abolished districts still answer, at their old seats, inside their successor.
+    for name in ("江北区", "渝北区"):
+        old = next(p for p in gaz.places if p.name == name)
+        ref = source_seats[name[:2]]
+        assert (old.lon, old.lat) == (ref.lon, ref.lat) and old.district == "两江新区"
     # Independently: GeoNames' city points agree with the seats within a city's extent, but for
-    # the disagreements a person explained (云阳's old town, 南坪 …).
-    # (verify fails on any other disagreement); 29 of the 38 have a GeoNames city point.
+    # the disagreements a person explained (云阳's old town, 南坪 …)
+    # (verify fails on any other disagreement); 27 of the 37 have a GeoNames city point.
     checked = {c.place.name for c in compare(list(seats.values()), read_references())}
-    assert len(checked) >= 29
+    assert len(checked) >= 27
     hechuan = gaz.geocode("合川区")
     assert (hechuan.longitude, hechuan.latitude) == (seats["合川区"].lon, seats["合川区"].lat)
 

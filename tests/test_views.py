@@ -56,8 +56,8 @@ def test_filters_combine(cat):
     everything = cat.select(ViewState())
     assert len(everything) == len(cat.projects)
     transport = cat.select(ViewState(categories=["交通"]))
-    in_yubei = cat.select(ViewState(districts=["渝北区"]))
-    both = cat.select(ViewState(categories=["交通"], districts=["渝北区"]))
+    in_yubei = cat.select(ViewState(districts=["两江新区"]))
+    both = cat.select(ViewState(categories=["交通"], districts=["两江新区"]))
     assert 0 < len(both) < min(len(transport), len(in_yubei))
     assert set(both["id"]) == set(transport["id"]) & set(in_yubei["id"])
     assert (both["category"] == "交通").all()
@@ -118,7 +118,7 @@ def test_search_ranks_and_refuses_noise(cat):
 
 def test_url_state_round_trips(cat):
     group = cat.groups[0].id
-    state = ViewState(projects=[group], categories=["交通", "能源"], districts=["渝北区"],
+    state = ViewState(projects=[group], categories=["交通", "能源"], districts=["两江新区"],
                       statuses=["auto"], min_confidence=0.5, query="果园港",
                       focus="place:c-guoyuangang", basemap="amap",
                       structures=[cat.sectors["structure_id"].iloc[0]])
@@ -133,13 +133,15 @@ def test_url_state_round_trips(cat):
 def test_a_bad_link_opens_and_says_what_it_ignored(cat):
     state, problems = cat.state_from_query({
         "cat": "交通,火星", "conf": "abc", "base": "google", "focus": "place:nowhere",
-        "dist": "渝北区", "p": "p-doesnotexist"})
-    assert state.categories == ["交通"] and state.districts == ["渝北区"]
+        "dist": "渝北区,两江新区", "p": "p-doesnotexist"})
+    # a link from before 2026 names 渝北区: it opens on its successor and says so
+    assert state.categories == ["交通"] and state.districts == ["两江新区"]
     assert state.projects == [] and state.min_confidence == 0.0 and state.basemap == "blank"
     assert state.focus == ""
     text = "\n".join(problems)
     for word in ("火星", "abc", "google", "place:nowhere", "p-doesnotexist"):
         assert word in text
+    assert "渝北区已于 2026-01-25 并入两江新区" in text
     _, problems = cat.state_from_query({"conf": "7"})
     assert problems and "0 到 1" in problems[0]
 

@@ -46,7 +46,7 @@ def test_each_layer_is_one_geojson(cat):
     assert len({f["id"] for f in features}) == len(features)  # unique feature ids
     assert {f["id"] for f in features} >= set(located["id"])
     assert len(webmap.layer_data(cat, "places")["features"]) == len(cat.places)
-    assert len(webmap.layer_data(cat, "districts")["features"]) == 38
+    assert len(webmap.layer_data(cat, "districts")["features"]) == 37
 
 
 def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):

@@ -76,16 +76,21 @@ def snapshot_bytes(source_id: str, path: str, mirror: Path = DEFAULT_MIRROR) -> 
 
 def build_all(mirror: Path = DEFAULT_MIRROR, log=print) -> None:
     from gazetteer.places import write_place_file
+    from gazetteer.sources.admin import apply_changes
     from gazetteer.sources.districts import district_places
     from gazetteer.sources.towns import build_towns
     from geo.boundaries import build_boundaries
 
     log(f"boundaries: {build_boundaries()} features")
     districts = district_places(mirror)
-    write_place_file(GAZETTEER_DIR / "districts.csv", districts)
-    log(f"districts.csv: {len(districts)} rows (points at the seats)")
-    for line in build_towns(mirror):
+    towns, lines = build_towns(mirror)
+    for line in lines:
         log(line)
+    # The boundary data predates the 2026 changes: apply them, relabel by the current map.
+    towns, districts = apply_changes(towns, districts)
+    write_place_file(GAZETTEER_DIR / "districts.csv", districts)
+    write_place_file(GAZETTEER_DIR / "towns.csv", towns)
+    log(f"districts.csv: {len(districts)} rows (points at the seats; former districts kept)")
     stations = build_stations(mirror)
     log(f"stations.csv: {len(stations)} OSM stations (ODbL)")
     references = build_references(mirror)

@@ -16,7 +16,7 @@ import tarfile
 from pathlib import Path
 
 from gazetteer.normalise import PLACE_SUFFIXES, is_cjk, latin_key, pinyin_keys
-from gazetteer.places import GAZETTEER_DIR, Place, write_place_file
+from gazetteer.places import GAZETTEER_DIR, Place
 from geo.boundaries import county_level, districts_at
 from geo.crs import distance_m
 from geo.paths import BUILD_DIR
@@ -319,8 +319,9 @@ def geonames_file() -> Path:
     return Path(spec.origin).parent / "data" / "cities500.json"
 
 
-def build_towns(mirror: Path) -> list[str]:
-    """Writes towns.csv and towns_unmatched.csv; returns the log lines."""
+def build_towns(mirror: Path) -> tuple[list[Place], list[str]]:
+    """Writes towns_unmatched.csv; returns the towns (labelled by the 2023 districts, for the
+    administrative changes to relabel) and the log lines."""
     from gazetteer.sources.osm import read_stations
 
     nbs = read_nbs_towns(fetch_china_division())
@@ -331,7 +332,6 @@ def build_towns(mirror: Path) -> list[str]:
                                     station_points(read_stations(mirror)),
                                     village_means(rows, nbs_villages))
     towns = apply_town_aliases(towns, GAZETTEER_DIR / "town_aliases.csv")
-    write_place_file(GAZETTEER_DIR / "towns.csv", towns)
     with open(GAZETTEER_DIR / "towns_unmatched.csv", "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["code", "name", "areaCode", "reason"],
                                 extrasaction="ignore", lineterminator="\n")
@@ -340,5 +340,5 @@ def build_towns(mirror: Path) -> list[str]:
     by_source = {}
     for t in towns:
         by_source[t.source] = by_source.get(t.source, 0) + 1
-    return [f"towns.csv: {len(towns)} of {len(nbs)} NBS towns located {by_source}; "
-            f"{len(unmatched)} left out (towns_unmatched.csv says why)"]
+    return towns, [f"towns.csv: {len(towns)} of {len(nbs)} NBS towns located {by_source}; "
+                   f"{len(unmatched)} left out (towns_unmatched.csv says why)"]

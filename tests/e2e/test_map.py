@@ -64,7 +64,7 @@ def test_map_paints_with_nothing_leaving_the_machine(app_server, page, cat):
     drawn = features(page)
     assert set(drawn) == located_ids(cat.projects)
     assert len(features(page, "c-")) == 0  # places are off until asked for
-    assert features(page, "5001") and len(features(page, "50")) >= 38  # district outlines
+    assert features(page, "5001") and len(features(page, "50")) >= 37  # district outlines (2026)
     frame = map_frame(page)
     assert frame.locator(".leaflet-container").is_visible()
     assert frame.locator(".planmap-legend").is_visible()
@@ -121,13 +121,13 @@ def test_search_finds_guoyuangang_and_opens_it(app_server, page, cat, query):
     field = page.get_by_label("地名或项目（汉字或拼音，如 果园港 / guoyuangang）")
     field.fill(query)
     field.press("Enter")
-    page.get_by_text("果园港 · 地名 · 港口 · 江北区").click()
+    page.get_by_text("果园港 · 地名 · 港口 · 两江新区").click()
     place = cat.places[cat.places["id"] == "c-guoyuangang"].geometry.iloc[0]
     frame = map_frame(page, timeout=60_000)
     frame.wait_for_function("() => window.map && window.map.getZoom() >= 14", timeout=30_000)
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=30_000)
-    assert "果园港" in popup.inner_text() and "江北区" in popup.inner_text()
+    assert "果园港" in popup.inner_text() and "两江新区" in popup.inner_text()
     lng, lat = frame.evaluate("() => [window.map.getCenter().lng, window.map.getCenter().lat]")
     assert (lng, lat) == pytest.approx((place.x, place.y), abs=0.005)
     assert page.external_requests == []
