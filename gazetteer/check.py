@@ -24,6 +24,8 @@ def check_places(places: list[Place]) -> list[str]:
             problems.append(f"{where}: 未知类型 {p.kind!r}")
         if not p.source:
             problems.append(f"{where}: 缺少来源 source")
+        if not p.licence:
+            problems.append(f"{where}: 缺少许可 licence")
         if not (p.precision_m > 0 and math.isfinite(p.precision_m)):
             problems.append(f"{where}: 精度 precision_m 必须是正数")
         if not (math.isfinite(p.lon) and math.isfinite(p.lat)):

@@ -63,14 +63,18 @@ def test_check_finds_bad_rows():
     from gazetteer.places import Place
 
     bad = [
-        Place("x1", "错区地点", (), "area", "江北区", "500105", 108.40, 30.80, 1000, "own knowledge"),
+        Place("x1", "错区地点", (), "area", "两江新区", "50LJ00", 108.40, 30.80, 1000, "recall",
+              licence="none (recalled coordinate)"),
         Place("x2", "无来源", (), "area", "万州区", "500101", 108.40, 30.80, 0, ""),
         Place("x3", "成都某地", (), "area", "万州区", "500101", 104.07, 30.57, 100, "x"),
         Place("x4", "重名", (), "area", "万州区", "500101", 108.40, 30.80, 100, "x"),
         Place("x5", "重名", (), "bogus", "万州区", "500101", 108.40, 30.80, 100, "x"),
     ]
     problems = "\n".join(check_places(bad))
-    assert "点落在万州区" in problems           # claims 江北区, lies in 万州区
+    assert "点落在万州区" in problems           # claims 两江新区, lies in 万州区
     assert "缺少来源" in problems and "精度" in problems
+    unlicensed = [m for m in check_places(bad) if "缺少许可" in m]
+    assert any("无来源" in m for m in unlicensed)          # x2 has no licence …
+    assert not any("错区地点" in m for m in unlicensed)   # … x1 has one
     assert "不在重庆市范围内" in problems
     assert "重复" in problems and "未知类型" in problems
