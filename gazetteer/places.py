@@ -110,16 +110,32 @@ def _place_from_row(row: dict, where: str) -> Place:
             geometry=(row.get("geometry") or "point").strip(),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"{where}: 无法读取该行（{exc}）") from exc
+        name = where.split(":")[0]
+        remedy = "该文件由人工维护，请改正该行" if name in HAND_KEPT_FILES else REBUILD_HINT
+        raise DataError(f"{where}: 无法读取该行（{exc}）；{remedy}") from exc
+
+
+HAND_KEPT_FILES = ("curated.csv",)
+REBUILD_HINT = "运行 python -m gazetteer build 重建（见 README“Refreshing the sources”）"
+
+
+def _remedy(path: Path) -> str:
+    return ("该文件由人工维护，请从版本库恢复" if path.name in HAND_KEPT_FILES else REBUILD_HINT)
 
 
 def read_place_file(path: Path) -> list[Place]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:
-            raise DataError(f"{path.name}: 缺少列 {', '.join(missing)}")
-        return [_place_from_row(row, f"{path.name}:{i}") for i, row in enumerate(reader, 2)]
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataError(f"{path.name}: 缺少列 {', '.join(missing)}；{_remedy(path)}")
+            return [_place_from_row(row, f"{path.name}:{i}") for i, row in enumerate(reader, 2)]
+    except FileNotFoundError as exc:
+        raise DataError(f"地名库文件 {path} 不存在；{_remedy(path)}") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path.name} 已损坏（{exc}）；{_remedy(path)}") from exc
 
 
 def write_place_file(path: Path, places: list[Place]) -> None:
@@ -138,8 +154,6 @@ def write_place_file(path: Path, places: list[Place]) -> None:
 
 def load_places(directory: Path = GAZETTEER_DIR) -> list[Place]:
     places: list[Place] = []
-    for name in PLACE_FILES:
-        path = directory / name
-        if path.exists():
-            places.extend(read_place_file(path))
+    for name in PLACE_FILES:  # every file is required: a missing one is an error, not fewer places
+        places.extend(read_place_file(Path(directory) / name))
     return places

@@ -136,3 +136,27 @@ def test_former_districts_still_answer_and_say_they_were_merged(gaz):
     # a plan's "渝北区礼嘉" still finds 礼嘉, and "江北" the old district, not 江北嘴
     assert gaz.geocode("渝北区礼嘉").address == "礼嘉街道"
     assert gaz.geocode("江北").address == "江北区"
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "binary", "bad_number"])
+def test_broken_data_file_names_the_file_and_the_fix(tmp_path, damage):
+    import shutil
+
+    from gazetteer.places import GAZETTEER_DIR, PLACE_FILES, DataError, load_places
+
+    for name in PLACE_FILES:
+        shutil.copy(GAZETTEER_DIR / name, tmp_path / name)
+    towns = tmp_path / "towns.csv"
+    if damage == "missing":
+        towns.unlink()
+    elif damage == "truncated":
+        towns.write_text("id,name\nt-1,某镇\n", encoding="utf-8")
+    elif damage == "binary":
+        towns.write_bytes(b"\xff\xfe\x00garbage\x81")
+    else:
+        text = towns.read_text(encoding="utf-8").splitlines()
+        text[1] = text[1].replace(",town,point,", ",town,point,", 1).replace(",2000,", ",x,", 1)
+        towns.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load_places(tmp_path)
+    assert "towns.csv" in str(err.value) and "python -m gazetteer build" in str(err.value)
