@@ -521,14 +521,25 @@ def extract_candidates(doc: Document, gazetteer) -> list[_Candidate]:
 _MENTION_CACHE: dict = {}
 
 
-def _mentions(gazetteer, text: str):
-    key = (id(gazetteer._index), text)
+def _mentions(gazetteer, text: str, district: str | None = None):
+    """Places in ``text``; a name several districts share prefers ``district`` (the plan's)."""
+    key = (id(gazetteer._index), text, district)
     hit = _MENTION_CACHE.get(key)
     if hit is None:
         if len(_MENTION_CACHE) > 50_000:
             _MENTION_CACHE.clear()
-        hit = _MENTION_CACHE[key] = gazetteer.find_places(text)
+        hit = _MENTION_CACHE[key] = gazetteer.find_places(text, district=district)
     return hit
+
+
+def plan_district(gazetteer, doc) -> str | None:
+    """The district a plan is about, when its title names one (重庆两江新区…纲要 → 两江新区):
+    the context for names several districts share. A city-wide plan has none."""
+    for m in _mentions(gazetteer, doc.title):
+        place = gazetteer.place(m.place_id) if m.place_id and m.status == "auto" else None
+        if place is not None and place.kind == "district":
+            return place.district
+    return None
 
 
 def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
@@ -676,6 +687,7 @@ def extract_projects(documents, gazetteer, districts=None) -> list[Project]:
         districts = {d.adcode: d.geometry for d in load_districts()}
     merged: dict[str, Project] = {}
     descriptions: dict[str, str] = {}
+    context = {doc.doc_id: plan_district(gazetteer, doc) for doc in documents}
     for doc in documents:
         for c in extract_candidates(doc, gazetteer):
             key = name_key(c.name)
@@ -696,9 +708,12 @@ def extract_projects(documents, gazetteer, districts=None) -> list[Project]:
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
         best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
         project.category = category_of(best.sections, project.name)
-        name_mentions = _mentions(gazetteer, project.name)
+        # the plan's own district decides shared names, when every plan naming it agrees
+        plans = {context[d] for d in project.doc_ids}
+        district = plans.pop() if len(plans) == 1 else None
+        name_mentions = _mentions(gazetteer, project.name, district)
         desc = descriptions.get(key, "")
-        desc_mentions = _mentions(gazetteer, desc) if desc else []
+        desc_mentions = _mentions(gazetteer, desc, district) if desc else []
         locate(project, name_mentions, desc_mentions, gazetteer, districts)
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
 

@@ -153,3 +153,16 @@ def test_a_work_along_a_line_follows_the_real_line(built_layers, gaz):
     routes = built_layers["projects"]
     drawn = routes[(routes["geometry_kind"] == "line") & routes["schematic"]]
     assert len(drawn) > 10
+
+
+def test_a_plan_about_one_district_decides_names_it_shares(gaz):
+    from layers.documents import Document
+    from layers.projects import _mentions, plan_district
+
+    lj = Document("x", "重庆两江新区国民经济和社会发展第十四个五年规划纲要", "")
+    city = Document("y", "重庆市国民经济和社会发展第十四个五年规划纲要", "")
+    assert plan_district(gaz, lj) == "两江新区" and plan_district(gaz, city) is None
+    [shared] = _mentions(gaz, "人和街道城市更新")  # 两江新区 and 云阳县 both have one
+    assert shared.status == "review"
+    [decided] = _mentions(gaz, "人和街道城市更新", plan_district(gaz, lj))
+    assert decided.status == "auto" and gaz.place(decided.place_id).district == "两江新区"
