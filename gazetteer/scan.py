@@ -14,7 +14,9 @@ its town, declared in ``town_aliases.csv``.
 
 from __future__ import annotations
 
+import bisect
 import csv
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -202,13 +204,9 @@ def _resolve_from_sentence(gazetteer, text: str, mentions: list[Mention]) -> lis
     """A name several districts share (人和, 复兴) is decided by its sentence when exactly one
     of its candidates lies in a district the sentence names, or where another place the
     sentence names lies ("云阳县人和街道", "江津区双福、白沙与…"); otherwise it stays review."""
-    import dataclasses
-
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
 
     def sentence_of(pos: int) -> int:
-        import bisect
-
         return bisect.bisect_right(ends, pos)
 
     context: dict[int, set[str]] = {}

@@ -18,6 +18,7 @@ import numpy as np
 
 from gazetteer.normalise import base_name, normalise
 from gazetteer.places import GAZETTEER_DIR, RECALL_SOURCE, DataError, Place
+from gazetteer.sources import registry
 
 REFERENCE_FILE = GAZETTEER_DIR / "reference.csv"
 EXPLAINED_FILE = GAZETTEER_DIR / "verify_explained.csv"
@@ -143,8 +144,6 @@ def source_family(source: str) -> str:
     """The kind of a row's source: a registry id, ``town`` (derived from towns: ``town:t-…``,
     ``towns:…``), a registry id a row links to (``geonames-cities500:悦来``), ``recall``, or a
     cited page."""
-    from gazetteer.sources import registry
-
     head = source.partition(":")[0]
     if source in registry() or head in registry():
         return head

@@ -48,7 +48,7 @@ class District:
     geometry: object  # shapely (Multi)Polygon, WGS84
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def load_districts(path: Path = BOUNDARIES_FILE) -> tuple[District, ...]:
     """The municipality first, then districts/counties in adcode order."""
     with open(path, encoding="utf-8") as fh:

@@ -174,6 +174,7 @@ def build_references(mirror: Path = DEFAULT_MIRROR):
     """The independent points ``gazetteer verify`` compares places with: GeoNames cities500 by
     Chinese name and every OSM station (also those a hand-kept row holds); and adcode-vonng's
     district seats, which verify skips (same source as districts.csv) but tests read."""
+    from gazetteer.sources.districts import seat_points
     from gazetteer.sources.osm import STATION_PRECISION_M, read_stations
     from gazetteer.sources.towns import geonames_file, read_geonames
     from gazetteer.verify import Reference, write_references
@@ -188,8 +189,6 @@ def build_references(mirror: Path = DEFAULT_MIRROR):
                        s["lon"], s["lat"], STATION_PRECISION_M, s["station"])
              for s, adcode in zip(stations, inside, strict=True) if adcode]
     # The source's own seats, so a test can check every district's point against them.
-    from gazetteer.sources.districts import seat_points
-
     refs += [Reference("adcode-vonng", short, (), "seat", seat["lon"], seat["lat"], 0.0,
                        f"{seat['code']} {seat['name']}")
              for short, seat in sorted(seat_points(mirror).items())]

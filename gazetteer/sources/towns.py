@@ -14,6 +14,7 @@ import csv
 import re
 import subprocess
 import tarfile
+from functools import lru_cache
 from pathlib import Path
 
 from gazetteer.normalise import PLACE_SUFFIXES, is_cjk, latin_key, pinyin_keys
@@ -63,8 +64,10 @@ def town_stem(name: str) -> tuple[str, str]:
     return name, ""
 
 
+@lru_cache(maxsize=2)
 def read_adcode_rows(mirror: Path) -> list[dict]:
-    """Chongqing's rows of adcode-vonng (one CSV per county, data/adcode/50*.csv)."""
+    """Chongqing's rows of adcode-vonng (one CSV per county, data/adcode/50*.csv), read once
+    per build (seats, towns and references all use them). Treat the rows as read-only."""
     from gazetteer.sources import registry, snapshot_bytes
 
     source = registry()["adcode-vonng"]
