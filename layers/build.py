@@ -31,7 +31,10 @@ def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
     files = [Path(p) for p in (paths or plan_files())]
     files += [MANIFEST, RULES_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
-              DATA_DIR / "boundaries" / "chongqing.geojson",
+              # shapes of lines and regions, administrative changes, current and former districts
+              *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
+              *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),
+              *sorted((DATA_DIR / "boundaries").glob("*.geojson")),
               *sorted(STRUCTURES_DIR.glob("*.yaml")), *sorted(LINES_DIR.glob("*")),
               # the code that reads them: a fixed rule must not leave old projects behind
               *sorted((REPO_DIR / "layers").glob("*.py")),

@@ -27,6 +27,7 @@ from shapely.geometry import LineString, MultiPoint, Point
 from shapely.ops import unary_union
 
 from gazetteer.normalise import normalise
+from gazetteer.shapes import shape_of
 from geo.crs import buffer_m
 from layers.documents import Document, Section, rules, starts_with_verb
 
@@ -558,7 +559,7 @@ def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
     return list(refs.values())
 
 
-def locate(project: Project, name_mentions, description_mentions, gazetteer, districts) -> None:
+def locate(project: Project, name_mentions, description_mentions, gazetteer) -> None:
     """Set the project's places, geometry, precision, status and reason."""
     # The places listed are those of the name and of its own description; the geometry is
     # made from the name's places when it has located ones (礼嘉智慧公园 locates itself).
@@ -592,8 +593,6 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
     if not points and any(_extended(places[r.place_id]) for r in used):
         # Only lines or regions: the project follows the real shape (15号线二期 along the
         # metro line, a 主城都市区 programme over its districts).
-        from gazetteer.shapes import shape_of
-
         shapes = [shape_of(places[r.place_id]) for r in used]
         project.geometry = shapes[0] if len(shapes) == 1 else unary_union(shapes)
         project.geometry_kind = "line" if all(
@@ -617,9 +616,8 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer, dis
     elif len(used) == 1:
         place = places[used[0].place_id]
         if _strip_phase(project.name).endswith(AREA_SUFFIXES) and place.kind in AREA_PLACE_KINDS:
-            district = districts.get(place.adcode) if place.kind == "district" else None
-            if district is not None:
-                project.geometry = district
+            if place.kind == "district":  # its own polygon (a former district's old one)
+                project.geometry = shape_of(place)
             else:
                 project.geometry = buffer_m(pts[0], place.precision_m or 1000)
             project.geometry_kind = "area"
@@ -679,12 +677,8 @@ def _source(c: _Candidate) -> Source:
     return Source(doc.doc_id, path, start, end, doc.clean[a:b].strip(), c.found_by)
 
 
-def extract_projects(documents, gazetteer, districts=None) -> list[Project]:
+def extract_projects(documents, gazetteer) -> list[Project]:
     """Every project of ``documents``, merged by name across documents and repeats."""
-    from geo.boundaries import load_districts
-
-    if districts is None:
-        districts = {d.adcode: d.geometry for d in load_districts()}
     merged: dict[str, Project] = {}
     descriptions: dict[str, str] = {}
     context = {doc.doc_id: plan_district(gazetteer, doc) for doc in documents}
@@ -714,7 +708,7 @@ def extract_projects(documents, gazetteer, districts=None) -> list[Project]:
         name_mentions = _mentions(gazetteer, project.name, district)
         desc = descriptions.get(key, "")
         desc_mentions = _mentions(gazetteer, desc, district) if desc else []
-        locate(project, name_mentions, desc_mentions, gazetteer, districts)
+        locate(project, name_mentions, desc_mentions, gazetteer)
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
 
 

@@ -33,6 +33,7 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import substring, unary_union
 
 from gazetteer.core import NAME_RUNGS
+from gazetteer.shapes import shape_of
 from geo.boundaries import district_by_name
 from geo.crs import METRIC_CRS, STORAGE_CRS, buffer_m, project_geometry
 from geo.paths import DATA_DIR
@@ -284,8 +285,8 @@ def _resolve_member(member: Member, gazetteer) -> _Resolved:
 
 
 def _district_geometry(place):
-    district = district_by_name(place.adcode) if place.kind == "district" else None
-    return district.geometry if district is not None else None
+    """A district's own polygon (a former district's old one, as the plans meant it)."""
+    return shape_of(place) if place.kind == "district" else None
 
 
 def _area_of(place):

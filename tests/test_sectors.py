@@ -337,3 +337,13 @@ def test_a_line_drawn_through_places_is_schematic_and_so_is_its_sector(tmp_path,
     path.write_text("- {name: 科学大道, through: [c-nowhere], source: 示意}\n", encoding="utf-8")
     with pytest.raises(LinesError, match="c-nowhere"):
         load_lines(gaz, path)
+
+
+def test_a_former_district_stands_for_its_old_area(gaz):
+    from geo.boundaries import district_by_name
+    from layers.sectors import _district_geometry
+
+    yubei = gaz.geocode("渝北区").raw["id"]
+    old = _district_geometry(gaz.place(yubei))
+    assert old.equals(district_by_name("渝北区").geometry)  # 2021 plans meant this area
+    assert not old.equals(district_by_name("两江新区").geometry)
