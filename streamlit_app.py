@@ -10,9 +10,10 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from layers import webmap
-from layers.access import ROLE_LABELS, Access, AccessError, User
-from layers.annotations import (
+from layers.build import LAYER_NAMES
+from layers.export import geojson_text
+from layers.notes.access import ROLE_LABELS, Access, AccessError, User
+from layers.notes.annotations import (
     IMPORT_DATUMS,
     NOTE_MAX_CHARS,
     SUGGESTED_TAGS,
@@ -20,10 +21,10 @@ from layers.annotations import (
     AnnotationStore,
     corrections,
 )
-from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
-from layers.build import LAYER_NAMES
-from layers.export import geojson_text
-from layers.views import (
+from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+from layers.web import webmap
+from layers.web.assets import missing as missing_assets
+from layers.web.catalogue import (
     STATUS_LABELS,
     ViewState,
     annotation_table,
@@ -32,7 +33,6 @@ from layers.views import (
     shape_summary,
     short_time,
 )
-from layers.webassets import missing as missing_assets
 
 st.set_page_config(page_title="规划项目地图", layout="wide", page_icon="🗺️")
 

@@ -64,9 +64,9 @@ def shapes(n, seed=7):
 
 
 def bench(location: str, label: str) -> None:
-    from layers.annotations import AnnotationStore
-    from layers.views import default_catalogue
-    from layers.webmap import annotations_data, base_map, geojson_group
+    from layers.notes.annotations import AnnotationStore
+    from layers.web.catalogue import default_catalogue
+    from layers.web.webmap import annotations_data, base_map, geojson_group
 
     def fresh():
         if location.startswith("postgresql"):

@@ -34,10 +34,10 @@ def timed(fn, *args, **kwargs):
 def main() -> None:
     from gazetteer import Gazetteer
     from layers.build import districts_frame, places_frame
-    from layers.documents import load_documents
     from layers.export import export_layers
-    from layers.projects import extract_projects, projects_frame
-    from layers.sectors import assign_sectors, load_structures, sectors_frame
+    from layers.ingest.documents import load_documents
+    from layers.ingest.projects import extract_projects, projects_frame
+    from layers.spatial.sectors import assign_sectors, load_structures, sectors_frame
 
     gazetteer = Gazetteer()
     projects = projects_frame(extract_projects(load_documents(), gazetteer))

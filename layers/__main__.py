@@ -49,7 +49,7 @@ def main(argv=None) -> int:
                   f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
                   f"用时 {result['seconds']:.2f} 秒")
         elif args.command == "assets":
-            from layers import webassets
+            from layers.web import assets as webassets
 
             static = args.static or webassets.STATIC_DIR
             manifest = webassets.load_manifest()
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
                 print(f"已存在，跳过：{'、'.join(skipped)}")
         elif args.command == "rivers":
             from gazetteer import Gazetteer
-            from layers.lines import extract_rivers
+            from layers.spatial.lines import extract_rivers
 
             for name, km in extract_rivers(Gazetteer()).items():
                 print(f"已写出 {name}：重庆境内 {km:.0f} 公里")

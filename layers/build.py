@@ -17,14 +17,18 @@ from geo.boundaries import SOURCE as BOUNDARY_SOURCE
 from geo.boundaries import load_districts
 from geo.crs import STORAGE_CRS
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
-from layers.documents import MANIFEST, RULES_FILE, load_documents, plan_files
 from layers.export import read_gpkg, write_gpkg
-from layers.lines import LINES_DIR
-from layers.projects import extract_projects, projects_frame
-from layers.sectors import STRUCTURES_DIR, assign_sectors, load_structures, sectors_frame
+from layers.ingest.documents import MANIFEST, RULES_FILE, load_documents, plan_files
+from layers.ingest.projects import extract_projects, projects_frame
+from layers.spatial.lines import LINES_DIR
+from layers.spatial.sectors import STRUCTURES_DIR, assign_sectors, load_structures, sectors_frame
 
 LAYERS_FILE = BUILD_DIR / "layers.gpkg"
 LAYER_NAMES = ("places", "projects", "sectors", "districts")
+# The code whose output the GeoPackage holds; web-map and annotation code are not inputs, so
+# editing a popup or the password code never forces a rebuild.
+BUILD_CODE_DIRS = ("layers/ingest", "layers/spatial", "gazetteer", "geo")
+BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 
 
 def input_files(paths=None) -> list[Path]:
@@ -37,8 +41,8 @@ def input_files(paths=None) -> list[Path]:
               *sorted((DATA_DIR / "boundaries").glob("*.geojson")),
               *sorted(STRUCTURES_DIR.glob("*.yaml")), *sorted(LINES_DIR.glob("*")),
               # the code that reads them: a fixed rule must not leave old projects behind
-              *sorted((REPO_DIR / "layers").glob("*.py")),
-              *sorted((REPO_DIR / "gazetteer").glob("*.py"))]
+              *(REPO_DIR / name for name in BUILD_CODE_FILES),
+              *(f for folder in BUILD_CODE_DIRS for f in sorted((REPO_DIR / folder).rglob("*.py")))]
     return [f for f in files if f.exists()]
 
 

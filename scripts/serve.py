@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 def warm() -> None:
     # not streamlit_folium: it registers its component when imported, which only works once
     # the Streamlit runtime exists (imported here, its frontend is answered with 404)
-    from layers import webmap
-    from layers.views import default_catalogue
+    from layers.web import webmap
+    from layers.web.catalogue import default_catalogue
 
     catalogue = default_catalogue()
     for layer in ("districts", "sectors", "projects"):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from layers.access import Access, AccessError, User, hash_password, verify_password
+from layers.notes.access import Access, AccessError, User, hash_password, verify_password
 
 
 def test_passwords_are_salted_hashes():

@@ -26,7 +26,8 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from geo.crs import distance_m
 from geo.datum import convert, convert_geometry
-from layers.annotations import (
+from layers.export import read_gpkg
+from layers.notes.annotations import (
     CORRECTION_COLUMNS,
     GEOMETRY_TYPES,
     IMPORT_MAX_BYTES,
@@ -41,7 +42,6 @@ from layers.annotations import (
     corrections,
     read_geojson_annotations,
 )
-from layers.export import read_gpkg
 from tests import test_annotations as base
 
 # The fixtures of tests/test_annotations.py, found by pytest under these names: ``location``

@@ -13,7 +13,7 @@ import time
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from layers.annotations import NOTE_MAX_CHARS, AnnotationError, AnnotationStore
+from layers.notes.annotations import NOTE_MAX_CHARS, AnnotationError, AnnotationStore
 
 POSTGIS_URL = os.environ.get("PLANMAP_TEST_POSTGIS_URL", "")
 

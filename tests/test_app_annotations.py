@@ -6,8 +6,8 @@ import re
 import pytest
 from shapely.geometry import Point, box
 
-from layers.access import hash_password
-from layers.annotations import AnnotationStore
+from layers.notes.access import hash_password
+from layers.notes.annotations import AnnotationStore
 from tests.test_app import APP, map_args, pytestmark  # noqa: F401  (skip without assets)
 
 HOSTILE = "<img src=x onerror=alert(1)>{{ 7*7 }}"

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from layers.documents import PLANS_DIR, load_document, load_documents, parse
+from layers.ingest.documents import PLANS_DIR, load_document, load_documents, parse
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 
 from layers.__main__ import main
-from layers.documents import PLANS_DIR
 from layers.export import read_gpkg
+from layers.ingest.documents import PLANS_DIR
 
 REQUIRED = {"id", "name", "doc_ids", "sections", "category", "excerpt", "places",
             "geometry_kind", "status"}

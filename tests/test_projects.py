@@ -3,7 +3,7 @@
 import pytest
 import shapely
 
-from layers.projects import (
+from layers.ingest.projects import (
     clean_item,
     extract_projects,
     is_project_name,
@@ -15,7 +15,7 @@ from layers.projects import (
 
 @pytest.fixture(scope="module")
 def projects(gaz):
-    from layers.documents import load_documents
+    from layers.ingest.documents import load_documents
 
     return extract_projects(load_documents(), gaz)
 
@@ -57,7 +57,7 @@ def test_ids_are_stable_and_follow_the_name():
 
 
 def test_a_rerun_gives_the_same_projects(projects, gaz):
-    from layers.documents import load_documents
+    from layers.ingest.documents import load_documents
 
     again = extract_projects(load_documents(), gaz)
     assert [(p.id, p.name, len(p.sources)) for p in again] == \
@@ -156,8 +156,8 @@ def test_a_work_along_a_line_follows_the_real_line(built_layers, gaz):
 
 
 def test_a_plan_about_one_district_decides_names_it_shares(gaz):
-    from layers.documents import Document
-    from layers.projects import _mentions, plan_district
+    from layers.ingest.documents import Document
+    from layers.ingest.projects import _mentions, plan_district
 
     lj = Document("x", "重庆两江新区国民经济和社会发展第十四个五年规划纲要", "")
     city = Document("y", "重庆市国民经济和社会发展第十四个五年规划纲要", "")

@@ -7,8 +7,8 @@ from shapely.geometry import Point
 
 from geo.boundaries import county_level, district_by_name, municipality
 from geo.crs import area_m2
-from layers.documents import read_manifest
-from layers.sectors import (
+from layers.ingest.documents import read_manifest
+from layers.spatial.sectors import (
     BELT_BUFFER_M,
     StructureError,
     label_count,
@@ -285,7 +285,7 @@ def test_wide_precision_members_make_approximate_sectors_and_links(sectors, buil
 
 def test_river_lines_are_real_data_near_riverside_places(gaz):
     from geo.crs import distance_m
-    from layers.lines import load_lines
+    from layers.spatial.lines import load_lines
 
     lines = load_lines(gaz)
     assert lines["长江干线"] is lines["长江"]
@@ -303,7 +303,7 @@ def test_river_lines_are_real_data_near_riverside_places(gaz):
 def test_river_bridges_and_ports_lie_on_their_river_within_precision(gaz):
     """An independent check of recalled coordinates: a 长江 bridge or port sits on the 长江."""
     from geo.crs import distance_m
-    from layers.lines import load_lines
+    from layers.spatial.lines import load_lines
 
     lines = load_lines(gaz)
     checked = 0
@@ -323,8 +323,8 @@ def test_river_bridges_and_ports_lie_on_their_river_within_precision(gaz):
 
 
 def test_a_line_drawn_through_places_is_schematic_and_so_is_its_sector(tmp_path, gaz, structures):
-    from layers.lines import LinesError, load_lines
-    from layers.sectors import sector_geometry
+    from layers.spatial.lines import LinesError, load_lines
+    from layers.spatial.sectors import sector_geometry
 
     path = tmp_path / "lines.yaml"
     path.write_text("- {name: 科学大道, kind: road, through: [c-kexuegongyuan, c-zhaishanping], "
@@ -341,7 +341,7 @@ def test_a_line_drawn_through_places_is_schematic_and_so_is_its_sector(tmp_path,
 
 def test_a_former_district_stands_for_its_old_area(gaz):
     from geo.boundaries import district_by_name
-    from layers.sectors import _district_geometry
+    from layers.spatial.sectors import _district_geometry
 
     yubei = gaz.geocode("渝北区").raw["id"]
     old = _district_geometry(gaz.place(yubei))

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from layers.sectors import label_count
-from layers.views import GROUP_PREFIX, Catalogue, ViewState, read_groups
+from layers.spatial.sectors import label_count
+from layers.web.catalogue import GROUP_PREFIX, Catalogue, ViewState, read_groups
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_downloads_carry_the_planners_corrections(cat):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from layers.annotations import corrections
+    from layers.notes.annotations import corrections
 
     water = cat.select(ViewState(categories=["水利"]))
     target = water["id"].iloc[0]

@@ -12,8 +12,8 @@ import folium
 import folium.plugins
 import pytest
 
-from layers import webassets
-from layers.webassets import (
+from layers.web import assets as webassets
+from layers.web.assets import (
     STATIC_DIR,
     STATIC_URL,
     IntegrityError,

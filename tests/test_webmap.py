@@ -9,9 +9,9 @@ import pytest
 from shapely.geometry import Point
 
 from geo.datum import convert
-from layers import webmap
-from layers.views import Catalogue, ViewState
-from layers.webassets import asset_links
+from layers.web import webmap
+from layers.web.assets import asset_links
+from layers.web.catalogue import Catalogue, ViewState
 
 
 @pytest.fixture(scope="module")

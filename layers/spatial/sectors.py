@@ -12,7 +12,7 @@ makes each sector's geometry:
                 stands in for a part of it (科学城沙坪坝片区);
 - ``path``      a line through the members in order, schematic (串联 A—B—C);
 - ``loop``      a closed ring through the members in order, as an area, schematic (闭合“心”形);
-- ``line``      named linear features (rivers, roads) from ``layers.lines``, optionally cut to a
+- ``line``      named linear features (rivers, roads) from ``layers.spatial.lines``, optionally cut to a
                 ``reach`` between two places and buffered (``buffer_m``; belts default 2 km).
 
 Any sector may be clipped to districts (``within``). Metric work happens in ``geo.crs``'s
@@ -37,7 +37,7 @@ from gazetteer.shapes import shape_of
 from geo.boundaries import district_by_name
 from geo.crs import METRIC_CRS, STORAGE_CRS, buffer_m, project_geometry
 from geo.paths import DATA_DIR
-from layers.lines import load_lines
+from layers.spatial.lines import load_lines
 
 STRUCTURES_DIR = DATA_DIR / "structures"
 KINDS = {

@@ -29,7 +29,7 @@ from shapely.ops import unary_union
 from gazetteer.normalise import normalise
 from gazetteer.shapes import shape_of
 from geo.crs import buffer_m
-from layers.documents import Document, Section, rules, starts_with_verb
+from layers.ingest.documents import Document, Section, rules, starts_with_verb
 
 CLAUSE_SPLIT = "，；。：！？\n"
 OPEN_BRACKETS = "（(“《【「"

@@ -4,7 +4,7 @@ Three modes, chosen by configuration (Streamlit secrets, or a TOML file named by
 environment variable ``PLANMAP_USERS_FILE``, same layout):
 
 * ``password``: a ``[planmap_users.<name>]`` table per user with ``password_hash`` (made by
-  ``python -m layers.access hash``) and ``role`` (viewer | editor | admin);
+  ``python -m layers.notes.access hash``) and ``role`` (viewer | editor | admin);
 * ``oidc``: Streamlit's ``st.login`` is configured (an ``[auth]`` section); roles come from
   ``[planmap_roles]`` (``"email" = "role"``), anyone else signed in is a viewer;
 * ``single`` (nothing configured): one planner on their own machine, asked for a name once,
@@ -104,7 +104,7 @@ class Access:
             for name, entry in users.items():
                 if not isinstance(entry, dict) or not entry.get("password_hash"):
                     raise AccessError(f"用户 {name} 缺少 password_hash"
-                                      "（用 python -m layers.access hash 生成）")
+                                      "（用 python -m layers.notes.access hash 生成）")
                 hashes[str(name)] = str(entry["password_hash"])
                 roles[str(name)] = _role(entry.get("role", "viewer"), f"用户 {name}")
             return cls("password", hashes, roles)
@@ -133,7 +133,7 @@ class Access:
 
 def main(argv: list[str]) -> int:
     if argv[:1] != ["hash"]:
-        print("用法：python -m layers.access hash   （输入密码，打印可写入 secrets 的哈希）")
+        print("用法：python -m layers.notes.access hash   （输入密码，打印可写入 secrets 的哈希）")
         return 2
     import getpass
 

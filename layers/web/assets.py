@@ -233,7 +233,7 @@ def _as_manifest(manifest) -> Manifest:
 # --- install -----------------------------------------------------------------------------
 
 def _download(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": "cq-plan-map layers.webassets"})
+    request = urllib.request.Request(url, headers={"User-Agent": "cq-plan-map layers.web.assets"})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             data = response.read(MAX_TARBALL_BYTES + 1)

@@ -33,10 +33,10 @@ from folium.plugins import Draw
 from jinja2 import Template
 
 from geo.datum import convert
-from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
 from layers.export import geojson_dict, to_datum
-from layers.sectors import KINDS
-from layers.webassets import STATIC_DIR, STATIC_URL, localise
+from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+from layers.spatial.sectors import KINDS
+from layers.web.assets import STATIC_DIR, STATIC_URL, localise
 
 CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
 MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)

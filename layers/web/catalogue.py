@@ -19,11 +19,11 @@ import yaml
 
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.paths import DATA_DIR
-from layers.annotations import ACTION_LABELS, apply_corrections
-from layers.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
-from layers.documents import read_manifest
 from layers.export import geojson_text
-from layers.webmap import BASEMAPS
+from layers.ingest.documents import read_manifest
+from layers.notes.annotations import ACTION_LABELS, apply_corrections
+from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+from layers.web.webmap import BASEMAPS
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
 STATUS_LABELS = {"auto": "已定位", "review": "待核实", "unlocated": "未定位"}

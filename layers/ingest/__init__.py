@@ -1,0 +1,1 @@
+"""Plan ingestion: readers per file format, document parsing, project extraction, rules."""

@@ -1,0 +1,1 @@
+"""Annotations and review decisions: model, backends, store, exchange, corrections, access."""

@@ -1,0 +1,1 @@
+"""Spatial structures: structures → sectors, named lines, assignment of projects to sectors."""
