@@ -10,22 +10,25 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from layers.build import LAYER_NAMES
 from layers.export import geojson_text
-from layers.notes.access import ROLE_LABELS, Access, AccessError, User
+from layers.notes.access import Access, AccessError, User
 from layers.notes.annotations import (
-    IMPORT_DATUMS,
     NOTE_MAX_CHARS,
     SUGGESTED_TAGS,
     AnnotationError,
     AnnotationStore,
     corrections,
 )
-from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+from layers.schema import (
+    IMPORT_DATUM_LABELS,
+    LAYER_NAMES,
+    NOTE_STATUS_LABELS,
+    PROJECT_STATUS_LABELS,
+    ROLE_LABELS,
+)
 from layers.web import webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.catalogue import (
-    STATUS_LABELS,
     ViewState,
     annotation_table,
     default_catalogue,
@@ -162,7 +165,7 @@ with st.sidebar:
                    key="documents", on_change=clear_focus, placeholder="全部")
     st.multiselect("类别", cat.categories, key="categories", on_change=clear_focus, placeholder="全部")
     st.multiselect("区县", cat.district_names, key="districts", on_change=clear_focus, placeholder="全部")
-    st.multiselect("状态", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="statuses", on_change=clear_focus,
+    st.multiselect("状态", list(PROJECT_STATUS_LABELS), format_func=PROJECT_STATUS_LABELS.get, key="statuses", on_change=clear_focus,
                    placeholder="全部")
     st.slider("最低置信度", 0.0, 1.0, step=0.05, key="min_confidence", on_change=clear_focus,
               help="项目所引地点中最低的匹配置信度；未定位项目为 0")
@@ -272,8 +275,8 @@ sectors = cat.visible_sectors(state)
 counts = selected["status"].value_counts()
 cols = st.columns(5)
 cols[0].metric("项目", len(selected))
-for col, status in zip(cols[1:4], STATUS_LABELS, strict=True):
-    col.metric(STATUS_LABELS[status], int(counts.get(status, 0)))
+for col, status in zip(cols[1:4], PROJECT_STATUS_LABELS, strict=True):
+    col.metric(PROJECT_STATUS_LABELS[status], int(counts.get(status, 0)))
 cols[4].metric("片区", len(sectors))
 
 map_col, side_col = st.columns([3, 1])
@@ -438,7 +441,7 @@ if store is not None:
         if can_write:
             upload = st.file_uploader("导入 GeoJSON 标注文件", type=["geojson", "json"],
                                       help="每个要素一条标注；属性 note/备注、tags、status、target")
-            datum_in = st.radio("文件坐标系", list(IMPORT_DATUMS), format_func=IMPORT_DATUMS.get,
+            datum_in = st.radio("文件坐标系", list(IMPORT_DATUM_LABELS), format_func=IMPORT_DATUM_LABELS.get,
                                 horizontal=True)
             if upload is not None and st.button("导入"):
                 write_notes(lambda: store.import_geojson(upload.getvalue(), user.name, datum_in),

@@ -113,7 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    from layers.build import LAYER_NAMES, is_stale, load_layer
+    from layers.build import is_stale, load_layer
+    from layers.schema import LAYER_NAMES
 
     if is_stale():
         print("layers stale: building first (scripts/app.sh does the same)")

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
+from geo.crs import STORAGE_CRS
 from geo.datum import convert_geometry
 from geo.paths import DATA_DIR
 
@@ -75,7 +76,7 @@ def districts_geodataframe(path: Path = BOUNDARIES_FILE):
     import geopandas as gpd
 
     rows = [d.__dict__ for d in load_districts(path)]
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
 
 
 def municipality(path: Path = BOUNDARIES_FILE) -> District:

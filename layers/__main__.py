@@ -9,8 +9,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from layers.build import LAYER_NAMES, LAYERS_FILE, build, load_layer
-from layers.export import DATUMS, FORMATS, export_layers
+from layers.build import LAYERS_FILE, build, load_layer
+from layers.export import FORMATS, export_layers
+from layers.schema import EXPORT_DATUM_LABELS, LAYER_NAMES
 
 
 def main(argv=None) -> int:
@@ -24,7 +25,7 @@ def main(argv=None) -> int:
                    help="all：GeoJSON 时 --out 为文件夹，每层一个文件")
     e.add_argument("--out", required=True, type=Path)
     e.add_argument("--format", choices=FORMATS, default="geojson")
-    e.add_argument("--crs", choices=tuple(DATUMS), default="wgs84",
+    e.add_argument("--crs", choices=tuple(EXPORT_DATUM_LABELS), default="wgs84",
                    help="gcj02：供高德等工具使用的副本，文件内注明坐标系")
     e.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
                    help="读取的 GeoPackage（默认构建结果，过期时先重建）")
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
             layers = {name: load_layer(name, args.source) for name in names}
             written = export_layers(layers, args.out, fmt=args.format, datum=args.crs)
             counts = "、".join(f"{n} {len(f)} 个要素" for n, f in layers.items())
-            print(f"已导出 {counts}（{DATUMS[args.crs]}）→ "
+            print(f"已导出 {counts}（{EXPORT_DATUM_LABELS[args.crs]}）→ "
                   + "、".join(str(p) for p in written))
     except ValueError as err:  # LinesError, StructureError, AssetError, bad input: ValueErrors
         print(f"错误：{err}", file=sys.stderr)

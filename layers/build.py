@@ -15,16 +15,16 @@ from shapely.geometry import Point
 
 from geo.boundaries import SOURCE as BOUNDARY_SOURCE
 from geo.boundaries import load_districts
-from geo.crs import STORAGE_CRS
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from layers.export import read_gpkg, write_gpkg
-from layers.ingest.documents import MANIFEST, RULES_FILE, load_documents, plan_files
+from layers.ingest.documents import MANIFEST, load_documents, plan_files
 from layers.ingest.projects import extract_projects, projects_frame
+from layers.ingest.rules import RULES_FILE
+from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
 from layers.spatial.lines import LINES_DIR
 from layers.spatial.sectors import STRUCTURES_DIR, assign_sectors, load_structures, sectors_frame
 
 LAYERS_FILE = BUILD_DIR / "layers.gpkg"
-LAYER_NAMES = ("places", "projects", "sectors", "districts")
 # The code whose output the GeoPackage holds; web-map and annotation code are not inputs, so
 # editing a popup or the password code never forces a rebuild.
 BUILD_CODE_DIRS = ("layers/ingest", "layers/spatial", "gazetteer", "geo")
@@ -34,7 +34,7 @@ BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
     files = [Path(p) for p in (paths or plan_files())]
-    files += [MANIFEST, RULES_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+    files += [MANIFEST, RULES_FILE, SCHEMA_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
               # shapes of lines and regions, administrative changes, current and former districts
               *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
               *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),

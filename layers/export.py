@@ -21,8 +21,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from layers.schema import EXPORT_DATUM_LABELS, JSON_COLUMNS, STORAGE_CRS
+
 COORD_DECIMALS = 7
-STORAGE_CRS = "EPSG:4326"
 
 
 def _is_nested(value) -> bool:
@@ -110,9 +111,11 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path | str, name: str = "",
     return path
 
 
-def _nested_columns(frame) -> list[str]:
-    return [c for c in frame.columns if c != frame.geometry.name
-            and frame[c].map(_is_nested).any()]
+def _nested_columns(frame, layer: str = "") -> list[str]:
+    """The schema's JSON columns of ``layer`` and any other column holding lists or mappings."""
+    declared = [c for c in JSON_COLUMNS.get(layer, ()) if c in frame.columns]
+    return declared + [c for c in frame.columns if c != frame.geometry.name
+                       and c not in declared and frame[c].map(_is_nested).any()]
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
@@ -126,7 +129,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
     tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     for layer, frame in layers.items():
         out = frame.copy()
-        nested = _nested_columns(out)
+        nested = _nested_columns(out, layer)
         for c in nested:
             out[c] = out[c].map(lambda v: json.dumps(_plain(v), ensure_ascii=False))
         out.attrs = {}
@@ -152,11 +155,6 @@ def read_gpkg(path: Path | str, layer: str) -> gpd.GeoDataFrame:
 
 
 FORMATS = ("geojson", "gpkg")
-DATUMS = {
-    "wgs84": "WGS84 (EPSG:4326)",
-    # RFC 7946 knows only WGS84: a GCJ-02 copy says what it is in the file itself
-    "gcj02": "GCJ-02（国测局加密坐标，仅供高德/腾讯地图使用，不是 WGS84）",
-}
 
 
 def to_datum(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
@@ -177,10 +175,10 @@ def export_layers(layers: dict[str, gpd.GeoDataFrame], out: Path | str,
     a folder for several) or one GeoPackage holding them all. Returns the files written."""
     if fmt not in FORMATS:
         raise ValueError(f"未知格式：{fmt}（可选：{'、'.join(FORMATS)}）")
-    if datum not in DATUMS:
-        raise ValueError(f"未知坐标系：{datum}（可选：{'、'.join(DATUMS)}）")
+    if datum not in EXPORT_DATUM_LABELS:
+        raise ValueError(f"未知坐标系：{datum}（可选：{'、'.join(EXPORT_DATUM_LABELS)}）")
     out = Path(out)
-    label = {"coordinate_system": DATUMS[datum]}
+    label = {"coordinate_system": EXPORT_DATUM_LABELS[datum]}
     moved = {name: to_datum(frame, datum) for name, frame in layers.items()}
     if fmt == "gpkg":
         return [write_gpkg(moved, out, description=label)]

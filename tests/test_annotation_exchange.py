@@ -33,7 +33,6 @@ from layers.notes.annotations import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_FEATURES,
     NOTE_MAX_CHARS,
-    STATUSES,
     WGS84_CRS_NAMES,
     AnnotationError,
     AnnotationStore,
@@ -42,6 +41,7 @@ from layers.notes.annotations import (
     corrections,
     read_geojson_annotations,
 )
+from layers.schema import NOTE_STATUSES
 from tests import test_annotations as base
 
 # The fixtures of tests/test_annotations.py, found by pytest under these names: ``location``
@@ -521,7 +521,7 @@ PROPERTIES = st.one_of(
         "备注": st.text(max_size=40),
         "name": JSON_SCALARS,
         "tags": st.lists(st.text(max_size=25), max_size=25) | st.text(max_size=40) | JSON_VALUES,
-        "status": st.sampled_from([*STATUSES, "closed", "", "OPEN"]) | JSON_VALUES,
+        "status": st.sampled_from([*NOTE_STATUSES, "closed", "", "OPEN"]) | JSON_VALUES,
         "target": st.text(max_size=30) | JSON_VALUES,
     }),
 )

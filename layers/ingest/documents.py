@@ -16,17 +16,16 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from geo.paths import DATA_DIR
+from layers.ingest.rules import rules, starts_with_verb
 
 PLANS_DIR = DATA_DIR / "plans"
 MANIFEST = PLANS_DIR / "manifest.csv"
-RULES_FILE = DATA_DIR / "ingest" / "rules.yaml"
 
 # Section kinds from the outermost in; a heading closes every open section of its level or
 # deeper. Boxes (专栏) sit inside the structural section they appear in; their entries inside.
@@ -55,32 +54,6 @@ ENTRY_LABEL_COLON = re.compile(r"([^，。：:；、\s]{1,24}?)[：:]")
 ENTRY_LABEL_STOP = re.compile(r"([^，。：:；、“”\s]{1,20})。")
 PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s+|\s+\d{1,3}\s*$")
 TOC_MAX_TITLE = 40
-
-
-@lru_cache(maxsize=1)
-def rules() -> dict:
-    with open(RULES_FILE, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    data["verbs"] = tuple(sorted(set(data["verbs"]), key=len, reverse=True))
-    data["project_suffixes"] = tuple(sorted(set(data["project_suffixes"]), key=len,
-                                            reverse=True))
-    data["generic_heads"] = tuple(data["generic_heads"])
-    return data
-
-
-@lru_cache(maxsize=1)
-def _verb_table() -> tuple[tuple[int, ...], frozenset[str]]:
-    verbs = rules()["verbs"]
-    return tuple(sorted({len(v) for v in verbs}, reverse=True)), frozenset(verbs)
-
-
-def starts_with_verb(text: str) -> str:
-    """The (longest) action word ``text`` starts with, or ''."""
-    lengths, verbs = _verb_table()
-    for n in lengths:
-        if text[:n] in verbs:
-            return text[:n]
-    return ""
 
 
 @dataclass

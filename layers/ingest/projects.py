@@ -29,7 +29,9 @@ from shapely.ops import unary_union
 from gazetteer.normalise import normalise
 from gazetteer.shapes import shape_of
 from geo.crs import buffer_m
-from layers.ingest.documents import Document, Section, rules, starts_with_verb
+from layers.ingest.documents import Document, Section
+from layers.ingest.rules import category_of, rules, starts_with_verb
+from layers.schema import STORAGE_CRS
 
 CLAUSE_SPLIT = "，；。：！？\n"
 OPEN_BRACKETS = "（(“《【「"
@@ -660,15 +662,6 @@ def _route_places(name: str, mentions) -> list[PlaceRef] | None:
 # --------------------------------------------------------------------------- assembling
 
 
-def category_of(sections: tuple[str, ...], name: str) -> str:
-    cats = rules()["categories"]
-    for text in (*reversed(sections), name):
-        for cat, words in cats.items():
-            if any(w in text for w in words):
-                return cat
-    return "其他"
-
-
 def _source(c: _Candidate) -> Source:
     doc = c.doc
     a, b = c.span
@@ -701,7 +694,8 @@ def extract_projects(documents, gazetteer) -> list[Project]:
     for key, project in merged.items():
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
         best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
-        project.category = category_of(best.sections, project.name)
+        # innermost section title first, then the name
+        project.category = category_of((*reversed(best.sections), project.name))
         # the plan's own district decides shared names, when every plan naming it agrees
         plans = {context[d] for d in project.doc_ids}
         district = plans.pop() if len(plans) == 1 else None
@@ -750,8 +744,8 @@ def projects_frame(projects: list[Project]):
             "source": f"{first.doc_id}：" + " › ".join(first.sections),
             "geometry": p.geometry,
         })
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
     if not len(frame):
         frame = gpd.GeoDataFrame(columns=["id", "name", "geometry"], geometry="geometry",
-                                 crs="EPSG:4326")
+                                 crs=STORAGE_CRS)
     return frame

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROLES = ("viewer", "editor", "admin")
-ROLE_LABELS = {"viewer": "查看者", "editor": "编辑者", "admin": "管理员"}
 PBKDF2_ITERATIONS = 240_000
 _SCHEME = "pbkdf2_sha256"
 

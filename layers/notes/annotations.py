@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from geo.paths import BUILD_DIR
+from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS, NOTE_STATUSES, STORAGE_CRS
 
 SCHEMA_VERSION = 1
 NOTE_MAX_CHARS = 2000
@@ -43,11 +44,7 @@ TAG_MAX_CHARS = 20
 TAGS_MAX = 20
 TARGET_MAX_CHARS = 200
 MIN_SIZE_M = 1.0  # a shape smaller than this is a slip of the mouse (and rounds away on export)
-STATUSES = ("open", "resolved", "deleted")
-STATUS_LABELS = {"open": "待处理", "resolved": "已处理", "deleted": "已删除"}
 SUGGESTED_TAGS = ("拟选址", "待核实", "意见", "用地", "交通", "更正")
-ACTION_LABELS = {"add": "新建", "update": "修改", "delete": "删除", "restore": "恢复",
-                 "import": "导入"}
 BUSY_TIMEOUT_MS = 30_000  # writers wait for each other instead of failing
 WRITE_ATTEMPTS = 20
 GEOMETRY_TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
@@ -105,8 +102,8 @@ def clean_tags(tags) -> list[str]:
 
 
 def clean_status(status) -> str:
-    if status not in STATUSES or status == "deleted":
-        allowed = "、".join(f"{s}（{STATUS_LABELS[s]}）" for s in STATUSES if s != "deleted")
+    if status not in NOTE_STATUSES or status == "deleted":
+        allowed = "、".join(f"{s}（{NOTE_STATUS_LABELS[s]}）" for s in NOTE_STATUSES if s != "deleted")
         raise AnnotationError(f"状态只能是：{allowed}")
     return status
 
@@ -573,7 +570,7 @@ class AnnotationStore:
             geometries.append(row[-1])
         frame = gpd.GeoDataFrame(records, columns=COLUMNS,
                                  geometry=list(shapely.from_geojson(geometries)) if geometries
-                                 else [], crs="EPSG:4326")
+                                 else [], crs=STORAGE_CRS)
         return frame
 
     def revision(self) -> str:
@@ -626,7 +623,6 @@ class AnnotationStore:
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_FEATURES = 5000
-IMPORT_DATUMS = {"wgs84": "WGS84（GPS、天地图、OSM）", "gcj02": "GCJ-02（高德、腾讯）"}
 # GeoJSON (RFC 7946) is WGS84 lon/lat; the 2008 draft's "crs" member may name it these ways
 WGS84_CRS_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "crs84",
                    "epsg:4326", "urn:ogc:def:crs:epsg::4326", "urn:ogc:def:crs:epsg:6.6:4326"}
@@ -648,8 +644,8 @@ def _tags_of(value):
 def read_geojson_annotations(path_or_bytes, datum: str = "wgs84") -> list[dict]:
     """Check a GeoJSON upload and return its annotations (geometry in WGS84, note, tags,
     status, target); ``AnnotationError`` names the first problem and where it is."""
-    if datum not in IMPORT_DATUMS:
-        raise AnnotationError(f"未知坐标系：{datum}（可选：{'、'.join(IMPORT_DATUMS)}）")
+    if datum not in IMPORT_DATUM_LABELS:
+        raise AnnotationError(f"未知坐标系：{datum}（可选：{'、'.join(IMPORT_DATUM_LABELS)}）")
     limit_mb = IMPORT_MAX_BYTES / 1024 / 1024
     if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         raw = bytes(path_or_bytes)

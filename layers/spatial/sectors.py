@@ -37,13 +37,10 @@ from gazetteer.shapes import shape_of
 from geo.boundaries import district_by_name
 from geo.crs import METRIC_CRS, STORAGE_CRS, buffer_m, project_geometry
 from geo.paths import DATA_DIR
+from layers.schema import SECTOR_KIND_LABELS
 from layers.spatial.lines import load_lines
 
 STRUCTURES_DIR = DATA_DIR / "structures"
-KINDS = {
-    "core": "核", "belt": "带", "centre": "心/极", "new-town": "新城", "axis": "轴",
-    "zone": "区/片", "node": "节点", "corridor": "廊道/通道",
-}
 METHODS = ("areas", "districts", "path", "loop", "line")
 BELT_BUFFER_M = 2000.0  # the default belt half-width; per sector ``buffer_m`` overrides
 LINE_FOOTPRINT_M = 1000.0  # a project within this of an unbuffered line (an axis) is on it
@@ -216,8 +213,8 @@ def read_structure_file(path: Path) -> list[Structure]:
         for j, el in enumerate(raw.get("elements") or ()):
             el_at = f"{at}.elements[{j}]"
             _check_keys(el, ELEMENT_KEYS, el_at)
-            if not isinstance(el.get("label"), str) or el.get("kind") not in KINDS:
-                _fail(el_at, f"须有 label 和 kind（可选：{'、'.join(KINDS)}）")
+            if not isinstance(el.get("label"), str) or el.get("kind") not in SECTOR_KIND_LABELS:
+                _fail(el_at, f"须有 label 和 kind（可选：{'、'.join(SECTOR_KIND_LABELS)}）")
             element = {"label": el["label"], "kind": el["kind"],
                        "sentence": el.get("sentence", ""), "note": el.get("note", "") or "",
                        "sectors": []}
@@ -403,7 +400,7 @@ def sectors_frame(structures: list[Structure], gazetteer, lines=None):
             rows.append({
                 "id": d.id, "name": d.name, "aliases": list(d.aliases),
                 "structure_id": s.id, "structure": s.name, "subject": s.subject,
-                "theme": s.theme, "element": d.label, "kind": d.kind, "kind_label": KINDS[d.kind],
+                "theme": s.theme, "element": d.label, "kind": d.kind, "kind_label": SECTOR_KIND_LABELS[d.kind],
                 "doc_id": s.doc_id, "sentence": d.sentence, "structure_sentence": s.sentence,
                 "members": g["members"], "method": d.method or "",
                 "buffer_m": d.buffer_m, "approximate": g["approximate"],

@@ -21,12 +21,17 @@ from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, p
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
 from layers.ingest.documents import read_manifest
-from layers.notes.annotations import ACTION_LABELS, apply_corrections
-from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
+from layers.notes.annotations import apply_corrections
+from layers.schema import (
+    GEOMETRY_LABELS,
+    NOTE_ACTION_LABELS,
+    NOTE_STATUS_LABELS,
+    PROJECT_STATUS_LABELS,
+    category_order,
+)
 from layers.web.webmap import BASEMAPS
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
-STATUS_LABELS = {"auto": "已定位", "review": "待核实", "unlocated": "未定位"}
 GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects
 SEARCH_LIMIT = 20
 
@@ -126,7 +131,7 @@ class Catalogue:
         doc_ids = sorted({d for ds in projects["doc_ids"] for d in ds},
                          key=lambda d: (list(titles).index(d) if d in titles else len(titles), d))
         self.documents = {d: titles.get(d, d) for d in doc_ids}
-        self.categories = sorted(set(projects["category"]), key=lambda c: (c == "其他", c))
+        self.categories = sorted(set(projects["category"]), key=category_order)
         self.structures = dict(zip(self.sectors["structure_id"], self.sectors["structure"], strict=True))
         self.sector_names = dict(zip(self.sectors["id"], self.sectors["name"], strict=True))
         self.sector_structure = dict(zip(self.sectors["id"], self.sectors["structure_id"], strict=True))
@@ -220,7 +225,7 @@ class Catalogue:
             "projects": set(self.project_index) | set(self.group_by_id),
             "structures": set(self.structures), "sectors": set(self.sector_names),
             "documents": set(self.documents), "categories": set(self.categories),
-            "districts": set(self.district_names), "statuses": set(STATUS_LABELS),
+            "districts": set(self.district_names), "statuses": set(PROJECT_STATUS_LABELS),
         }
         for name, key in ViewState.QUERY_KEYS.items():
             if key not in params:
@@ -348,7 +353,7 @@ class Catalogue:
             "名称": selected["name"].to_numpy(),
             "类别": selected["category"].to_numpy(),
             "文档": ["、".join(self.documents.get(d, d) for d in ds) for ds in selected["doc_ids"]],
-            "状态": [STATUS_LABELS.get(s, s) for s in selected["status"]],
+            "状态": [PROJECT_STATUS_LABELS.get(s, s) for s in selected["status"]],
             "置信度": self.project_confidence[idx] if idx else [],
             "精度（米）": selected["precision_m"].to_numpy(),
             "区县": ["、".join(self.project_districts[i]) for i in idx],
@@ -438,15 +443,14 @@ FIELD_LABELS = {"projects": "项目", "structures": "空间结构", "sectors": "
 def default_catalogue() -> Catalogue:
     """The catalogue of the default build, once per process: the server loads it before the
     first visitor (scripts/serve.py) and every session shares it."""
-    from layers.build import LAYER_NAMES, load_layer
+    from layers.build import load_layer
+    from layers.schema import LAYER_NAMES
 
     return Catalogue({name: load_layer(name) for name in LAYER_NAMES})
 
 
 # --------------------------------------------------------------------------- annotations
 
-GEOMETRY_LABELS = {"Point": "点", "MultiPoint": "多点", "LineString": "线",
-                   "MultiLineString": "多线", "Polygon": "多边形", "MultiPolygon": "多个多边形"}
 
 
 def short_time(iso: str) -> str:
@@ -489,7 +493,7 @@ def history_table(versions) -> pd.DataFrame:
              "target": "更正对象"}
     return pd.DataFrame({
         "版本": [v.version for v in versions],
-        "操作": [ACTION_LABELS.get(v.action, v.action) for v in versions],
+        "操作": [NOTE_ACTION_LABELS.get(v.action, v.action) for v in versions],
         "作者": [v.author for v in versions],
         "时间": [short_time(v.at) for v in versions],
         "改动": ["、".join(names.get(k, k) for k in v.changes) for v in versions],

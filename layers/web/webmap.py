@@ -34,8 +34,21 @@ from jinja2 import Template
 
 from geo.datum import convert
 from layers.export import geojson_dict, to_datum
-from layers.notes.annotations import STATUS_LABELS as NOTE_STATUS_LABELS
-from layers.spatial.sectors import KINDS
+from layers.schema import (
+    CATEGORY_COLOURS,
+    COLOURS,
+    DEFAULT_COLOUR,
+    LAYER_LABELS,
+    LAYER_POINT_RADIUS,
+    NOTE_STATUS_COLOURS,
+    NOTE_STATUS_LABELS,
+    SECTOR_KIND_LABELS,
+    SECTOR_STYLES,
+    STORAGE_CRS,
+    first_source,
+    section_path,
+    source_count,
+)
 from layers.web.assets import STATIC_DIR, STATIC_URL, localise
 
 CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
@@ -77,30 +90,12 @@ BASEMAPS = {
                         "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}", needs_key=True),
 }
 
-# Sector styles by kind: areas filled lightly, belts and corridors as bands, axes as dashes.
-SECTOR_STYLES = {
-    "core": {"color": "#c0392b", "fillOpacity": 0.25, "weight": 2},
-    "belt": {"color": "#2471a3", "fillOpacity": 0.2, "weight": 1},
-    "centre": {"color": "#8e44ad", "fillOpacity": 0.25, "weight": 2},
-    "new-town": {"color": "#d68910", "fillOpacity": 0.2, "weight": 2},
-    "axis": {"color": "#17202a", "fillOpacity": 0.0, "weight": 3, "dashArray": "8 6"},
-    "zone": {"color": "#229954", "fillOpacity": 0.08, "weight": 1},
-    "node": {"color": "#6c3483", "fillOpacity": 0.3, "weight": 1},
-    "corridor": {"color": "#117a65", "fillOpacity": 0.15, "weight": 1},
-}
-CATEGORY_COLOURS = {
-    "交通": "#1f77b4", "科技": "#9467bd", "产业": "#d62728", "民生": "#e377c2",
-    "文化": "#8c564b", "生态": "#2ca02c", "城市": "#ff7f0e", "能源": "#bcbd22",
-    "开放": "#17becf", "水利": "#4e79a7", "农业": "#59a14f", "其他": "#7f7f7f",
-}
-DEFAULT_COLOUR = "#7f7f7f"
-PLACE_COLOUR = "#34495e"
-DISTRICT_STYLE = {"color": "#5d6d7e", "weight": 1, "fillColor": "#fdfefe", "fillOpacity": 0.6}
+DISTRICT_STYLE = COLOURS["district"]
 # Outlines of districts and sectors for display only: 0.001° ≈ 100 m, below what a planner
 # reads at district zoom (sectors are drawn from kilometre-scale members anyway); it shrinks
 # the outline data about tenfold. Exports keep the full geometry.
 OUTLINE_SIMPLIFY_DEG = 0.001
-FOCUS_COLOUR = "#f1c40f"
+FOCUS_COLOUR = COLOURS["focus"]
 # What the browser gets: 5 decimals (≈ 1 m) and lines/outlines simplified within ≈ 20 m.
 # Every position we hold is known to tens of metres at best (sectors to kilometres), and this
 # cuts what each rerun sends about threefold.
@@ -139,7 +134,7 @@ class _Script(MacroElement):
 def legend_html() -> str:
     """Sector kinds and project categories; a <details> so it folds away on a small screen."""
     kinds = "".join(
-        f'<span><i style="background:{s["color"]};opacity:.7"></i>{e(KINDS.get(k, k))}</span>'
+        f'<span><i style="background:{s["color"]};opacity:.7"></i>{e(SECTOR_KIND_LABELS.get(k, k))}</span>'
         for k, s in SECTOR_STYLES.items())
     cats = "".join(
         f'<span><i style="background:{c};border-radius:50%"></i>{e(name)}</span>'
@@ -206,7 +201,7 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
     return m
 
 
-DRAFT_COLOUR = "#e67e22"  # a drawing not yet saved
+DRAFT_COLOUR = COLOURS["draft"]  # a drawing not yet saved
 # Leaflet.draw's words in Chinese (its L.drawLocal; only the strings this toolbar shows)
 DRAW_LOCAL_ZH = """(function(){ if (!window.L || !L.drawLocal) { return; } var d = L.drawLocal;
 d.draw.toolbar.actions = {title: '取消绘制', text: '取消'};
@@ -242,16 +237,16 @@ def _precision(metres) -> str:
 
 def project_popup(row, documents: dict[str, str]) -> str:
     """Name, document and section, the source sentence, places with precision, sectors."""
-    src = row["sources"][0]
+    src = first_source(row)
     doc = documents.get(src["doc_id"], src["doc_id"])
-    section = " › ".join(src["sections"]) or "（正文）"
+    section = section_path(src)
     places = "".join(f"<li>{e(p['name'])}（{_precision(p['precision_m'])}"
                      f"{'，待核实' if p['status'] == 'review' else ''}"
                      f"{'，' + UNVERIFIED_LABEL if p.get('unverified') else ''}）</li>"
                      for p in row["places"])
     sectors = "、".join(e(s["name"]) + ("（近似）" if s["approximate"] else "")
                        for s in row["sectors"])
-    more = len(row["sources"]) - 1
+    more = source_count(row) - 1
     parts = [f"<b>{e(row['name'])}</b> <small>{e(row['category'])}</small>",
              f"<div><small>{e(doc)}：{e(section)}</small></div>",
              f"<blockquote style='margin:4px 0;color:#444'>{_quote(src['excerpt'])}</blockquote>"]
@@ -459,7 +454,7 @@ def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     return _features(places, {
         "tooltip": [e(r["name"]) for r in rows],
         "popup": [place_popup(r) for r in rows],
-        "style": [{"color": PLACE_COLOUR, "fillColor": "#ffffff"}] * len(rows)}, datum)
+        "style": [{"color": COLOURS["place"], "fillColor": "#ffffff"}] * len(rows)}, datum)
 
 
 def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
@@ -471,8 +466,7 @@ def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
         "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
 
 
-ANNOTATION_COLOURS = {"open": "#c0392b", "resolved": "#16a085", "deleted": "#95a5a6"}
-CORRECTION_COLOUR = "#8e44ad"
+CORRECTION_COLOUR = COLOURS["correction"]
 
 
 def _note_html(note: str) -> str:
@@ -496,7 +490,7 @@ def annotation_popup(row, target_label: str = "") -> str:
 
 
 def annotation_style(row) -> dict:
-    colour = ANNOTATION_COLOURS.get(row["status"], ANNOTATION_COLOURS["open"])
+    colour = NOTE_STATUS_COLOURS.get(row["status"], NOTE_STATUS_COLOURS["open"])
     style = {"color": colour, "fillColor": colour, "weight": 3, "fillOpacity": 0.2}
     if row["status"] == "deleted":
         style["dashArray"] = "4 4"
@@ -527,7 +521,7 @@ def corrections_data(projects: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
     rows = [("project", r) for _, r in projects.iterrows()] + \
            [("place", r) for _, r in places.iterrows()]
     frame = gpd.GeoDataFrame({"id": [r["id"] for _, r in rows]},
-                             geometry=[r.geometry for _, r in rows], crs="EPSG:4326")
+                             geometry=[r.geometry for _, r in rows], crs=STORAGE_CRS)
     style = {"color": CORRECTION_COLOUR, "fillColor": CORRECTION_COLOUR, "weight": 3,
              "fillOpacity": 0.25}
     return _features(frame, {
@@ -537,10 +531,6 @@ def corrections_data(projects: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
         "style": [style] * len(rows)}, datum, simplify_deg=0)
 
 
-LAYERS = {  # layer → (label, point radius)
-    "districts": ("区县界线", 6), "sectors": ("空间结构片区", 6), "projects": ("规划项目", 6),
-    "places": ("地名", 3),
-}
 
 
 GENERATED_DIR = STATIC_DIR / "generated"  # written here (git-ignored); Streamlit serves it
@@ -624,7 +614,7 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
     """The FeatureGroup of ``layer`` (only the records in ``ids`` when given). The browser
     draws it from the layer's static files, so a rerun sends only the ids; without those
     files the features themselves are sent (with their popups)."""
-    label, radius = LAYERS[layer]
+    label, radius = LAYER_LABELS[layer], LAYER_POINT_RADIUS[layer]
     urls = layer_urls(catalogue, layer, datum)
     if urls is None:
         data = layer_data(catalogue, layer, datum)
@@ -647,7 +637,7 @@ def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.Featu
     group = folium.FeatureGroup(name="定位", control=False)
     if geometry is None or geometry.is_empty:
         return group
-    shown = to_datum(gpd.GeoDataFrame(geometry=[geometry], crs="EPSG:4326"), datum).geometry[0]
+    shown = to_datum(gpd.GeoDataFrame(geometry=[geometry], crs=STORAGE_CRS), datum).geometry[0]
     if shown.geom_type != "Point":
         folium.GeoJson(shown.__geo_interface__, style_function=lambda f: {
             "color": FOCUS_COLOUR, "weight": 5, "fillOpacity": 0.05}).add_to(group)
@@ -669,7 +659,7 @@ def fit_view(geometries, datum: str = "wgs84",
              size_px: tuple[int, int] = MAP_SIZE_PX) -> tuple[tuple[float, float], int] | None:
     """(centre lat/lon in ``datum``, zoom) that shows all ``geometries``; None if none."""
     frame = gpd.GeoSeries([g for g in geometries if g is not None and not g.is_empty],
-                          crs="EPSG:4326")
+                          crs=STORAGE_CRS)
     if not len(frame):
         return None
     minx, miny, maxx, maxy = frame.total_bounds

@@ -1,0 +1,50 @@
+"""The ingestion rules (data/ingest/rules.yaml): action verbs, project suffixes, categories.
+
+Read once per process; the vocabulary is data, so a new suffix or category needs no code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import yaml
+
+from geo.paths import DATA_DIR
+
+RULES_FILE = DATA_DIR / "ingest" / "rules.yaml"
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    with open(RULES_FILE, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    data["verbs"] = tuple(sorted(set(data["verbs"]), key=len, reverse=True))
+    data["project_suffixes"] = tuple(sorted(set(data["project_suffixes"]), key=len,
+                                            reverse=True))
+    data["generic_heads"] = tuple(data["generic_heads"])
+    return data
+
+
+@lru_cache(maxsize=1)
+def _verb_table() -> tuple[tuple[int, ...], frozenset[str]]:
+    verbs = rules()["verbs"]
+    return tuple(sorted({len(v) for v in verbs}, reverse=True)), frozenset(verbs)
+
+
+def starts_with_verb(text: str) -> str:
+    """The (longest) action word ``text`` starts with, or ''."""
+    lengths, verbs = _verb_table()
+    for n in lengths:
+        if text[:n] in verbs:
+            return text[:n]
+    return ""
+
+
+def category_of(texts) -> str:
+    """The first category (in the rules' order) whose words occur in ``texts``, searched
+    text by text; the fallback category when none does."""
+    cats = rules()["categories"]
+    for text in texts:
+        for cat, spec in cats.items():
+            if any(w in text for w in spec["words"]):
+                return cat
+    return rules()["other_category"]["name"]
