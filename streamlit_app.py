@@ -12,13 +12,9 @@ from streamlit_folium import st_folium
 
 from layers.export import geojson_text
 from layers.notes.access import Access, AccessError, User
-from layers.notes.annotations import (
-    NOTE_MAX_CHARS,
-    SUGGESTED_TAGS,
-    AnnotationError,
-    AnnotationStore,
-    corrections,
-)
+from layers.notes.corrections import corrections
+from layers.notes.model import NOTE_MAX_CHARS, SUGGESTED_TAGS, AnnotationError
+from layers.notes.store import AnnotationStore
 from layers.schema import (
     IMPORT_DATUM_LABELS,
     LAYER_NAMES,

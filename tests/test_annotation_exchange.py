@@ -27,20 +27,15 @@ from shapely.geometry import LineString, Point, Polygon, box
 from geo.crs import distance_m
 from geo.datum import convert, convert_geometry
 from layers.export import read_gpkg
-from layers.notes.annotations import (
-    CORRECTION_COLUMNS,
-    GEOMETRY_TYPES,
+from layers.notes.corrections import CORRECTION_COLUMNS, apply_corrections, corrections
+from layers.notes.exchange import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_FEATURES,
-    NOTE_MAX_CHARS,
     WGS84_CRS_NAMES,
-    AnnotationError,
-    AnnotationStore,
-    apply_corrections,
-    clean_text,
-    corrections,
     read_geojson_annotations,
 )
+from layers.notes.model import GEOMETRY_TYPES, NOTE_MAX_CHARS, AnnotationError, clean_text
+from layers.notes.store import AnnotationStore
 from layers.schema import NOTE_STATUSES
 from tests import test_annotations as base
 

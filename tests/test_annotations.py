@@ -13,7 +13,8 @@ import time
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from layers.notes.annotations import NOTE_MAX_CHARS, AnnotationError, AnnotationStore
+from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
+from layers.notes.store import AnnotationStore
 
 POSTGIS_URL = os.environ.get("PLANMAP_TEST_POSTGIS_URL", "")
 

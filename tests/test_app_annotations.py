@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from layers.notes.access import hash_password
-from layers.notes.annotations import AnnotationStore
+from layers.notes.store import AnnotationStore
 from tests.test_app import APP, map_args, pytestmark  # noqa: F401  (skip without assets)
 
 HOSTILE = "<img src=x onerror=alert(1)>{{ 7*7 }}"

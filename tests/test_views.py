@@ -181,7 +181,7 @@ def test_downloads_carry_the_planners_corrections(cat):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from layers.notes.annotations import corrections
+    from layers.notes.corrections import corrections
 
     water = cat.select(ViewState(categories=["水利"]))
     target = water["id"].iloc[0]

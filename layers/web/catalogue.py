@@ -21,7 +21,7 @@ from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, p
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
 from layers.ingest.documents import read_manifest
-from layers.notes.annotations import apply_corrections
+from layers.notes.corrections import apply_corrections
 from layers.schema import (
     GEOMETRY_LABELS,
     NOTE_ACTION_LABELS,

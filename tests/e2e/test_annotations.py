@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 from shapely.geometry import shape
 
-from layers.notes.annotations import AnnotationStore
+from layers.notes.store import AnnotationStore
 from tests.e2e.helpers import map_frame, open_app, wait_for_app
 
 HOSTILE = "<img src=x onerror=alert(1)>"

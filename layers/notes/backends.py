@@ -1,0 +1,189 @@
+"""The two databases behind ``AnnotationStore``: the embedded SQLite file and a team's PostGIS.
+
+SQL is written once with ``:name`` parameters; each backend says how it stores geometry.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+from layers.notes.model import BUSY_TIMEOUT_MS, WRITE_ATTEMPTS, AnnotationError
+
+# --------------------------------------------------------------------------- databases
+
+def _fetch(con: sqlite3.Connection, sql: str, params: dict | None = None) -> list[tuple]:
+    return con.execute(sql, params or {}).fetchall()
+
+
+class SQLiteBackend:
+    """The embedded file. SQL is written with ``:name`` parameters for both databases."""
+
+    kind = "sqlite"
+    geometry_in = ":geometry"
+    geometry_out = "geometry"
+    for_update = ""  # BEGIN IMMEDIATE already holds the write lock
+    migration_lock = ""  # and serialises migrations too
+    bbox_where = "maxx >= :minx AND minx <= :maxx AND maxy >= :miny AND miny <= :maxy"
+    schema = {
+        1: """
+        CREATE TABLE annotations (
+            id TEXT PRIMARY KEY,
+            geometry TEXT NOT NULL,
+            minx REAL NOT NULL, miny REAL NOT NULL, maxx REAL NOT NULL, maxy REAL NOT NULL,
+            note TEXT NOT NULL, author TEXT NOT NULL, tags TEXT NOT NULL,
+            status TEXT NOT NULL, target TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL
+        );
+        CREATE INDEX annotations_bbox ON annotations (minx, maxx, miny, maxy);
+        CREATE INDEX annotations_target ON annotations (target);
+        CREATE TABLE history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            annotation_id TEXT NOT NULL REFERENCES annotations (id),
+            version INTEGER NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL,
+            action TEXT NOT NULL, changes TEXT NOT NULL,
+            UNIQUE (annotation_id, version)
+        );
+        """,
+    }
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.where = str(path)
+        con = self._connect()
+        try:
+            con.execute("PRAGMA journal_mode = WAL")
+        finally:
+            con.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA synchronous = FULL")  # a committed write survives a power cut
+        return con
+
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        con = self._connect()
+        try:
+            return _fetch(con, sql, params)
+        finally:
+            con.close()
+
+    def write(self, work):
+        """``work(run)`` in one BEGIN IMMEDIATE transaction, retried while another writer
+        holds the lock beyond the busy timeout, so "database is locked" never reaches a user."""
+        for attempt in range(WRITE_ATTEMPTS):
+            con = self._connect()
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                result = work(partial(_fetch, con))
+                con.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as e:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+        raise AnnotationError("数据库繁忙，请稍后重试")
+
+    def integrity_ok(self) -> bool:
+        return self.read("PRAGMA integrity_check")[0][0] == "ok"
+
+
+class PostGISBackend:
+    """A team's PostgreSQL with PostGIS, through psycopg (one connection per store, locked,
+    reopened if the server dropped it)."""
+
+    kind = "postgis"
+    geometry_in = "ST_SetSRID(ST_GeomFromGeoJSON(:geometry), 4326)"
+    geometry_out = "ST_AsGeoJSON(geometry, 15)"
+    for_update = " FOR UPDATE"
+    migration_lock = "SELECT pg_advisory_xact_lock(730501)"  # any fixed number of ours
+    bbox_where = "geometry && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+    schema = {
+        1: """
+        CREATE EXTENSION IF NOT EXISTS postgis;
+        CREATE TABLE annotations (
+            id TEXT PRIMARY KEY,
+            geometry geometry(Geometry, 4326) NOT NULL,
+            note TEXT NOT NULL, author TEXT NOT NULL, tags TEXT NOT NULL,
+            status TEXT NOT NULL, target TEXT,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL
+        );
+        CREATE INDEX annotations_geometry ON annotations USING GIST (geometry);
+        CREATE INDEX annotations_target ON annotations (target);
+        CREATE TABLE history (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            annotation_id TEXT NOT NULL REFERENCES annotations (id),
+            version INTEGER NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL,
+            action TEXT NOT NULL, changes TEXT NOT NULL,
+            UNIQUE (annotation_id, version)
+        );
+        """,
+    }
+    _param = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
+            raise AnnotationError("连接 PostGIS 需要 psycopg：pip install -r requirements.txt") from e
+        self._psycopg = psycopg
+        self.url = url
+        self.where = re.sub(r"//[^@/]*@", "//", url)  # never show a password
+        self._lock = threading.Lock()
+        self._con = None
+
+    def _sql(self, sql: str) -> str:
+        return self._param.sub(r"%(\1)s", sql)
+
+    def _connection(self):
+        if self._con is None or self._con.closed:
+            try:
+                self._con = self._psycopg.connect(self.url, connect_timeout=10)
+            except self._psycopg.OperationalError as e:
+                raise AnnotationError(f"无法连接标注数据库 {self.where}：{e}") from e
+        return self._con
+
+    def _run(self, work):
+        errors = self._psycopg.errors
+        retry = (errors.SerializationFailure, errors.DeadlockDetected)
+        with self._lock:
+            for attempt in range(WRITE_ATTEMPTS):
+                con = self._connection()
+                try:
+                    with con.transaction(), con.cursor() as cur:
+                        def run(sql, params=None):
+                            cur.execute(self._sql(sql), params or {})
+                            return cur.fetchall() if cur.description else []
+                        return work(run)
+                except retry:
+                    time.sleep(min(0.05 * 2 ** attempt, 1.0))
+                except self._psycopg.OperationalError:
+                    con.close()  # the server went away: reconnect once, then give up
+                    if attempt:
+                        raise
+            raise AnnotationError("数据库繁忙，请稍后重试")
+
+    def read(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return self._run(lambda run: run(sql, params))
+
+    def write(self, work):
+        return self._run(work)
+
+    def integrity_ok(self) -> bool:
+        return self.read("SELECT count(*) FROM annotations WHERE NOT ST_IsValid(geometry)"
+                         " OR ST_SRID(geometry) != 4326")[0][0] == 0
