@@ -22,7 +22,7 @@ from layers.schema import (
     PROJECT_STATUS_LABELS,
     ROLE_LABELS,
 )
-from layers.web import webmap
+from layers.web import popups, webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.catalogue import (
     ViewState,
@@ -305,7 +305,7 @@ with map_col:
                 "规划师标注", webmap.subset(notes_layer(store, store.where, revision, datum), notes["id"]),
                 point_radius=7))
         if focus_geometry is not None:
-            popup = webmap.focus_popup(*focus, cat.documents)
+            popup = popups.focus_popup(*focus, cat.documents)
             groups.append(webmap.focus_layer(focus_geometry, popup, datum))
             view = webmap.fit_view([focus_geometry], datum)
         else:

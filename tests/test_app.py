@@ -1,13 +1,13 @@
 """The page through Streamlit's AppTest: filters, search, URL state, local asset links."""
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.web.assets import missing
+from layers.web.elements import FetchedLayer
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 pytestmark = pytest.mark.skipif(bool(missing()), reason="web assets not installed")
@@ -34,12 +34,8 @@ def map_args(at) -> dict:
 
 def drawn_ids(at) -> dict:
     """Layer -> the record ids its group draws from the layer's static file (None: all)."""
-    groups = {}
-    for script in map_args(at)["feature_group"].split("var ids = ")[1:]:
-        ids = json.loads(script[:script.index(";")])
-        layer = re.search(r"/app/static/generated/([a-z]+)-(wgs84|gcj02)-", script).group(1)
-        groups[layer] = ids
-    return groups
+    return {o["layer"]: o["ids"]
+            for o in FetchedLayer.options_in(map_args(at)["feature_group"])}
 
 
 @pytest.fixture(scope="module")

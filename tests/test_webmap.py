@@ -9,9 +9,10 @@ import pytest
 from shapely.geometry import Point
 
 from geo.datum import convert
-from layers.web import webmap
+from layers.web import popups, webmap
 from layers.web.assets import asset_links
 from layers.web.catalogue import Catalogue, ViewState
+from layers.web.elements import FetchedLayer
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,8 @@ def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):
                            for f in webmap.layer_data(cat, "projects")["features"]}
     assert "果园港" in popups[cat.projects.loc[
         cat.projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]]
-    assert "null" in rendered(webmap.layer_group(cat, "districts")).split("var ids = ")[1][:6]
+    (options,) = FetchedLayer.options_in(rendered(webmap.layer_group(cat, "districts")))
+    assert options["layer"] == "districts" and options["ids"] is None
     # named by content: the same data gives the same file, another datum another one
     assert webmap.layer_urls(cat, "projects", "gcj02")[0] != data_url
     assert webmap.layer_urls(cat, "projects", "gcj02")[1] == popups_url
@@ -103,7 +105,7 @@ def test_a_removed_layer_file_is_written_again(cat, tmp_path, monkeypatch):
 
 def test_popup_shows_source_places_and_sectors(cat):
     row = cat.projects[cat.projects["name"] == "果园港枢纽港建设工程"].iloc[0]
-    popup = webmap.project_popup(row, cat.documents)
+    popup = popups.project_popup(row, cat.documents)
     assert "两江新区十大工程（新闻）" in popup
     assert row["sources"][0]["excerpt"][:20] in popup
     assert "果园港" in popup and "±" in popup
@@ -114,7 +116,7 @@ def test_popups_and_tooltips_escape_text(cat):
     row = cat.projects.iloc[0].copy()
     row["name"] = "<img src=x onerror=alert(1)>"
     row["sources"] = [dict(row["sources"][0], excerpt="<script>alert(2)</script>")]
-    popup = webmap.project_popup(row, cat.documents)
+    popup = popups.project_popup(row, cat.documents)
     assert "<img" not in popup and "<script" not in popup
     assert "&lt;img src=x onerror=alert(1)&gt;" in popup
     frame = cat.projects.iloc[[0]].copy()
@@ -198,7 +200,7 @@ def test_text_that_looks_like_template_code_stays_text(cat):
     m = webmap.base_map("blank")
     webmap.geojson_group("规划项目", webmap.projects_data(frame, cat.documents)).add_to(m)
     row = frame.iloc[0]
-    webmap.focus_layer(row.geometry, webmap.project_popup(row, cat.documents)).add_to(m)
+    webmap.focus_layer(row.geometry, popups.project_popup(row, cat.documents)).add_to(m)
     script = m.get_root().render()
     assert "zqxj" not in script and "项目项目项目" not in script
     assert "&#123;&#123; &#x27;zq&#x27; ~ &#x27;xj&#x27; &#125;&#125;" in script
@@ -240,9 +242,9 @@ def test_places_from_memory_say_unverified(built_layers):
     recalled = places[places["unverified"]]
     derived = places[places["source"] == "adcode-vonng"]
     assert len(recalled) > 0 and len(derived) > 0
-    assert webmap.UNVERIFIED_LABEL in webmap.place_popup(recalled.iloc[0])
-    assert webmap.UNVERIFIED_LABEL not in webmap.place_popup(derived.iloc[0])
-    assert "许可" in webmap.place_popup(derived.iloc[0])
+    assert popups.UNVERIFIED_LABEL in popups.place_popup(recalled.iloc[0])
+    assert popups.UNVERIFIED_LABEL not in popups.place_popup(derived.iloc[0])
+    assert "许可" in popups.place_popup(derived.iloc[0])
     projects = built_layers["projects"]
     flagged = [r for _, r in projects.iterrows() if any(p["unverified"] for p in r["places"])]
-    assert flagged and webmap.UNVERIFIED_LABEL in webmap.project_popup(flagged[0], {})
+    assert flagged and popups.UNVERIFIED_LABEL in popups.project_popup(flagged[0], {})

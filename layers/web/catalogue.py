@@ -29,7 +29,7 @@ from layers.schema import (
     PROJECT_STATUS_LABELS,
     category_order,
 )
-from layers.web.webmap import BASEMAPS
+from layers.web.basemaps import BASEMAPS
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
 GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects

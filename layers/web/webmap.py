@@ -17,20 +17,16 @@ display only, so a feature stays on the same ground whichever basemap is shown.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 import os
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import MacroElement
 from folium.plugins import Draw
-from jinja2 import Template
 
 from geo.datum import convert
 from layers.export import geojson_dict, to_datum
@@ -41,54 +37,28 @@ from layers.schema import (
     LAYER_LABELS,
     LAYER_POINT_RADIUS,
     NOTE_STATUS_COLOURS,
-    NOTE_STATUS_LABELS,
     SECTOR_KIND_LABELS,
     SECTOR_STYLES,
     STORAGE_CRS,
-    first_source,
-    section_path,
-    source_count,
 )
 from layers.web.assets import STATIC_DIR, STATIC_URL, localise
+from layers.web.basemaps import BASEMAPS
+from layers.web.elements import DrawLocale, FetchedLayer, Legend, OpenPopup
+from layers.web.popups import (
+    CORRECTION_COLOUR,
+    annotation_popup,
+    correction_note,
+    e,
+    focus_popup,
+    place_popup,
+    project_popup,
+    sector_popup,
+)
 
 CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
 MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)
 MAP_SIZE_PX = (1000, 620)  # the map's typical size, for choosing a zoom that fits a selection
 
-
-@dataclass(frozen=True)
-class Basemap:
-    id: str
-    label: str
-    datum: str  # the datum its tiles are drawn in: layers are moved to it for display
-    url: str = ""
-    attribution: str = ""
-    subdomains: str = "abc"
-    overlay_url: str = ""  # a label layer drawn over the tiles (天地图 注记)
-    needs_key: bool = False
-
-
-BASEMAPS = {
-    "blank": Basemap("blank", "空白底图（离线）", "wgs84"),
-    "osm": Basemap("osm", "OpenStreetMap", "wgs84",
-                   "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                   "&copy; OpenStreetMap contributors"),
-    "cartodb": Basemap("cartodb", "CartoDB 浅色", "wgs84",
-                       "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-                       "&copy; OpenStreetMap contributors &copy; CARTO", "abcd"),
-    "amap": Basemap("amap", "高德地图（GCJ-02）", "gcj02",
-                    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
-                    "&style=8&x={x}&y={y}&z={z}", "&copy; 高德地图", "1234"),
-    # 天地图 uses CGCS2000, which differs from WGS84 by centimetres: no shift needed
-    "tianditu": Basemap("tianditu", "天地图", "wgs84",
-                        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-                        "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
-                        "&copy; 天地图", "01234567",
-                        "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-                        "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}", needs_key=True),
-}
 
 DISTRICT_STYLE = COLOURS["district"]
 # Outlines of districts and sectors for display only: 0.001° ≈ 100 m, below what a planner
@@ -101,34 +71,12 @@ FOCUS_COLOUR = COLOURS["focus"]
 # cuts what each rerun sends about threefold.
 DISPLAY_DECIMALS = 5
 DISPLAY_SIMPLIFY_DEG = 0.0002
-EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the table has it all
+
 
 MAP_ASSETS = {"leaflet", "leaflet_css"}  # folium's names of the links the base map keeps
 
 
-def e(text) -> str:
-    """Text made safe for the map: HTML-escaped, and braces as entities. folium (branca)
-    re-parses rendered scripts as Jinja templates, data included, so "{{ … }}" in a plan or a
-    note would otherwise run as template code on the server."""
-    return html.escape(str(text)).replace("{", "&#123;").replace("}", "&#125;")
-
-
 # --------------------------------------------------------------------------- base map
-
-
-class _Script(MacroElement):
-    """Plain JavaScript run with the map (streamlit-folium runs each element's script macro).
-    ``__PARENT__`` stands for the parent element's variable. The code is inserted as a value,
-    never parsed as a template, so text in it (a popup's "{{") cannot become template code."""
-
-    _template = Template("{% macro script(this, kwargs) %}"
-                         "{{ this.code.replace('__PARENT__', this._parent.get_name()) }}"
-                         "{% endmacro %}")
-
-    def __init__(self, code: str):
-        super().__init__()
-        self._name = "Script"
-        self.code = code
 
 
 def legend_html() -> str:
@@ -145,13 +93,6 @@ def legend_html() -> str:
             '<div class="planmap-note">虚线：位置近似或示意</div></details>')
 
 
-LEGEND_CSS = (".planmap-legend{background:#fff;padding:4px 8px;font:11px/1.5 sans-serif;"
-              "box-shadow:0 0 4px rgba(0,0,0,.3);border-radius:4px;max-width:230px}"
-              ".planmap-legend summary{cursor:pointer;font-weight:bold}"
-              ".planmap-grid{display:grid;grid-template-columns:1fr 1fr 1fr;column-gap:6px}"
-              ".planmap-legend i{display:inline-block;width:10px;height:10px;margin-right:3px;"
-              "vertical-align:middle}.planmap-legend b{display:block;margin-top:2px}"
-              ".planmap-note{color:#666}")
 
 
 def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False) -> folium.Map:
@@ -167,24 +108,15 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
         lon, lat = convert(lon, lat, "wgs84", spec.datum)
     m = folium.Map(location=(lat, lon), zoom_start=8, tiles=None, max_zoom=MAX_ZOOM, min_zoom=5,
                    control_scale=True, prefer_canvas=True, attribution_control=True)
-    if spec.url:
-        folium.TileLayer(spec.url.replace("{key}", tianditu_key), attr=spec.attribution,
-                         name=spec.label, subdomains=spec.subdomains, max_zoom=MAX_ZOOM,
-                         control=False).add_to(m)
-    if spec.overlay_url:
-        folium.TileLayer(spec.overlay_url.replace("{key}", tianditu_key), attr=spec.attribution,
-                         name="注记", subdomains=spec.subdomains, max_zoom=MAX_ZOOM,
-                         overlay=True, control=False).add_to(m)
-    legend = legend_html().replace("\\", "\\\\").replace("'", "\\'")
-    _Script(
-        "(function(){var s=document.createElement('style');s.textContent='" + LEGEND_CSS + "';"
-        "document.head.appendChild(s);"
-        "var legend=L.control({position:'bottomright'});"
-        "legend.onAdd=function(){var d=L.DomUtil.create('div');d.innerHTML='" + legend + "';"
-        "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
-        "return d;};legend.addTo(__PARENT__);})();").add_to(m)
+    for n, (url, tiles) in enumerate(spec.urls(tianditu_key)):
+        # the second is a label layer drawn over the first (天地图 注记)
+        folium.TileLayer(url, attr=tiles.get("attribution", ""),
+                         name=spec.label if n == 0 else "注记",
+                         subdomains=tiles.get("subdomains", "abc"), max_zoom=MAX_ZOOM,
+                         overlay=n > 0, control=False).add_to(m)
+    Legend(legend_html()).add_to(m)
     if draw:
-        _Script(DRAW_LOCAL_ZH).add_to(m)  # before the toolbar is built, which reads L.drawLocal
+        DrawLocale().add_to(m)  # before the toolbar is built, which reads L.drawLocal
         Draw(export=False, show_geometry_on_click=False,
              draw_options={"polyline": {"shapeOptions": {"color": DRAFT_COLOUR}},
                            "polygon": {"allowIntersection": False, "showArea": False,
@@ -203,104 +135,9 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
 
 DRAFT_COLOUR = COLOURS["draft"]  # a drawing not yet saved
 # Leaflet.draw's words in Chinese (its L.drawLocal; only the strings this toolbar shows)
-DRAW_LOCAL_ZH = """(function(){ if (!window.L || !L.drawLocal) { return; } var d = L.drawLocal;
-d.draw.toolbar.actions = {title: '取消绘制', text: '取消'};
-d.draw.toolbar.finish = {title: '完成绘制', text: '完成'};
-d.draw.toolbar.undo = {title: '删除最后一个点', text: '删除最后一点'};
-d.draw.toolbar.buttons = {polyline: '画线（廊道、线路）', polygon: '画多边形（用地、片区）',
-  rectangle: '画矩形', circle: '画圆', marker: '标点（拟选址）', circlemarker: '标圆点'};
-d.draw.handlers.marker.tooltip.start = '点击地图放置点';
-d.draw.handlers.polyline.tooltip = {start: '点击开始画线', cont: '点击继续画线',
-  end: '点击最后一点结束'};
-d.draw.handlers.polyline.error = '<strong>错误：</strong>线不能自相交';
-d.draw.handlers.polygon.tooltip = {start: '点击开始画多边形', cont: '点击继续',
-  end: '点击第一个点闭合'};
-d.draw.handlers.rectangle.tooltip.start = '按住并拖动画矩形';
-d.draw.handlers.simpleshape.tooltip.end = '松开鼠标完成';
-d.edit.toolbar.actions.save = {title: '保存', text: '保存'};
-d.edit.toolbar.actions.cancel = {title: '取消', text: '取消'};
-d.edit.toolbar.actions.clearAll = {title: '清除全部未保存的图形', text: '全部清除'};
-d.edit.toolbar.buttons = {edit: '编辑', editDisabled: '没有可编辑的图形',
-  remove: '删除未保存的图形', removeDisabled: '没有可删除的图形'};
-d.edit.handlers.remove.tooltip.text = '点击要删除的图形';
-})();"""
-
-
-# --------------------------------------------------------------------------- popups
-
-
-def _precision(metres) -> str:
-    if metres is None or (isinstance(metres, float) and math.isnan(metres)):
-        return "精度未知"
-    return f"±{metres / 1000:g} 千米" if metres >= 1000 else f"±{metres:.0f} 米"
-
-
-def project_popup(row, documents: dict[str, str]) -> str:
-    """Name, document and section, the source sentence, places with precision, sectors."""
-    src = first_source(row)
-    doc = documents.get(src["doc_id"], src["doc_id"])
-    section = section_path(src)
-    places = "".join(f"<li>{e(p['name'])}（{_precision(p['precision_m'])}"
-                     f"{'，待核实' if p['status'] == 'review' else ''}"
-                     f"{'，' + UNVERIFIED_LABEL if p.get('unverified') else ''}）</li>"
-                     for p in row["places"])
-    sectors = "、".join(e(s["name"]) + ("（近似）" if s["approximate"] else "")
-                       for s in row["sectors"])
-    more = source_count(row) - 1
-    parts = [f"<b>{e(row['name'])}</b> <small>{e(row['category'])}</small>",
-             f"<div><small>{e(doc)}：{e(section)}</small></div>",
-             f"<blockquote style='margin:4px 0;color:#444'>{_quote(src['excerpt'])}</blockquote>"]
-    if more > 0:
-        parts.append(f"<div><small>另见 {more} 处出处</small></div>")
-    if places:
-        parts.append(f"<div>地点：<ul style='margin:0;padding-left:16px'>{places}</ul></div>")
-    if sectors:
-        parts.append(f"<div>所属片区：{sectors}</div>")
-    if row["schematic"]:
-        parts.append("<div><small>线路按地点顺序示意，非实际走向</small></div>")
-    if row["status"] != "auto":
-        parts.append(f"<div style='color:#a04000'>{e(row['reason'] or '待核实')}</div>")
-    return "<div style='max-width:360px'>" + "".join(parts) + "</div>"
-
-
-UNVERIFIED_LABEL = "未核实"
-
-
-def place_popup(row) -> str:
-    aliases = "、".join(row["aliases"] or [])
-    return ("<div style='max-width:320px'>"
-            f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}</small>"
-            + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
-            + f"<div>{e(row['district'] or '重庆市')} · {_precision(row['precision_m'])}</div>"
-            + (f"<div style='color:#a04000'>{UNVERIFIED_LABEL}：坐标凭记忆，无独立核对</div>"
-               if row.get("unverified") else "")
-            + f"<div><small>来源：{e(row['source'])}</small></div>"
-            + (f"<div><small>许可：{e(row['licence'])}</small></div>" if row.get("licence")
-               else "")
-            + "</div>")
-
-
-def focus_popup(kind: str, row, documents: dict[str, str]) -> str:
-    """The popup of a focused project or place (a views.Catalogue.focus_row)."""
-    return project_popup(row, documents) if kind == "project" else place_popup(row)
-
-
-def sector_popup(row) -> str:
-    flags = [w for w, on in (("近似", row["approximate"]), ("示意", row["schematic"])) if on]
-    return ("<div style='max-width:360px'>"
-            f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}"
-            f"{'（' + '、'.join(flags) + '）' if flags else ''}</small>"
-            f"<div><small>{e(row['structure'])} · {e(row['element'])}</small></div>"
-            f"<blockquote style='margin:4px 0;color:#444'>{_quote(row['sentence'])}</blockquote>"
-            + (f"<div style='color:#a04000'>{e(row['reason'])}</div>" if row["reason"] else "")
-            + "</div>")
 
 
 # --------------------------------------------------------------------------- layers
-
-
-def _quote(text: str) -> str:
-    return e(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…")
 
 
 def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
@@ -328,68 +165,6 @@ def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
     return data
 
 
-# Draws the features of a static GeoJSON file (styles and tooltips in their properties) into
-# the parent group: those whose record id is in IDS, or all when IDS is null. What a rerun
-# sends is then the ids, not the geometry. Popups (record id -> HTML, built escaped here) come
-# from a second file, fetched on the first opening. Each file is fetched once per page (the
-# map's frame outlives reruns); a failed fetch is forgotten, so the next use tries again.
-_FETCHED_LAYER_JS = """(function (group) {
-    var ids = %(ids)s;
-    var keep = ids === null ? null : new Set(ids);
-    function load(url) {
-        var cache = window.planmapFiles = window.planmapFiles || {};
-        if (!cache[url]) {
-            cache[url] = fetch(url).then(function (r) {
-                if (!r.ok) { throw new Error(url + " " + r.status); }
-                return r.json();
-            });
-            cache[url].catch(function () { delete cache[url]; });
-        }
-        return cache[url];
-    }
-    function bindPopup(feature, layer) {
-        layer.bindPopup("<small>载入中…</small>", {maxWidth: 380});
-        layer.on("popupopen", function (e) {
-            load(%(popups)s).then(function (popups) {
-                e.popup.setContent(popups[feature.properties.id] || "<small>（无详情）</small>");
-            }, function () {
-                e.popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
-            });
-        });
-    }
-    window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
-    load(%(url)s).then(function (data) {
-        L.geoJSON(data, {
-            filter: function (f) {
-                return keep === null || keep.has(String(f.properties.id));
-            },
-            style: function (f) { return f.properties.style; },
-            pointToLayer: function (f, latlng) {
-                return L.circleMarker(latlng, Object.assign(
-                    {radius: %(radius)s, fill: true, weight: 1, fillOpacity: 0.85},
-                    f.properties.style));
-            },
-            onEachFeature: function (f, layer) {
-                layer.bindTooltip(f.properties.tooltip, {sticky: true});
-                bindPopup(f, layer);
-            }
-        }).addTo(group);
-    }).catch(function (error) {
-        console.error(error);
-        var map = group._map || window.map;
-        if (!map) { return; }
-        var note = L.control({position: "bottomleft"});
-        note.onAdd = function () {
-            var box = L.DomUtil.create("div", "planmap-error");
-            box.textContent = %(failed)s;
-            box.style.cssText = "background:#fff3cd;padding:4px 8px;border:1px solid #c9a227";
-            return box;
-        };
-        note.addTo(map);
-    }).finally(function () {
-        window.planmapLoading -= 1;
-    });
-})(__PARENT__);"""
 
 
 def geojson_group(name: str, data: dict, point_radius: float = 6,
@@ -466,27 +241,6 @@ def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
         "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
 
 
-CORRECTION_COLOUR = COLOURS["correction"]
-
-
-def _note_html(note: str) -> str:
-    return e(note).replace("\n", "<br>") if note else "<i>（无备注）</i>"
-
-
-def annotation_popup(row, target_label: str = "") -> str:
-    """A planner's note as text (escaped: a note is typed by anyone who may write)."""
-    tags = "".join(f"<span style='background:#eef;border-radius:3px;padding:0 4px;"
-                   f"margin-right:3px'>{e(t)}</span>" for t in row["tags"])
-    parts = [f"<b>标注</b> <small>{e(NOTE_STATUS_LABELS.get(row['status'], row['status']))}"
-             f"</small>",
-             f"<div style='white-space:normal;margin:4px 0'>{_note_html(row['note'])}</div>"]
-    if tags:
-        parts.append(f"<div>{tags}</div>")
-    if target_label:
-        parts.append(f"<div style='color:{CORRECTION_COLOUR}'>更正对象：{e(target_label)}</div>")
-    parts.append(f"<div><small>{e(row['author'])} · {e(row['updated_at'][:16].replace('T', ' '))}"
-                 f" · 第 {int(row['version'])} 版</small></div>")
-    return "<div class='planmap-annotation' style='max-width:320px'>" + "".join(parts) + "</div>"
 
 
 def annotation_style(row) -> dict:
@@ -505,13 +259,6 @@ def annotations_data(annotations: gpd.GeoDataFrame, target_labels: dict[str, str
         "tooltip": [e(r["note"][:40]) if r["note"] else "（无备注）" for r in rows],
         "popup": [annotation_popup(r, target_labels.get(r["target"] or "", "")) for r in rows],
         "style": [annotation_style(r) for r in rows]}, datum, simplify_deg=0)
-
-
-def correction_note(row) -> str:
-    """The line a corrected project or place shows: who moved it, when, why."""
-    note = f"：{_note_html(row['correction_note'])}" if row["correction_note"] else ""
-    return (f"<div style='color:{CORRECTION_COLOUR};margin-top:4px'><b>规划师更正</b>"
-            f"（{e(row['corrected_by'])}，{e(row['corrected_at'])}）{note}</div>")
 
 
 def corrections_data(projects: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
@@ -624,10 +371,10 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
             {**f, "properties": {**f["properties"], "popup": popups[f["properties"]["id"]]}}
             for f in data["features"]]}, radius)
     group = folium.FeatureGroup(name=label)
-    _Script(_FETCHED_LAYER_JS % {
-        "ids": "null" if ids is None else json.dumps(sorted(map(str, ids))),
-        "url": json.dumps(urls[0]), "popups": json.dumps(urls[1]), "radius": json.dumps(radius),
-        "failed": json.dumps(f"无法载入图层“{label}”，请刷新页面"),
+    FetchedLayer({
+        "layer": layer, "ids": None if ids is None else sorted(map(str, ids)),
+        "url": urls[0], "popups": urls[1], "radius": radius,
+        "failed": f"无法载入图层“{label}”，请刷新页面",
     }).add_to(group)
     return group
 
@@ -647,8 +394,7 @@ def focus_layer(geometry, popup_html: str, datum: str = "wgs84") -> folium.Featu
     marker.add_to(group)
     # bound here, not with folium.Popup (which needs jQuery), and opened once the group is on
     # the map (streamlit-folium adds it after this script runs); the HTML is built escaped
-    _Script("__PARENT__.bindPopup(" + json.dumps(popup_html) + ", {maxWidth: 380});"
-            "setTimeout(function(){ __PARENT__.openPopup(); }, 50);").add_to(marker)
+    OpenPopup(popup_html).add_to(marker)
     return group
 
 

@@ -1,0 +1,69 @@
+// Draws the features of a static GeoJSON file (styles and tooltips in their properties) into
+// the parent group: those whose record id is in options.ids, or all when options.ids is null. What a rerun
+// sends is then the ids, not the geometry. Popups (record id -> HTML, built escaped here) come
+// from a second file, fetched on the first opening. Each file is fetched once per page (the
+// map's frame outlives reruns); a failed fetch is forgotten, so the next use tries again.
+window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, options) {
+    var ids = options.ids;
+    var keep = ids === null ? null : new Set(ids);
+    function load(url) {
+        var cache = window.planmapFiles = window.planmapFiles || {};
+        if (!cache[url]) {
+            cache[url] = fetch(url).then(function (r) {
+                if (!r.ok) { throw new Error(url + " " + r.status); }
+                return r.json();
+            });
+            cache[url].catch(function () { delete cache[url]; });
+        }
+        return cache[url];
+    }
+    function bindPopup(feature, layer) {
+        layer.bindPopup("<small>载入中…</small>", {maxWidth: 380});
+        layer.on("popupopen", function (e) {
+            load(options.popups).then(function (popups) {
+                e.popup.setContent(popups[feature.properties.id] || "<small>（无详情）</small>");
+            }, function () {
+                e.popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
+            });
+        });
+    }
+    // what this group draws, readable from the page: data-planmap-ids on the map element
+    function mark(map) {
+        var drawn = JSON.parse(map.getContainer().dataset.planmapIds || "{}");
+        drawn[options.layer] = ids;
+        map.getContainer().dataset.planmapIds = JSON.stringify(drawn);
+    }
+    if (group._map) { mark(group._map); } else { group.once("add", function () { mark(group._map); }); }
+    window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
+    load(options.url).then(function (data) {
+        L.geoJSON(data, {
+            filter: function (f) {
+                return keep === null || keep.has(String(f.properties.id));
+            },
+            style: function (f) { return f.properties.style; },
+            pointToLayer: function (f, latlng) {
+                return L.circleMarker(latlng, Object.assign(
+                    {radius: options.radius, fill: true, weight: 1, fillOpacity: 0.85},
+                    f.properties.style));
+            },
+            onEachFeature: function (f, layer) {
+                layer.bindTooltip(f.properties.tooltip, {sticky: true});
+                bindPopup(f, layer);
+            }
+        }).addTo(group);
+    }).catch(function (error) {
+        console.error(error);
+        var map = group._map || window.map;
+        if (!map) { return; }
+        var note = L.control({position: "bottomleft"});
+        note.onAdd = function () {
+            var box = L.DomUtil.create("div", "planmap-error");
+            box.textContent = options.failed;
+            box.style.cssText = "background:#fff3cd;padding:4px 8px;border:1px solid #c9a227";
+            return box;
+        };
+        note.addTo(map);
+    }).finally(function () {
+        window.planmapLoading -= 1;
+    });
+};

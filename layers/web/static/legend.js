@@ -1,0 +1,16 @@
+// The map's legend: a control in the bottom right holding the HTML built (escaped) in Python,
+// styled by its own stylesheet; clicks and scrolls on it do not reach the map.
+window.planmapLegend = window.planmapLegend || function (map, css, html) {
+    var style = document.createElement("style");
+    style.textContent = css;
+    document.head.appendChild(style);
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+        var box = L.DomUtil.create("div");
+        box.innerHTML = html;
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+    };
+    legend.addTo(map);
+};
