@@ -22,7 +22,7 @@ from layers.schema import (
     PROJECT_STATUS_LABELS,
     ROLE_LABELS,
 )
-from layers.web import popups, webmap
+from layers.web import features, popups, webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.catalogue import (
     ViewState,
@@ -69,7 +69,7 @@ def notes_at(_store: AnnotationStore, where: str, revision: str):
 def notes_layer(_store: AnnotationStore, where: str, revision: str, datum: str) -> dict:
     every = notes_at(_store, where, revision)
     labels = {t: cat.target_label(t) for t in set(every["target"].dropna())}
-    return webmap.annotations_data(every, labels, datum)
+    return features.annotations_data(every, labels, datum)
 
 
 with st.spinner("正在载入图层…"):
@@ -298,11 +298,11 @@ with map_col:
         if fixed_ids:
             fixed_projects = cat.corrected("projects", fixes, selected["id"])
             fixed_places = cat.corrected("places", fixes)  # shown even with places off
-            groups.append(webmap.geojson_group("规划师更正", webmap.corrections_data(
+            groups.append(webmap.geojson_group("规划师更正", features.corrections_data(
                 fixed_projects, fixed_places, cat.documents, datum), point_radius=8))
         if notes is not None and ss.show_notes:
             groups.append(webmap.geojson_group(
-                "规划师标注", webmap.subset(notes_layer(store, store.where, revision, datum), notes["id"]),
+                "规划师标注", features.subset(notes_layer(store, store.where, revision, datum), notes["id"]),
                 point_radius=7))
         if focus_geometry is not None:
             popup = popups.focus_popup(*focus, cat.documents)

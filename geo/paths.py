@@ -1,7 +1,10 @@
 """Where the repository's data lives (one definition for every package)."""
 
+import os
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_DIR / "data"
-BUILD_DIR = REPO_DIR / "build"
+# Build products (the GeoPackage, caches): ``PLANMAP_BUILD_DIR`` moves them out of the
+# checkout (a test run, a server whose code folder is read-only).
+BUILD_DIR = Path(os.environ.get("PLANMAP_BUILD_DIR") or REPO_DIR / "build")

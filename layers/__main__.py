@@ -49,6 +49,12 @@ def main(argv=None) -> int:
                   f"（已定位 {status['auto']}，待核 {status['review']}，"
                   f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
                   f"用时 {result['seconds']:.2f} 秒")
+            if args.out == LAYERS_FILE:  # the app's build: its map files too, once for all servers
+                from layers.web.catalogue import default_catalogue
+                from layers.web.mapfiles import files_dir, write_all
+
+                urls = write_all(default_catalogue())
+                print(f"已写出地图图层文件 {len(urls)} 个 → {files_dir()}")
         elif args.command == "assets":
             from layers.web import assets as webassets
 

@@ -86,6 +86,16 @@ def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None) -> dict:
     return {"layers": layers, "seconds": time.perf_counter() - started, "path": Path(out)}
 
 
+def build_stamp(path: Path = LAYERS_FILE) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a built GeoPackage, None when absent: what a
+    running server compares to notice a rebuild (the file is replaced whole, never edited)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 def is_stale(path: Path = LAYERS_FILE) -> bool:
     if not path.exists():
         return True

@@ -18,12 +18,12 @@ sys.path.insert(0, str(ROOT))
 def warm() -> None:
     # not streamlit_folium: it registers its component when imported, which only works once
     # the Streamlit runtime exists (imported here, its frontend is answered with 404)
-    from layers.web import webmap
+    from layers.web import mapfiles
     from layers.web.catalogue import default_catalogue
 
     catalogue = default_catalogue()
     for layer in ("districts", "sectors", "projects"):
-        webmap.layer_urls(catalogue, layer, "wgs84")  # writes the files the map fetches
+        mapfiles.layer_urls(catalogue, layer, "wgs84")  # writes the files the map fetches
     for layer in catalogue.layers:
         catalogue.layer_geojson(layer)  # the download buttons' data
     catalogue.search("果园港")  # builds the pinyin search index (≈ 0.3 s) now, not on a search

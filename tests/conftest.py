@@ -1,4 +1,6 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Tests never write into the checkout: the build (GeoPackage, caches) and the map's layer files
+# go to folders of this test run, set before any project module reads them.
+_RUN_DIR = Path(tempfile.mkdtemp(prefix="planmap-tests-"))
+os.environ["PLANMAP_BUILD_DIR"] = str(_RUN_DIR / "build")
+os.environ["PLANMAP_MAP_FILES_DIR"] = str(_RUN_DIR / "map-files")
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +49,9 @@ def _private_data_dir(tmp_path_factory):
         os.environ.pop("PLANMAP_DATA_DIR", None)
     else:
         os.environ["PLANMAP_DATA_DIR"] = old
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(_RUN_DIR, ignore_errors=True)

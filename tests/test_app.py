@@ -129,3 +129,24 @@ def test_a_filter_change_fits_the_new_selection_not_the_old_focus():
     at.sidebar.multiselect(key="categories").set_value(["水利"]).run()
     assert "focus" not in at.query_params
     assert map_args(at)["zoom"] < 14  # 水利 projects spread over the municipality
+
+
+def test_a_rebuild_while_the_app_runs_is_picked_up_by_the_next_rerun(built_layers):
+    """python -m layers build on a running server: the next rerun shows the new build,
+    no restart (the catalogue compares the GeoPackage's stamp on each rerun)."""
+    from layers.build import LAYERS_FILE, build
+    from layers.ingest.documents import plan_files
+
+    at = run()
+    assert metric(at, "项目") == len(built_layers["projects"])
+    one_plan = plan_files()[:1]
+    try:
+        smaller = build(one_plan, out=LAYERS_FILE)["layers"]["projects"]
+        assert 0 < len(smaller) < len(built_layers["projects"])
+        at.run()
+        assert not at.exception, at.exception
+        assert metric(at, "项目") == len(smaller)
+    finally:
+        build(out=LAYERS_FILE)  # the whole build again, for the tests after this one
+    at.run()
+    assert metric(at, "项目") == len(built_layers["projects"])

@@ -157,3 +157,35 @@ def test_export_geopackage_of_every_layer(tmp_path):
         "Polygon", "MultiPolygon")
     projects = read_gpkg(out, "projects")
     assert any(s["name"] == "城市发展核" for entries in projects["sectors"] for s in entries)
+
+
+def test_only_data_and_ingest_spatial_code_make_the_build_stale(tmp_path, monkeypatch):
+    """Editing a popup or the password code never forces a rebuild; editing extraction does."""
+    import os
+
+    import layers.build as lb
+
+    root = lb.REPO_DIR
+    out = tmp_path / "layers.gpkg"
+    out.write_bytes(b"built")
+    monkeypatch.setattr(lb, "plan_files", lambda: [])
+    not_inputs = [*sorted((root / "layers" / "web").rglob("*")),
+                  *sorted((root / "layers" / "notes").rglob("*.py")), root / "streamlit_app.py"]
+    inputs = [root / "layers" / "ingest" / "projects.py", root / "layers" / "spatial" / "sectors.py",
+              root / "gazetteer" / "core.py", root / "data" / "ingest" / "rules.yaml"]
+    built = out.stat().st_mtime
+    later = built + 100
+    kept = {p: (p.stat().st_atime, p.stat().st_mtime) for p in not_inputs + inputs if p.is_file()}
+    try:
+        assert not lb.is_stale(out)
+        for path in not_inputs:
+            if path.is_file():
+                os.utime(path, (later, later))
+        assert not lb.is_stale(out)
+        for path in inputs:
+            os.utime(path, (later, later))
+            assert lb.is_stale(out), path
+            os.utime(path, kept[path])
+    finally:
+        for path, times in kept.items():
+            os.utime(path, times)

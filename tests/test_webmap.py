@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point
 
 from geo.datum import convert
-from layers.web import popups, webmap
+from layers.web import features, mapfiles, popups, webmap
 from layers.web.assets import asset_links
 from layers.web.catalogue import Catalogue, ViewState
 from layers.web.elements import FetchedLayer
@@ -31,14 +31,13 @@ def rendered(group) -> str:
 
 
 def served_file(url: str) -> dict:
-    """The JSON behind a URL the map fetches (Streamlit serves STATIC_DIR at STATIC_URL)."""
-    assert url.startswith(webmap.STATIC_URL + "/")
-    return json.loads((webmap.STATIC_DIR / url.removeprefix(webmap.STATIC_URL + "/"))
-                      .read_text(encoding="utf-8"))
+    """The JSON behind a URL the map fetches."""
+    assert url.startswith(mapfiles.files_url() + "/")
+    return json.loads(mapfiles.path_of(url).read_text(encoding="utf-8"))
 
 
 def test_each_layer_is_one_geojson(cat):
-    features = webmap.layer_data(cat, "projects")["features"]
+    features = mapfiles.layer_data(cat, "projects")["features"]
     located = cat.projects[cat.projects.geometry.notna() & ~cat.projects.geometry.is_empty]
     # a MultiPoint is drawn as its points, one feature each with the project's id
     parts = sum(len(g.geoms) - 1 for g in located.geometry if g.geom_type == "MultiPoint")
@@ -46,8 +45,8 @@ def test_each_layer_is_one_geojson(cat):
     assert {f["properties"]["id"] for f in features} == set(located["id"])
     assert len({f["id"] for f in features}) == len(features)  # unique feature ids
     assert {f["id"] for f in features} >= set(located["id"])
-    assert len(webmap.layer_data(cat, "places")["features"]) == len(cat.places)
-    assert len(webmap.layer_data(cat, "districts")["features"]) == 37
+    assert len(mapfiles.layer_data(cat, "places")["features"]) == len(cat.places)
+    assert len(mapfiles.layer_data(cat, "districts")["features"]) == 37
 
 
 def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):
@@ -56,28 +55,28 @@ def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):
     assert not geojson_children(group)  # no features travel with the rerun…
     script = rendered(group)
     assert json.dumps(sorted(chosen)) in script  # …only the ids to show
-    data_url, popups_url = webmap.layer_urls(cat, "projects")
+    data_url, popups_url = mapfiles.layer_urls(cat, "projects")
     assert json.dumps(data_url) in script and json.dumps(popups_url) in script
     # the files hold what the inline layer would: features (no popups), and popups by id
-    assert served_file(data_url) == json.loads(json.dumps(webmap.layer_data(cat, "projects")))
+    assert served_file(data_url) == json.loads(json.dumps(mapfiles.layer_data(cat, "projects")))
     popups = served_file(popups_url)
     assert set(popups) == {f["properties"]["id"]
-                           for f in webmap.layer_data(cat, "projects")["features"]}
+                           for f in mapfiles.layer_data(cat, "projects")["features"]}
     assert "果园港" in popups[cat.projects.loc[
         cat.projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]]
     (options,) = FetchedLayer.options_in(rendered(webmap.layer_group(cat, "districts")))
     assert options["layer"] == "districts" and options["ids"] is None
     # named by content: the same data gives the same file, another datum another one
-    assert webmap.layer_urls(cat, "projects", "gcj02")[0] != data_url
-    assert webmap.layer_urls(cat, "projects", "gcj02")[1] == popups_url
+    assert mapfiles.layer_urls(cat, "projects", "gcj02")[0] != data_url
+    assert mapfiles.layer_urls(cat, "projects", "gcj02")[1] == popups_url
 
 
 def test_without_a_writable_static_folder_the_features_travel_with_the_map(
         cat, tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    monkeypatch.setattr(webmap, "GENERATED_DIR", blocked / "generated")
-    assert webmap.layer_urls(cat, "sectors") is None
+    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(blocked / "generated"))
+    assert mapfiles.layer_urls(cat, "sectors") is None
     group = webmap.layer_group(cat, "sectors", ids=cat.sectors["id"].head(3))
     (layer,) = geojson_children(group)
     assert {f["properties"]["id"] for f in layer.data["features"]} <= set(
@@ -86,20 +85,36 @@ def test_without_a_writable_static_folder_the_features_travel_with_the_map(
     assert layer.data["features"]
 
 
+def test_servers_share_one_configured_folder_and_url(cat, tmp_path, monkeypatch):
+    """The build writes every layer's files once; a server pointed at the same folder (and the
+    URL a proxy serves it at) finds them instead of writing its own."""
+    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(tmp_path / "shared"))
+    monkeypatch.setenv("PLANMAP_MAP_FILES_URL", "https://maps.example/planmap/files/")
+    urls = mapfiles.write_all(cat)
+    assert len(urls) == len(mapfiles.MAP_LAYERS) * (len(mapfiles.DATUMS) + 1)  # + popups
+    assert all(u.startswith("https://maps.example/planmap/files/") for u in urls)
+    written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "shared").iterdir()}
+    assert len(written) == len(urls)
+    group = rendered(webmap.layer_group(cat, "projects", ids=cat.projects["id"].head(2)))
+    (options,) = FetchedLayer.options_in(group)
+    assert options["url"] in urls and options["popups"] in urls
+    assert {p.name for p in (tmp_path / "shared").iterdir()} == set(written)
+
+
 def test_a_removed_layer_file_is_written_again(cat, tmp_path, monkeypatch):
-    monkeypatch.setattr(webmap, "GENERATED_DIR", tmp_path / "generated")
-    data_url, _ = webmap.layer_urls(cat, "districts")
+    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(tmp_path / "generated"))
+    data_url, _ = mapfiles.layer_urls(cat, "districts")
     path = tmp_path / "generated" / data_url.rsplit("/", 1)[1]
     first = path.read_text(encoding="utf-8")
     path.unlink()  # pruned by another server, or by hand
-    assert webmap.layer_urls(cat, "districts")[0] == data_url
+    assert mapfiles.layer_urls(cat, "districts")[0] == data_url
     assert path.read_text(encoding="utf-8") == first
     old = tmp_path / "generated" / "districts-wgs84-0000000000000000.json"
     old.write_text("{}")
-    stale = time.time() - webmap.GENERATED_KEPT_S - 60
+    stale = time.time() - mapfiles.KEPT_S - 60
     os.utime(old, (stale, stale))
     path.unlink()
-    webmap.layer_urls(cat, "districts")  # writing a file prunes the long-unused ones
+    mapfiles.layer_urls(cat, "districts")  # writing a file prunes the long-unused ones
     assert path.is_file() and not old.exists()
 
 
@@ -121,16 +136,16 @@ def test_popups_and_tooltips_escape_text(cat):
     assert "&lt;img src=x onerror=alert(1)&gt;" in popup
     frame = cat.projects.iloc[[0]].copy()
     frame["name"] = ["<b onmouseover=alert(3)>x</b>"]
-    props = webmap.projects_data(frame, cat.documents)["features"][0]["properties"]
+    props = features.projects_data(frame, cat.documents)["features"][0]["properties"]
     assert "<b " not in props["tooltip"] and "<b " not in props["popup"]
 
 
 def test_amap_moves_every_drawn_vertex_by_the_gcj02_offset(cat):
     place = cat.places[cat.places["name"] == "果园港"]
     lon, lat = place.geometry.iloc[0].x, place.geometry.iloc[0].y
-    plain = webmap.places_data(place, "wgs84")
-    shifted = webmap.places_data(place, "gcj02")
-    step = 10 ** -webmap.DISPLAY_DECIMALS  # the browser gets ≈ 1 m rounding, nothing more
+    plain = features.places_data(place, "wgs84")
+    shifted = features.places_data(place, "gcj02")
+    step = 10 ** -features.DISPLAY_DECIMALS  # the browser gets ≈ 1 m rounding, nothing more
     assert plain["features"][0]["geometry"]["coordinates"] == pytest.approx(
         [lon, lat], abs=step)
     glon, glat = shifted["features"][0]["geometry"]["coordinates"]
@@ -198,7 +213,7 @@ def test_text_that_looks_like_template_code_stays_text(cat):
     frame = cat.projects[cat.projects["status"] == "auto"].iloc[[0]].copy()
     frame["name"] = ["{{ 'zq' ~ 'xj' }}{% for x in range(3) %}项目{% endfor %}"]
     m = webmap.base_map("blank")
-    webmap.geojson_group("规划项目", webmap.projects_data(frame, cat.documents)).add_to(m)
+    webmap.geojson_group("规划项目", features.projects_data(frame, cat.documents)).add_to(m)
     row = frame.iloc[0]
     webmap.focus_layer(row.geometry, popups.project_popup(row, cat.documents)).add_to(m)
     script = m.get_root().render()
@@ -212,20 +227,20 @@ def test_layer_data_is_valid_geojson(cat):
     import geojson
 
     for layer in ("projects", "sectors", "districts"):
-        obj = geojson.loads(json.dumps(webmap.layer_data(cat, layer)))
+        obj = geojson.loads(json.dumps(mapfiles.layer_data(cat, layer)))
         assert obj.is_valid, obj.errors()
     frame = gpd.GeoDataFrame({"id": ["a"], "name": ["x"]}, geometry=[None], crs="EPSG:4326")
-    empty = webmap.places_data(frame.assign(
+    empty = features.places_data(frame.assign(
         aliases=[[]], kind_label=["港口"], district=[""], precision_m=[1.0], source=["s"]))
     assert empty["features"] == []
     assert not geojson_children(webmap.geojson_group("地名", empty))
 
 
 def test_a_filter_is_a_subset_of_the_cached_layer(cat):
-    full = webmap.layer_data(cat, "projects")
-    assert webmap.layer_data(cat, "projects") is full  # built once per process and datum
+    full = mapfiles.layer_data(cat, "projects")
+    assert mapfiles.layer_data(cat, "projects") is full  # built once per process and datum
     chosen = cat.select(ViewState(categories=["水利"]))
-    part = webmap.subset(full, chosen["id"])
+    part = features.subset(full, chosen["id"])
     located = chosen[chosen.geometry.notna() & ~chosen.geometry.is_empty]
     assert {f["properties"]["id"] for f in part["features"]} == set(located["id"])
     assert len(full["features"]) > len(part["features"]) > 0

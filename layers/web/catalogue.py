@@ -8,8 +8,9 @@ through the URL query string.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -439,14 +440,26 @@ FIELD_LABELS = {"projects": "项目", "structures": "空间结构", "sectors": "
                 "statuses": "状态"}
 
 
-@lru_cache(maxsize=1)
+_LOADED: dict = {}  # "stamp": the GeoPackage's (mtime, size) when read; "catalogue"
+_LOADING = threading.Lock()
+
+
 def default_catalogue() -> Catalogue:
-    """The catalogue of the default build, once per process: the server loads it before the
-    first visitor (scripts/serve.py) and every session shares it."""
-    from layers.build import load_layer
+    """The catalogue of the default build, shared by every session. The first call builds the
+    GeoPackage when stale; later calls only compare the file's stamp, so a rebuild (``python
+    -m layers build``) is picked up by the next rerun of every running server."""
+    from layers.build import build_stamp, load_layer
     from layers.schema import LAYER_NAMES
 
-    return Catalogue({name: load_layer(name) for name in LAYER_NAMES})
+    current = _LOADED.get("catalogue")
+    if current is not None and _LOADED["stamp"] == build_stamp():
+        return current
+    with _LOADING:
+        if _LOADED.get("catalogue") is not current:  # another session loaded it meanwhile
+            return _LOADED["catalogue"]
+        catalogue = Catalogue({name: load_layer(name) for name in LAYER_NAMES})
+        _LOADED.update(stamp=build_stamp(), catalogue=catalogue)
+        return catalogue
 
 
 # --------------------------------------------------------------------------- annotations

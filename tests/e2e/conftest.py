@@ -48,7 +48,9 @@ def app_server(tmp_path_factory, app_data_dir):
     with streamlit_server(
         "streamlit_app.py",
         cwd=ROOT,
-        env={"PLANMAP_DATA_DIR": str(data_dir)},
+        # map files where Streamlit serves them (static/generated): the unit tests' private
+        # folder is not served
+        env={"PLANMAP_DATA_DIR": str(data_dir), "PLANMAP_MAP_FILES_DIR": ""},
         log_path=log,
         timeout=60,
     ) as base_url:

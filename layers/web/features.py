@@ -1,0 +1,163 @@
+"""Each layer's features as GeoJSON for the browser: only what is drawn (id, tooltip, popup,
+style), geometry simplified for display and moved to the basemap's datum.
+
+Popup and tooltip HTML is built from escaped text (popups.e): folium inserts GeoJSON
+properties into ``innerHTML`` unescaped, so a name with ``<`` would otherwise become markup."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.export import geojson_dict, to_datum
+from layers.schema import (
+    CATEGORY_COLOURS,
+    COLOURS,
+    DEFAULT_COLOUR,
+    NOTE_STATUS_COLOURS,
+    SECTOR_STYLES,
+    STORAGE_CRS,
+)
+from layers.web.popups import (
+    CORRECTION_COLOUR,
+    annotation_popup,
+    correction_note,
+    e,
+    focus_popup,
+    place_popup,
+    project_popup,
+    sector_popup,
+)
+
+DISTRICT_STYLE = COLOURS["district"]
+# Outlines of districts and sectors for display only: 0.001° ≈ 100 m, below what a planner
+# reads at district zoom (sectors are drawn from kilometre-scale members anyway); it shrinks
+# the outline data about tenfold. Exports keep the full geometry.
+OUTLINE_SIMPLIFY_DEG = 0.001
+# What the browser gets: 5 decimals (≈ 1 m) and lines/outlines simplified within ≈ 20 m.
+# Every position we hold is known to tens of metres at best (sectors to kilometres), and this
+# cuts what each rerun sends about threefold.
+DISPLAY_DECIMALS = 5
+DISPLAY_SIMPLIFY_DEG = 0.0002
+
+
+
+def _features(frame: gpd.GeoDataFrame, props: dict[str, list], datum: str,
+              simplify_deg: float = DISPLAY_SIMPLIFY_DEG) -> dict:
+    """A GeoJSON FeatureCollection of ``frame``'s geometries (in ``datum``) with only the
+    given properties: what the browser needs, not the whole record."""
+    shown = gpd.GeoDataFrame(dict(props, id=list(frame["id"])),
+                             geometry=list(frame.geometry), crs=frame.crs)
+    shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
+    # Leaflet 1.9.3 binds a tooltip's focus listeners to every sublayer with getElement(),
+    # which the marker group of a MultiPoint lacks (the whole layer then fails to draw):
+    # a MultiPoint is sent as its points, each a feature with the same id and properties.
+    multi = (shown.geom_type == "MultiPoint").to_numpy()
+    if multi.any():
+        shown = pd.concat([shown[~multi], shown[multi].explode(index_parts=False)])
+    shown = shown.set_geometry(shown.geometry.simplify(simplify_deg))
+    data = geojson_dict(to_datum(shown, datum), decimals=DISPLAY_DECIMALS)
+    # folium styles features by a unique feature id (it renumbers them all otherwise): the
+    # parts of a MultiPoint get "<id>#<n>"; properties.id stays the record's id
+    seen: dict[str, int] = {}
+    for feature in data["features"]:
+        n = seen[feature["id"]] = seen.get(feature["id"], -1) + 1
+        if n:
+            feature["id"] = f"{feature['id']}#{n}"
+    return data
+
+
+
+
+def subset(data: dict, ids) -> dict:
+    """The features of ``data`` whose record id is in ``ids`` (a filter, without redrawing
+    popups or geometry)."""
+    ids = set(ids)
+    return {**data, "features": [f for f in data["features"] if f["properties"]["id"] in ids]}
+
+
+def project_style(row) -> dict:
+    colour = CATEGORY_COLOURS.get(row["category"], DEFAULT_COLOUR)
+    style = {"color": colour, "fillColor": colour, "weight": 3, "opacity": 0.9}
+    if row["geometry_kind"] == "area":
+        style.update(fillOpacity=0.12, weight=2, dashArray="6 4")
+    if row["schematic"]:
+        style.update(dashArray="2 6")
+    return style
+
+
+def projects_data(projects: gpd.GeoDataFrame, documents: dict[str, str],
+                  datum: str = "wgs84") -> dict:
+    rows = [r for _, r in projects.iterrows()]
+    return _features(projects, {
+        "tooltip": [e(r["name"]) for r in rows],
+        "popup": [project_popup(r, documents) for r in rows],
+        "style": [project_style(r) for r in rows]}, datum)
+
+
+def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
+    rows = [r for _, r in sectors.iterrows()]
+    styles = []
+    for r in rows:
+        style = dict(SECTOR_STYLES.get(r["kind"], SECTOR_STYLES["zone"]))
+        style["fillColor"] = style["color"]
+        if r["approximate"] or r["schematic"]:
+            style["dashArray"] = "4 4"
+        styles.append(style)
+    return _features(sectors, {
+        "tooltip": [f"{e(r['name'])}（{e(r['structure'])}）" for r in rows],
+        "popup": [sector_popup(r) for r in rows], "style": styles}, datum, OUTLINE_SIMPLIFY_DEG)
+
+
+def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
+    rows = [r for _, r in places.iterrows()]
+    return _features(places, {
+        "tooltip": [e(r["name"]) for r in rows],
+        "popup": [place_popup(r) for r in rows],
+        "style": [{"color": COLOURS["place"], "fillColor": "#ffffff"}] * len(rows)}, datum)
+
+
+def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
+    simple = districts[districts["level"] != "municipality"]
+    return _features(simple, {
+        "tooltip": [e(n) for n in simple["name"]],
+        "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
+                  for n, s in zip(simple["name"], simple["source"], strict=True)],
+        "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
+
+
+
+
+def annotation_style(row) -> dict:
+    colour = NOTE_STATUS_COLOURS.get(row["status"], NOTE_STATUS_COLOURS["open"])
+    style = {"color": colour, "fillColor": colour, "weight": 3, "fillOpacity": 0.2}
+    if row["status"] == "deleted":
+        style["dashArray"] = "4 4"
+    return style
+
+
+def annotations_data(annotations: gpd.GeoDataFrame, target_labels: dict[str, str],
+                     datum: str = "wgs84") -> dict:
+    """The annotations to draw: geometry as drawn (not simplified), note as escaped text."""
+    rows = [r for _, r in annotations.iterrows()]
+    return _features(annotations, {
+        "tooltip": [e(r["note"][:40]) if r["note"] else "（无备注）" for r in rows],
+        "popup": [annotation_popup(r, target_labels.get(r["target"] or "", "")) for r in rows],
+        "style": [annotation_style(r) for r in rows]}, datum, simplify_deg=0)
+
+
+def corrections_data(projects: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+                     documents: dict[str, str], datum: str = "wgs84") -> dict:
+    """Corrected projects and places (``annotations.apply_corrections`` output, corrected
+    rows only) where planners put them, each marked as a correction."""
+    rows = [("project", r) for _, r in projects.iterrows()] + \
+           [("place", r) for _, r in places.iterrows()]
+    frame = gpd.GeoDataFrame({"id": [r["id"] for _, r in rows]},
+                             geometry=[r.geometry for _, r in rows], crs=STORAGE_CRS)
+    style = {"color": CORRECTION_COLOUR, "fillColor": CORRECTION_COLOUR, "weight": 3,
+             "fillOpacity": 0.25}
+    return _features(frame, {
+        "tooltip": [f"{e(r['name'])}（规划师更正）" for _, r in rows],
+        "popup": [focus_popup(kind, r, documents).removesuffix("</div>") + correction_note(r)
+                  + "</div>" for kind, r in rows],
+        "style": [style] * len(rows)}, datum, simplify_deg=0)
