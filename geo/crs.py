@@ -1,8 +1,8 @@
 """Coordinate reference systems and metric work.
 
 Storage and exchange are WGS84 lon/lat (EPSG:4326). Distances, buffers and areas are computed
-in CGCS2000 / 3-degree Gauss-Kruger CM 108E (EPSG:4545), the projected system Chongqing's
-surveys use; across the municipality (105.3°E–110.2°E) its scale error stays below 0.1 %.
+in the city profile's projected CRS (data/city.yaml; for Chongqing CGCS2000 / 3-degree
+Gauss-Kruger CM 108E, EPSG:4545, whose scale error stays below 0.1 % across the municipality).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from functools import lru_cache
 import numpy as np
 from pyproj import Transformer
 
+from geo.city import CITY
+
 STORAGE_CRS = "EPSG:4326"
-METRIC_CRS = "EPSG:4545"
+METRIC_CRS = CITY.metric_crs
 
 
 @lru_cache(maxsize=4)

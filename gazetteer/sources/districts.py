@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gazetteer.places import Place
 from geo.boundaries import BOUNDARIES_FILE, county_level, municipality, short_name
+from geo.city import CITY
 from geo.crs import equivalent_radius_m
 
 
@@ -22,7 +23,7 @@ def seat_points(mirror: Path) -> dict[str, dict]:
 
     rows = read_adcode_rows(mirror)
     seats = {key[0]: v for key, v in adcode_points(rows, "county").items()}
-    province = adcode_points([{**r, "county": "重庆"} for r in rows if r["level"] == "province"],
+    province = adcode_points([{**r, "county": CITY.short_name} for r in rows if r["level"] == "province"],
                              "province")
     seats.update({key[0]: v for key, v in province.items()})
     return seats
@@ -34,7 +35,7 @@ def district_places(mirror: Path) -> list[Place]:
     seats = seat_points(mirror)
     places = []
     for d in (municipality(), *county_level()):
-        short = "重庆" if d.level == "municipality" else d.short_name
+        short = CITY.short_name if d.level == "municipality" else d.short_name
         seat = seats.get(short)
         if seat is None:
             raise ValueError(f"adcode-vonng 没有 {d.name} 的驻地点")

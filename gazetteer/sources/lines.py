@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from gazetteer.places import Place
+from geo.city import CITY
 
 METRO_INDEX = "public/data/lines/China.json"
 METRO_GEOMETRY = "public/data/geometry/{id}.json"
@@ -44,7 +45,7 @@ def metro_lines(mirror: Path) -> list[tuple[Place, object]]:
     routes = json.loads(snapshot_bytes("osm-metrodrifter", METRO_INDEX, mirror))
     parts: dict[str, list] = {}
     for route in routes:
-        if route.get("city") != "重庆":
+        if route.get("city") != CITY.short_name:
             continue
         m = _ROUTE_NAME.match(route["name"])
         if m is None or _SERVICE.search(route["name"]):
@@ -60,7 +61,7 @@ def metro_lines(mirror: Path) -> list[tuple[Place, object]]:
         lon, lat = representative_point(merged)
         out.append((Place(
             id=f"l-osm-{name}", name=name, aliases=metro_aliases(name), kind="rail",
-            geometry="line", district="重庆市", adcode="500000", lon=lon, lat=lat,
+            geometry="line", district=CITY.name, adcode=CITY.adcode, lon=lon, lat=lat,
             precision_m=LINE_PRECISION_M, source="osm-metrodrifter",
             licence=licence_of("osm-metrodrifter"),
             note=f"OSM 线路关系 {len(geoms)} 段合并", ), merged))
@@ -91,7 +92,7 @@ def river_lines() -> list[tuple[Place, object]]:
         lon, lat = representative_point(merged)
         out.append((Place(
             id=f"l-river-{item['name']}", name=item["name"], aliases=tuple(item.get("aliases") or ()),
-            kind="water", geometry="line", district="重庆市", adcode="500000", lon=lon, lat=lat,
+            kind="water", geometry="line", district=CITY.name, adcode=CITY.adcode, lon=lon, lat=lat,
             precision_m=float(item.get("precision_m") or 1000), source="wdb2-rivers",
             licence=licence_of("wdb2-rivers"), note=f"河道中心线：data/lines/{item['file']}"),
             merged))

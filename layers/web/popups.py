@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import math
 
+from geo.city import CITY
 from layers.schema import COLOURS, NOTE_STATUS_LABELS, first_source, section_path, source_count
 
 EXCERPT_CHARS = 240  # a popup quotes this much of the source sentence; the table has it all
@@ -63,7 +64,7 @@ def place_popup(row) -> str:
     return ("<div style='max-width:320px'>"
             f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}</small>"
             + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
-            + f"<div>{e(row['district'] or '重庆市')} · {_precision(row['precision_m'])}</div>"
+            + f"<div>{e(row['district'] or CITY.name)} · {_precision(row['precision_m'])}</div>"
             + (f"<div style='color:#a04000'>{UNVERIFIED_LABEL}：坐标凭记忆，无独立核对</div>"
                if row.get("unverified") else "")
             + f"<div><small>来源：{e(row['source'])}</small></div>"

@@ -22,6 +22,7 @@ import folium
 import geopandas as gpd
 from folium.plugins import Draw
 
+from geo.city import CITY
 from geo.datum import convert
 from layers.export import to_datum
 from layers.schema import (
@@ -42,7 +43,6 @@ from layers.web.popups import (
     e,
 )
 
-CHONGQING_CENTRE = (29.6, 107.6)  # lat, lon: the municipality's middle, for the first view
 MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)
 MAP_SIZE_PX = (1000, 620)  # the map's typical size, for choosing a zoom that fits a selection
 
@@ -79,7 +79,7 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
     spec = BASEMAPS[basemap]
     if spec.needs_key and not tianditu_key:
         raise ValueError("天地图需要密钥：请在 secrets 或环境变量 TIANDITU_KEY 中配置")
-    lat, lon = CHONGQING_CENTRE
+    lat, lon = CITY.map_centre
     if spec.datum != "wgs84":
         lon, lat = convert(lon, lat, "wgs84", spec.datum)
     m = folium.Map(location=(lat, lon), zoom_start=8, tiles=None, max_zoom=MAX_ZOOM, min_zoom=5,
