@@ -35,8 +35,8 @@ def main() -> None:
     from gazetteer import Gazetteer
     from layers.build import districts_frame, places_frame
     from layers.export import export_layers
-    from layers.ingest.documents import load_documents
     from layers.ingest.projects import extract_projects, projects_frame
+    from layers.ingest.readers import load_documents
     from layers.spatial.sectors import assign_sectors, load_structures, sectors_frame
 
     gazetteer = Gazetteer()

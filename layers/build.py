@@ -17,8 +17,8 @@ from geo.boundaries import SOURCE as BOUNDARY_SOURCE
 from geo.boundaries import load_districts
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from layers.export import read_gpkg, write_gpkg
-from layers.ingest.documents import MANIFEST, load_documents, plan_files
 from layers.ingest.projects import extract_projects, projects_frame
+from layers.ingest.readers import MANIFEST, load_documents, plan_files
 from layers.ingest.rules import RULES_FILE
 from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
 from layers.spatial.lines import LINES_DIR

@@ -135,7 +135,7 @@ def test_a_rebuild_while_the_app_runs_is_picked_up_by_the_next_rerun(built_layer
     """python -m layers build on a running server: the next rerun shows the new build,
     no restart (the catalogue compares the GeoPackage's stamp on each rerun)."""
     from layers.build import LAYERS_FILE, build
-    from layers.ingest.documents import plan_files
+    from layers.ingest.readers import plan_files
 
     at = run()
     assert metric(at, "项目") == len(built_layers["projects"])

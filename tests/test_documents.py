@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from layers.ingest.documents import PLANS_DIR, load_document, load_documents, parse
+from layers.ingest.documents import parse
+from layers.ingest.readers import PLANS_DIR, load_document, load_documents
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from layers.ingest.projects import name_key
+from layers.ingest.names import name_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 TUNED = ("lj14", "lj10", "ljcy", "cq14")
@@ -27,8 +27,8 @@ def load_fixture(doc_id):
 
 @pytest.fixture(scope="session")
 def extracted(gaz):
-    from layers.ingest.documents import load_documents
     from layers.ingest.projects import extract_projects
+    from layers.ingest.readers import load_documents
 
     return extract_projects(load_documents(), gaz)
 

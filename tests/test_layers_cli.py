@@ -7,7 +7,7 @@ import pytest
 
 from layers.__main__ import main
 from layers.export import read_gpkg
-from layers.ingest.documents import PLANS_DIR
+from layers.ingest.readers import PLANS_DIR
 
 REQUIRED = {"id", "name", "doc_ids", "sections", "category", "excerpt", "places",
             "geometry_kind", "status"}

@@ -3,19 +3,13 @@
 import pytest
 import shapely
 
-from layers.ingest.projects import (
-    clean_item,
-    extract_projects,
-    is_project_name,
-    name_key,
-    project_id,
-    split_items,
-)
+from layers.ingest.names import clean_item, is_project_name, name_key, project_id, split_items
+from layers.ingest.projects import extract_projects
 
 
 @pytest.fixture(scope="module")
 def projects(gaz):
-    from layers.ingest.documents import load_documents
+    from layers.ingest.readers import load_documents
 
     return extract_projects(load_documents(), gaz)
 
@@ -57,7 +51,7 @@ def test_ids_are_stable_and_follow_the_name():
 
 
 def test_a_rerun_gives_the_same_projects(projects, gaz):
-    from layers.ingest.documents import load_documents
+    from layers.ingest.readers import load_documents
 
     again = extract_projects(load_documents(), gaz)
     assert [(p.id, p.name, len(p.sources)) for p in again] == \
@@ -157,12 +151,12 @@ def test_a_work_along_a_line_follows_the_real_line(built_layers, gaz):
 
 def test_a_plan_about_one_district_decides_names_it_shares(gaz):
     from layers.ingest.documents import Document
-    from layers.ingest.projects import _mentions, plan_district
+    from layers.ingest.locate import mentions_in, plan_district
 
     lj = Document("x", "重庆两江新区国民经济和社会发展第十四个五年规划纲要", "")
     city = Document("y", "重庆市国民经济和社会发展第十四个五年规划纲要", "")
     assert plan_district(gaz, lj) == "两江新区" and plan_district(gaz, city) is None
-    [shared] = _mentions(gaz, "人和街道城市更新")  # 两江新区 and 云阳县 both have one
+    [shared] = mentions_in(gaz, "人和街道城市更新")  # 两江新区 and 云阳县 both have one
     assert shared.status == "review"
-    [decided] = _mentions(gaz, "人和街道城市更新", plan_district(gaz, lj))
+    [decided] = mentions_in(gaz, "人和街道城市更新", plan_district(gaz, lj))
     assert decided.status == "auto" and gaz.place(decided.place_id).district == "两江新区"

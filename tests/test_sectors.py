@@ -7,7 +7,7 @@ from shapely.geometry import Point
 
 from geo.boundaries import county_level, district_by_name, municipality
 from geo.crs import area_m2
-from layers.ingest.documents import read_manifest
+from layers.ingest.readers import read_manifest
 from layers.spatial.sectors import (
     BELT_BUFFER_M,
     StructureError,

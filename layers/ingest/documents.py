@@ -13,19 +13,13 @@ maps each clean offset back to the original, and every offset this module return
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
-from geo.paths import DATA_DIR
 from layers.ingest.rules import rules, starts_with_verb
-
-PLANS_DIR = DATA_DIR / "plans"
-MANIFEST = PLANS_DIR / "manifest.csv"
 
 # Section kinds from the outermost in; a heading closes every open section of its level or
 # deeper. Boxes (专栏) sit inside the structural section they appear in; their entries inside.
@@ -471,43 +465,3 @@ def _first_line(text: str) -> str:
         if s:
             return s[:80]
     return ""
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
-    """file name → manifest row."""
-    if not path.exists():
-        return {}
-    with open(path, encoding="utf-8", newline="") as f:
-        return {row["file"]: row for row in csv.DictReader(f)}
-
-
-def load_document(path: Path | str, manifest: dict[str, dict] | None = None) -> Document:
-    """Parse one plan file. A file the manifest lists gets its id and title from there; any
-    other plan gets its file stem as id and its first line as title."""
-    path = Path(path)
-    manifest = read_manifest() if manifest is None else manifest
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ValueError(f"无法读取规划文件 {path}：{e.strerror}") from e
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"规划文件 {path.name} 不是 UTF-8 文本（第 {e.start} 字节）") from e
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    row = manifest.get(path.name, {})
-    return parse(text, row.get("doc_id") or path.stem, title=row.get("title", ""),
-                 file=path.name, issuer=row.get("issuer", ""), date=row.get("date", ""),
-                 kind=row.get("kind", ""))
-
-
-def plan_files(directory: Path = PLANS_DIR) -> list[Path]:
-    return sorted(p for p in Path(directory).glob("*.txt"))
-
-
-def load_documents(paths=None) -> list[Document]:
-    manifest = read_manifest()
-    return [load_document(p, manifest) for p in (paths or plan_files())]

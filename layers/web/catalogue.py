@@ -22,7 +22,7 @@ from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, p
 from geo.city import CITY
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
-from layers.ingest.documents import read_manifest
+from layers.ingest.readers import read_manifest
 from layers.notes.corrections import apply_corrections
 from layers.schema import (
     GEOMETRY_LABELS,

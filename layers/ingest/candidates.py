@@ -1,0 +1,252 @@
+"""Candidate project names in one document: 专栏 entries, enumerations, blocks, entities.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from layers.ingest.documents import Document, Section
+from layers.ingest.locate import mentions_in
+from layers.ingest.model import Candidate
+
+# --------------------------------------------------------------------------- extraction
+from layers.ingest.names import (
+    CLAUSE_SPLIT,
+    CONJUNCTIONS,
+    DESCRIPTIVE_HEADS,
+    TRAILING,
+    clean_item,
+    inside_suffix_word,
+    is_project_name,
+    name_key,
+    name_patterns,
+    project_suffix,
+    sentence_span,
+    split_items,
+)
+
+
+def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str = "",
+                     found_by: str = "list", section_at: int | None = None) -> list[Candidate]:
+    """Every project name in an enumeration ``text`` (at clean ``offset``)."""
+    out = []
+    for a, b in split_items(text, "、"):
+        plain = clean_item(text[a:b])
+        for name in _names_in_item(text[a:b], shared_suffix):
+            span = sentence_span(doc.clean, offset + a, offset + b)
+            # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
+            at = text.find(name, a)
+            description = text[:at] if name != plain and at > 0 else ""
+            out.append(Candidate(name, doc, span, description, found_by,
+                                  offset + a if section_at is None else section_at))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[str, ...]:
+    """Project names in one list item: "X等Y" keeps X; "A和B" is two works when A is one."""
+    if "等" in raw:
+        raw = raw[: raw.index("等")]
+    parts = [raw]
+    m = CONJUNCTIONS.search(raw)
+    if m and is_project_name(clean_item(raw[: m.start()])):
+        parts = [raw[: m.start()], raw[m.end():]]
+    names = []
+    for part in parts:
+        name = clean_item(part)
+        if shared_suffix and not project_suffix(name):
+            name = name + shared_suffix
+        if not is_project_name(name):
+            # "开州设立万达开川渝统筹发展示范区": the work is what follows the last action
+            verbs = [m for m in name_patterns()["verb_inside"].finditer(name, 1)
+                     if not inside_suffix_word(name, m.start())]
+            tails = (clean_item(name[v.end():]) for v in reversed(verbs))
+            name = next((t for t in tails if is_project_name(t)), "")
+            if not name:
+                continue
+        names.append(name)
+    return tuple(names)
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    return split_items(text, CLAUSE_SPLIT)
+
+
+def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list[Candidate]:
+    """Items of one clause; a tail "等航电枢纽" lends its project word to bare items."""
+    tail = re.search(r"等([^、，。；]{1,8})$", clause)
+    shared = ""
+    body = clause
+    if tail:
+        word = tail.group(1)
+        for cut in TRAILING:
+            if word.endswith(cut) and len(word) > len(cut):
+                word = word[: -len(cut)]
+                break
+        if project_suffix(word) == word:
+            shared = word
+        body = clause[: tail.start()]
+    return _list_candidates(doc, body, offset, shared, found_by)
+
+
+def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[Candidate]:
+    """A 专栏 entry's projects. Its label is a category when its text lists projects
+    (电源基础设施。建成…电厂、…电站); otherwise a label that names a work or a place is the
+    project and its text the description (超瞬态实验装置：依托重庆大学…)."""
+    a = doc.to_clean(entry.start)
+    b = doc.to_clean(entry.end)
+    text = doc.clean[a:b]
+    label = entry.title
+    body_at = len(label) + 1 if label and text.startswith(label) else 0
+    body = text[body_at:]
+    out = []
+    for ca, cb in _clauses(body):
+        clause = body[ca:cb].strip()
+        if clause.startswith(DESCRIPTIVE_HEADS):
+            continue
+        found = _enumeration(doc, body[ca:cb], a + body_at + ca, "entry")
+        found += _route_items(doc, body[ca:cb], a + body_at + ca, gazetteer)
+        for c in found:
+            # 两江协同创新区核心区：推动A、B — the label's place locates its items
+            c.description = c.description or label
+        out += found
+    # A label its own text counts or repeats (现代农业产业园。创建2—3个国家级现代农业产业园) is
+    # the kind of thing listed, not one work.
+    named_work = not out and is_project_name(label) and label not in body
+    if label and (named_work or _names_place(gazetteer, label)):
+        span = sentence_span(doc.clean, a, a + len(label))
+        out.append(Candidate(label, doc, span, body, "entry", a))
+    return out
+
+
+def _names_place(gazetteer, label: str) -> bool:
+    """A label that is exactly a (non-administrative) gazetteer place: 长嘉汇, 艺术湾."""
+    res = gazetteer.resolve(label)
+    best = res.best
+    return bool(best) and res.status == "resolved" and best.confidence >= 0.95 and \
+        best.place.kind not in ("district", "town", "municipality")
+
+
+def _route_items(doc: Document, clause: str, offset: int, gazetteer) -> list[Candidate]:
+    """Routes written as places joined by separators (合川—璧山—江津) in a 专栏 list."""
+    out = []
+    sep = name_patterns()["route"]
+    for ia, ib in split_items(clause, "、"):
+        item = clean_item(clause[ia:ib])
+        parts = sep.split(item)
+        if len(parts) < 2 or not all(parts):
+            continue
+        if all(gazetteer.resolve(part).status in ("resolved", "ambiguous") for part in parts):
+            out.append(Candidate(item, doc, sentence_span(doc.clean, offset + ia, offset + ib),
+                                  "", "entry", offset + ia))
+    return out
+
+
+def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
+    """Enumerations anywhere that end in a list tail (…等项目建设), or whose every item is a
+    project name (推动A高速连接线、B联络线落地实施), and collectives' lists."""
+    p = name_patterns()
+    clean = doc.clean
+    out = []
+    for m in p["tail"].finditer(clean):
+        a, _ = sentence_span(clean, m.start(), m.start())
+        clause_start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
+        clause_start = max(clause_start, a)
+        out += _enumeration(doc, clean[clause_start:m.start()], clause_start, "list")
+    for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
+        clause = m.group(0)
+        items = split_items(clause, "、")
+        if len(items) < 2 and not CONJUNCTIONS.search(clause):
+            continue
+        names = [_names_in_item(clause[a:b]) for a, b in items]
+        if all(names) and sum(len(n) for n in names) >= 2 and any(
+                _anchored(gazetteer, n) for group in names for n in group):
+            out += _enumeration(doc, clause, m.start(), "list")
+    return out + _collective_candidates(doc)
+
+
+def _anchored(gazetteer, name: str) -> bool:
+    """Whether a name holds something proper: a located place, a number or a Latin name
+    (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路 are works)."""
+    return bool(re.search(r"[0-9A-Za-z]", name)) or any(
+        m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
+
+
+def _collective_candidates(doc: Document) -> list[Candidate]:
+    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…"""
+    clean = doc.clean
+    out = []
+    for m in re.finditer(r"(?:[十百千两\d一二三四五六七八九]+大(?:工程|项目))(?:主要)?包括", clean):
+        a = m.end()
+        b = a
+        while b < len(clean) and clean[b] not in "。；！？":
+            b += 1
+        text = clean[a:b]
+        for ia, ib in split_items(text, "，"):
+            name = clean_item(text[ia:ib])
+            if is_project_name(name, allow_enumeration=True):
+                out.append(Candidate(name, doc, sentence_span(clean, a + ia, a + ib), "",
+                                      "list", a + ia))
+    return out
+
+
+def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
+    """Named works in running text that carry a located place in their name."""
+    clean = doc.clean
+    out = []
+    for m in re.finditer(r"[^，。；：、！？“”《》\n\s]{4,40}", clean):
+        run = m.group(0)
+        for name in _names_in_item(run):
+            mentions = mentions_in(gazetteer, name)
+            if len(name) > 25 or not any(x.status in ("auto", "review") and x.place_id
+                                         for x in mentions):
+                continue
+            if _is_admin_area(gazetteer, name, mentions):
+                continue  # 两江新区 in running text is where things are, not a project
+            start = m.start() + max(run.find(name), 0)
+            out.append(Candidate(name, doc, sentence_span(clean, start, start + len(name)),
+                                  "", "entity", start))
+    return out
+
+
+def _is_admin_area(gazetteer, name: str, mentions) -> bool:
+    """Whether ``name`` is, as a whole, an administrative unit the gazetteer knows."""
+    whole = [m for m in mentions if m.start == 0 and m.end == len(name) and m.place_id]
+    if whole:
+        return gazetteer.place(whole[0].place_id).kind in ("district", "town", "municipality")
+    return False
+
+
+def _block_candidates(doc: Document) -> list[Candidate]:
+    """Article blocks named by their own line; an unnamed block takes the one name of the
+    article's enumeration (十大工程包括 …) that no block claims."""
+    blocks = [s for s in doc.sections if s.kind == "block"]
+    if not blocks:
+        return []
+    named = {name_key(s.title) for s in blocks if s.title}
+    listed = [c.name for c in _collective_candidates(doc)]
+    leftover = list(dict.fromkeys(n for n in listed if name_key(n) not in named))
+    unnamed = [s for s in blocks if not s.title]
+    out = []
+    for s in blocks:
+        name = s.title
+        if not name and len(unnamed) == 1 and len(leftover) == 1:
+            name = leftover[0]
+        if not name or not is_project_name(name, allow_enumeration=True):
+            continue
+        a, b = doc.to_clean(s.start), doc.to_clean(s.end)
+        first = sentence_span(doc.clean, a + 1, a + 1)
+        first = (max(first[0], a), first[1])
+        out.append(Candidate(name, doc, first, doc.clean[a:b], "block", a))
+    return out
+
+
+def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
+    cands = _block_candidates(doc)
+    for s in doc.sections:
+        if s.kind == "entry":
+            cands += _entry_candidates(doc, s, gazetteer)
+    cands += _sentence_list_candidates(doc, gazetteer)
+    cands += _entity_candidates(doc, gazetteer)
+    return cands

@@ -1,0 +1,154 @@
+"""Places and geometry of a project: the places its name (or description) cites, and the
+point, line or area drawn from them, with its status and precision.
+"""
+
+from __future__ import annotations
+
+from shapely.geometry import LineString, MultiPoint, Point
+from shapely.ops import unary_union
+
+from gazetteer.shapes import shape_of
+from geo.crs import buffer_m
+from layers.ingest.model import PlaceRef, Project
+
+# --------------------------------------------------------------------------- places, geometry
+from layers.ingest.names import AREA_PLACE_KINDS, AREA_SUFFIXES, name_patterns, strip_phase
+
+# Names and descriptions recur across plans and runs: scan each text once. The key is the
+# gazetteer's index, which lives as long as the process for its data folder.
+_MENTION_CACHE: dict = {}
+
+
+def mentions_in(gazetteer, text: str, district: str | None = None):
+    """Places in ``text``; a name several districts share prefers ``district`` (the plan's)."""
+    key = (id(gazetteer._index), text, district)
+    hit = _MENTION_CACHE.get(key)
+    if hit is None:
+        if len(_MENTION_CACHE) > 50_000:
+            _MENTION_CACHE.clear()
+        hit = _MENTION_CACHE[key] = gazetteer.find_places(text, district=district)
+    return hit
+
+
+def plan_district(gazetteer, doc) -> str | None:
+    """The district a plan is about, when its title names one (重庆两江新区…纲要 → 两江新区):
+    the context for names several districts share. A city-wide plan has none."""
+    for m in mentions_in(gazetteer, doc.title):
+        place = gazetteer.place(m.place_id) if m.place_id and m.status == "auto" else None
+        if place is not None and place.kind == "district":
+            return place.district
+    return None
+
+
+def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
+    refs: dict[str, PlaceRef] = {}
+    for m in mentions:
+        key = m.place_id or m.text
+        ref = refs.get(key)
+        if ref is not None:
+            if m.text not in ref.texts:
+                ref.texts += (m.text,)
+            continue
+        place = gazetteer.place(m.place_id) if m.place_id else None
+        refs[key] = PlaceRef(m.place_id, m.name, m.text, m.status, m.confidence,
+                             place.precision_m if place else None, m.candidates, (m.text,),
+                             bool(place and place.unverified))
+    return list(refs.values())
+
+
+def locate(project: Project, name_mentions, description_mentions, gazetteer) -> None:
+    """Set the project's places, geometry, precision, status and reason."""
+    # The places listed are those of the name and of its own description; the geometry is
+    # made from the name's places when it has located ones (礼嘉智慧公园 locates itself).
+    name_located = any(m.place_id and m.status in ("auto", "review") for m in name_mentions)
+    mentions = name_mentions if name_located else description_mentions
+    refs = _place_refs(gazetteer, mentions)
+    project.places = _place_refs(gazetteer, [*name_mentions, *description_mentions])
+    located = [r for r in refs if r.place_id and r.status in ("auto", "review")]
+    places = {r.place_id: gazetteer.place(r.place_id) for r in located}
+    linear_work = strip_phase(project.name).endswith(name_patterns()["linear"])
+    # A river, rail line or region named only in the description is context (沿长江…,
+    # 主城都市区…), not the project's site; a line in the name of a work that does not run
+    # along it lends only its name (长江音乐厅).
+    located = [r for r in located if not _extended(places[r.place_id]) or (
+        name_located and (linear_work or places[r.place_id].geometry != "line"))]
+    specific = [r for r in located if places[r.place_id].kind != "district"]
+    points = [r for r in specific if not _extended(places[r.place_id])]
+    used = points or specific or located
+    if not used:
+        unlocated = [r.text for r in project.places if r.status == "unlocated"]
+        project.geometry, project.geometry_kind, project.status = None, "none", "unlocated"
+        project.reason = ("地名库中无坐标：" + "、".join(unlocated)) if unlocated else \
+            "名称和描述中没有可定位的地名"
+        return
+    review = any(r.status == "review" for r in used)
+    reason = ""
+    pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
+    precision = max(places[r.place_id].precision_m or 0 for r in used) or None
+    route = _route_places(project.name, name_mentions)
+    project.schematic = False
+    if not points and any(_extended(places[r.place_id]) for r in used):
+        # Only lines or regions: the project follows the real shape (15号线二期 along the
+        # metro line, a 主城都市区 programme over its districts).
+        shapes = [shape_of(places[r.place_id]) for r in used]
+        project.geometry = shapes[0] if len(shapes) == 1 else unary_union(shapes)
+        project.geometry_kind = "line" if all(
+            places[r.place_id].geometry == "line" for r in used) else "area"
+        regions = [r.text for r in used if places[r.place_id].kind == "region"]
+        if regions:
+            review = True  # known only as "somewhere in 渝东北": a planner should place it
+            reason = "仅知所在区域：" + "、".join(regions)
+    elif route is not None:
+        route_used = [r for r in route if r.place_id in places]
+        if len(route_used) >= 2 and len(route_used) == len(route):
+            project.geometry = LineString(
+                [(places[r.place_id].lon, places[r.place_id].lat) for r in route_used])
+            project.geometry_kind, project.schematic = "line", True
+        else:
+            review = True
+            reason = "线路端点未全部定位：" + "、".join(r.text for r in route
+                                               if r.place_id not in places)
+            project.geometry = pts[0] if len(pts) == 1 else MultiPoint(pts)
+            project.geometry_kind = "point" if len(pts) == 1 else "multi"
+    elif len(used) == 1:
+        place = places[used[0].place_id]
+        if strip_phase(project.name).endswith(AREA_SUFFIXES) and place.kind in AREA_PLACE_KINDS:
+            if place.kind == "district":  # its own polygon (a former district's old one)
+                project.geometry = shape_of(place)
+            else:
+                project.geometry = buffer_m(pts[0], place.precision_m or 1000)
+            project.geometry_kind = "area"
+        else:
+            project.geometry, project.geometry_kind = pts[0], "point"
+    else:
+        project.geometry, project.geometry_kind = MultiPoint(pts), "multi"
+    project.precision_m = precision
+    project.status = "review" if review else "auto"
+    if review and not reason:
+        reason = "地名有歧义：" + "、".join(r.text for r in used if r.status == "review")
+    project.reason = reason
+
+
+def _extended(place) -> bool:
+    """A line or a region: a place that is not a site (districts have their own rule)."""
+    return place.geometry != "point" and place.kind not in ("district", "municipality")
+
+
+def _route_places(name: str, mentions) -> list[PlaceRef] | None:
+    """Places of a route name (合川—璧山—江津), in order, or None when it is no route."""
+    link = name_patterns()["route_link"]
+    ms = sorted(mentions, key=lambda m: m.start)
+    if len(ms) < 2:
+        return None
+    chain = [ms[0]]
+    for prev, cur in zip(ms, ms[1:], strict=False):
+        if link.fullmatch(name[prev.end:cur.start]):
+            chain.append(cur)
+        elif len(chain) >= 2:
+            break
+        else:
+            chain = [cur]
+    if len(chain) < 2:
+        return None
+    return [PlaceRef(m.place_id if m.status in ("auto", "review") else None, m.name, m.text,
+                     m.status, m.confidence) for m in chain]
