@@ -37,7 +37,9 @@ def main() -> None:
     from layers.export import export_layers
     from layers.ingest.projects import extract_projects, projects_frame
     from layers.ingest.readers import load_documents
-    from layers.spatial.sectors import assign_sectors, load_structures, sectors_frame
+    from layers.spatial.assign import assign_sectors
+    from layers.spatial.sectors import sectors_frame
+    from layers.spatial.structures import load_structures
 
     gazetteer = Gazetteer()
     projects = projects_frame(extract_projects(load_documents(), gazetteer))

@@ -21,8 +21,10 @@ from layers.ingest.projects import extract_projects, projects_frame
 from layers.ingest.readers import MANIFEST, load_documents, plan_files
 from layers.ingest.rules import RULES_FILE
 from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
+from layers.spatial.assign import assign_sectors
 from layers.spatial.lines import LINES_DIR
-from layers.spatial.sectors import STRUCTURES_DIR, assign_sectors, load_structures, sectors_frame
+from layers.spatial.sectors import sectors_frame
+from layers.spatial.structures import STRUCTURES_DIR, load_structures
 
 LAYERS_FILE = BUILD_DIR / "layers.gpkg"
 # The code whose output the GeoPackage holds; web-map and annotation code are not inputs, so

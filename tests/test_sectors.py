@@ -8,13 +8,13 @@ from shapely.geometry import Point
 from geo.boundaries import county_level, district_by_name, municipality
 from geo.crs import area_m2
 from layers.ingest.readers import read_manifest
-from layers.spatial.sectors import (
+from layers.spatial.sectors import sectors_frame
+from layers.spatial.structures import (
     BELT_BUFFER_M,
     StructureError,
     label_count,
     load_structures,
     read_structure_file,
-    sectors_frame,
 )
 
 

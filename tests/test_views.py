@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from layers.spatial.sectors import label_count
+from layers.spatial.structures import label_count
 from layers.web.catalogue import GROUP_PREFIX, Catalogue, ViewState, read_groups
 
 
