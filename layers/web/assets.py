@@ -38,6 +38,7 @@ import yaml
 from folium.elements import JSCSSMixin
 
 from geo.paths import DATA_DIR, REPO_DIR
+from layers.web.elements import IconPath
 
 ASSETS_FILE = DATA_DIR / "web" / "assets.yaml"
 STATIC_DIR = REPO_DIR / "static"  # Streamlit serves the folder beside streamlit_app.py
@@ -437,28 +438,13 @@ def asset_links(element) -> list[str]:
     return list(dict.fromkeys(js + css))
 
 
-class _IconPath(folium.MacroElement):
-    """Sets Leaflet's default marker image folder before any marker is made."""
-
-    _template = folium.template.Template("""
-        {% macro script(this, kwargs) %}
-            L.Icon.Default.imagePath = {{ this.url|tojson }};
-        {% endmacro %}
-    """)
-
-    def __init__(self, url: str):
-        super().__init__()
-        self._name = "IconPath"
-        self.url = url
-
-
 _ICON_FIX = "offline_icon_path"
 
 
 def icon_path_fix() -> folium.MacroElement:
     """Leaflet guesses its image folder from where leaflet.css came from, but streamlit-folium
     adds the css after the scripts run, so the guess is wrong: say it outright."""
-    return _IconPath(LEAFLET_IMAGES_URL)
+    return IconPath(LEAFLET_IMAGES_URL)
 
 
 def localise(element, manifest=None):

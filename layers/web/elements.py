@@ -81,3 +81,11 @@ class OpenPopup(Script):
     def __init__(self, html: str):
         super().__init__("__PARENT__.bindPopup(" + _json_arg(html) + ", {maxWidth: 380});"
                          "setTimeout(function(){ __PARENT__.openPopup(); }, 50);")
+
+
+class IconPath(Script):
+    """Sets Leaflet's default marker image folder (``url``) before any marker is made."""
+
+    def __init__(self, url: str):
+        super().__init__("L.Icon.Default.imagePath = " + _json_arg(url) + ";")
+        self._name = "IconPath"
