@@ -36,6 +36,23 @@ def built_layers(gaz):
     return build_layers(gazetteer=gaz)
 
 
+@pytest.fixture(scope="session")
+def extracted(gaz):
+    """Every project of the five plans, extracted once per test run."""
+    from layers.ingest.projects import extract_projects
+    from layers.ingest.readers import load_documents
+
+    return extract_projects(load_documents(), gaz)
+
+
+@pytest.fixture(scope="session")
+def cat(built_layers):
+    """The web catalogue of every layer built from the five plans."""
+    from layers.web.catalogue import Catalogue
+
+    return Catalogue(built_layers)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_data_dir(tmp_path_factory):
     """The app's annotation store in a folder of this test run, never the checkout's build/."""

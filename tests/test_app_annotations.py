@@ -10,6 +10,7 @@ from layers.notes.access import hash_password
 from layers.notes.store import AnnotationStore
 from tests.test_app import APP, map_args, pytestmark  # noqa: F401  (skip without assets)
 
+NOTES_PAGE = "app_pages/notes.py"
 HOSTILE = "<img src=x onerror=alert(1)>{{ 7*7 }}"
 
 
@@ -75,7 +76,8 @@ def test_edit_delete_restore_with_history(store):
     next(t for t in at.sidebar.text_input if "你的名字" in t.label).input("张工")
     next(b for b in at.sidebar.button if b.label == "开始标注").click().run()
     at.session_state["note_pick_id"] = aid
-    at.run()
+    at.switch_page(NOTES_PAGE).run()
+    assert not at.exception, at.exception
     note = next(t for t in at.text_area if t.label == "备注" and t.value == "用地待核实")
     note.input("已核实：可用")
     next(b for b in at.button if b.label == "保存修改").click().run()
@@ -101,8 +103,10 @@ def test_password_roles_decide_who_edits(store):
     next(b for b in at.sidebar.button if b.label == "登录").click().run()
     assert any("张工（编辑者）" in c.value for c in at.sidebar.caption)
     at.session_state["note_pick_id"] = theirs
-    at.run()
+    at.switch_page(NOTES_PAGE).run()
+    assert not at.exception, at.exception
     # an editor reads another planner's note but gets no form to change it
+    assert any(t.value == "李工的标注" for t in at.text)
     assert not [b for b in at.button if b.label in ("保存修改", "恢复此标注")]
     assert not [b for b in at.button if b.label.startswith("删除此标注")]
 

@@ -25,14 +25,6 @@ def load_fixture(doc_id):
         return yaml.safe_load(f)
 
 
-@pytest.fixture(scope="session")
-def extracted(gaz):
-    from layers.ingest.projects import extract_projects
-    from layers.ingest.readers import load_documents
-
-    return extract_projects(load_documents(), gaz)
-
-
 def by_doc(projects, doc_id):
     return {name_key(p.name): p for p in projects if doc_id in p.doc_ids}
 
@@ -130,3 +122,38 @@ def test_all_ten_major_projects_of_the_article(extracted, gaz):
     assert "果园港" in texts["果园港枢纽港建设工程"]
     assert {"礼嘉", "悦来"} <= texts["礼嘉悦来智慧园建设工程"]
     assert "明月湖" in texts["两江协同创新区建设工程"]
+
+
+def field_accuracy(extracted, doc_ids) -> dict[str, tuple[int, int]]:
+    """(agreeing, compared) for each fixture field: ``category`` over the fixture projects
+    found; ``kind`` (the geometry kind) over those found and located."""
+    counts = {"category": [0, 0], "kind": [0, 0]}
+    for doc_id in doc_ids:
+        found = by_doc(extracted, doc_id)
+        for e in load_fixture(doc_id)["projects"]:
+            project = find(found, e["name"])
+            if project is None:
+                continue
+            counts["category"][0] += project.category == e["category"]
+            counts["category"][1] += 1
+            if project.geometry_kind != "none":
+                counts["kind"][0] += project.geometry_kind == e["kind"]
+                counts["kind"][1] += 1
+    return {k: tuple(v) for k, v in counts.items()}
+
+
+# Floors at the figures measured when the fields were first asserted (2026-11-29): category
+# and geometry kind were never tuned against the fixtures, so the tuned plans' figures are
+# not inflated; the extraction issue raises them. A drop below is a regression.
+# Measured: tuned category 58/82 = 0.71, kind 37/61 = 0.61; held out 17/18 = 0.94, 10/14 = 0.71.
+FIELD_FLOORS = {"tuned": {"category": 0.70, "kind": 0.60},
+                "held_out": {"category": 0.90, "kind": 0.70}}
+
+
+@pytest.mark.parametrize("which", ("tuned", "held_out"))
+def test_fixture_category_and_geometry_kind(which, extracted):
+    doc_ids = TUNED if which == "tuned" else (HELD_OUT,)
+    accuracy = field_accuracy(extracted, doc_ids)
+    for name, (agree, compared) in accuracy.items():
+        assert compared >= 10, (name, compared)
+        assert agree / compared >= FIELD_FLOORS[which][name], (which, name, agree, compared)

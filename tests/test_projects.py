@@ -8,15 +8,8 @@ from layers.ingest.projects import extract_projects
 
 
 @pytest.fixture(scope="module")
-def projects(gaz):
-    from layers.ingest.readers import load_documents
-
-    return extract_projects(load_documents(), gaz)
-
-
-@pytest.fixture(scope="module")
-def by_name(projects):
-    return {name_key(p.name): p for p in projects}
+def by_name(extracted):
+    return {name_key(p.name): p for p in extracted}
 
 
 @pytest.mark.parametrize("name", [
@@ -50,13 +43,13 @@ def test_ids_are_stable_and_follow_the_name():
     assert project_id("果园港枢纽港建设工程").startswith("p-")
 
 
-def test_a_rerun_gives_the_same_projects(projects, gaz):
+def test_a_rerun_gives_the_same_projects(extracted, gaz):
     from layers.ingest.readers import load_documents
 
     again = extract_projects(load_documents(), gaz)
     assert [(p.id, p.name, len(p.sources)) for p in again] == \
-        [(p.id, p.name, len(p.sources)) for p in projects]
-    assert len({p.id for p in projects}) == len(projects)
+        [(p.id, p.name, len(p.sources)) for p in extracted]
+    assert len({p.id for p in extracted}) == len(extracted)
 
 
 def test_the_same_project_in_two_plans_is_one_project(by_name):
@@ -100,17 +93,17 @@ def test_several_places_make_a_multi_geometry(by_name):
     assert p.geometry_kind == "multi" and len(p.geometry.geoms) >= 3
 
 
-def test_unlocated_projects_are_kept_with_a_reason_never_at_a_fake_spot(projects):
-    unlocated = [p for p in projects if p.status == "unlocated"]
+def test_unlocated_projects_are_kept_with_a_reason_never_at_a_fake_spot(extracted):
+    unlocated = [p for p in extracted if p.status == "unlocated"]
     assert unlocated and all(p.geometry is None and p.reason for p in unlocated)
     assert any(p.name == "中科云从人工智能基础资源开放平台" for p in unlocated)
 
 
-def test_located_geometries_lie_in_chongqing(projects):
+def test_located_geometries_lie_in_chongqing(extracted):
     from geo.boundaries import municipality
 
     region = municipality().geometry.buffer(0.05)
-    located = [p for p in projects if p.geometry is not None]
+    located = [p for p in extracted if p.geometry is not None]
     assert len(located) > 300
     # routes are straight between their places, areas are buffers: check the places
     def anchors(geom):
@@ -123,8 +116,8 @@ def test_located_geometries_lie_in_chongqing(projects):
     assert all(shapely.is_valid(p.geometry) for p in located)
 
 
-def test_review_status_carries_candidates(projects):
-    for p in projects:
+def test_review_status_carries_candidates(extracted):
+    for p in extracted:
         if p.status == "review":
             assert p.reason
         for ref in p.places:

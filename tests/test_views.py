@@ -7,12 +7,7 @@ import numpy as np
 import pytest
 
 from layers.spatial.structures import label_count
-from layers.web.catalogue import GROUP_PREFIX, Catalogue, ViewState, read_groups
-
-
-@pytest.fixture(scope="module")
-def cat(built_layers):
-    return Catalogue(built_layers)
+from layers.web.catalogue import GROUP_PREFIX, ViewState, read_groups
 
 
 def names(frame):

@@ -11,13 +11,8 @@ from shapely.geometry import Point
 from geo.datum import convert
 from layers.web import features, mapfiles, popups, webmap
 from layers.web.assets import asset_links
-from layers.web.catalogue import Catalogue, ViewState
+from layers.web.catalogue import ViewState
 from layers.web.elements import FetchedLayer
-
-
-@pytest.fixture(scope="module")
-def cat(built_layers):
-    return Catalogue(built_layers)
 
 
 def geojson_children(group):

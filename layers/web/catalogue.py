@@ -9,7 +9,7 @@ through the URL query string.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -25,13 +25,11 @@ from layers.export import geojson_text
 from layers.ingest.readers import read_manifest
 from layers.notes.corrections import apply_corrections
 from layers.schema import (
-    GEOMETRY_LABELS,
-    NOTE_ACTION_LABELS,
-    NOTE_STATUS_LABELS,
     PROJECT_STATUS_LABELS,
     category_order,
 )
 from layers.web.basemaps import BASEMAPS
+from layers.web.state import ViewState, split_list
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
 GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects
@@ -53,44 +51,6 @@ class Hit:
     name: str
     detail: str
     rank: tuple
-
-
-@dataclass
-class ViewState:
-    """The planner's view: every field is a plain value that fits in a URL."""
-    projects: list[str] = field(default_factory=list)  # project ids and group tokens
-    structures: list[str] = field(default_factory=list)  # structure ids
-    sectors: list[str] = field(default_factory=list)  # sector ids
-    documents: list[str] = field(default_factory=list)  # doc ids
-    categories: list[str] = field(default_factory=list)
-    districts: list[str] = field(default_factory=list)  # district names
-    statuses: list[str] = field(default_factory=list)  # auto | review | unlocated
-    min_confidence: float = 0.0
-    query: str = ""
-    focus: str = ""  # "project:<id>" or "place:<id>"
-    basemap: str = "blank"
-
-    # URL keys, short so a link stays readable; lists are joined with commas
-    QUERY_KEYS = {"projects": "p", "structures": "st", "sectors": "se", "documents": "doc",
-                  "categories": "cat", "districts": "dist", "statuses": "status",
-                  "min_confidence": "conf", "query": "q", "focus": "focus", "basemap": "base"}
-
-    def to_query(self) -> dict[str, str]:
-        """Only what differs from the default, so the plain view has a plain URL."""
-        default = ViewState()
-        out = {}
-        for name, key in self.QUERY_KEYS.items():
-            value = getattr(self, name)
-            if value == getattr(default, name):
-                continue
-            out[key] = ",".join(value) if isinstance(value, list) else str(value)
-        return out
-
-
-def _split(value) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        value = ",".join(str(v) for v in value)
-    return [v.strip() for v in str(value or "").split(",") if v.strip()]
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -234,7 +194,7 @@ class Catalogue:
                 continue
             raw = params[key]
             if name in known:
-                values = _split(raw)
+                values = split_list(raw)
                 if name == "districts":  # a link made before 2026 may name 渝北区
                     values = self._current_districts(values, problems)
                 bad = [v for v in values if v not in known[name]]
@@ -243,14 +203,14 @@ class Catalogue:
                 setattr(state, name, [v for v in values if v in known[name]])
             elif name == "min_confidence":
                 try:
-                    value = float(_split(raw)[0])
+                    value = float(split_list(raw)[0])
                     if not 0.0 <= value <= 1.0:
                         raise ValueError
                     state.min_confidence = value
                 except (ValueError, IndexError):
                     problems.append(f"链接中的最低置信度“{raw}”不是 0 到 1 之间的数，已忽略")
             elif name == "basemap":
-                value = raw if isinstance(raw, str) else _split(raw)[0]
+                value = raw if isinstance(raw, str) else split_list(raw)[0]
                 if value in BASEMAPS:
                     state.basemap = value
                 else:
@@ -461,54 +421,3 @@ def default_catalogue() -> Catalogue:
         catalogue = Catalogue({name: load_layer(name) for name in LAYER_NAMES})
         _LOADED.update(stamp=build_stamp(), catalogue=catalogue)
         return catalogue
-
-
-# --------------------------------------------------------------------------- annotations
-
-
-
-def short_time(iso: str) -> str:
-    """A stored UTC time as Chongqing's local time, to the minute."""
-    from datetime import datetime, timedelta, timezone
-
-    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
-def shape_summary(geometry) -> str:
-    """What was drawn, in words a planner checks at a glance: kind and size."""
-    from geo.crs import area_m2, project_geometry
-
-    kind = GEOMETRY_LABELS.get(geometry.geom_type, geometry.geom_type)
-    if "Polygon" in geometry.geom_type:
-        return f"{kind}，面积约 {area_m2(geometry) / 10_000:,.2f} 公顷"
-    if "LineString" in geometry.geom_type:
-        return f"{kind}，长约 {project_geometry(geometry).length / 1000:,.2f} 公里"
-    if geometry.geom_type == "Point":
-        return f"{kind}，{geometry.x:.6f}, {geometry.y:.6f}（WGS84）"
-    return kind
-
-
-def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
-    """The annotations as the page lists them (plain text cells: nothing is rendered)."""
-    return pd.DataFrame({
-        "备注": [n[:60] for n in notes["note"]],
-        "标签": ["、".join(t) for t in notes["tags"]],
-        "状态": [NOTE_STATUS_LABELS.get(s, s) for s in notes["status"]],
-        "作者": list(notes["author"]),
-        "更新": [short_time(t) for t in notes["updated_at"]],
-        "更正对象": [target_label(t) if t else "" for t in notes["target"]],
-    })
-
-
-def history_table(versions) -> pd.DataFrame:
-    """Every version of an annotation: who, when, what they changed."""
-    names = {"geometry": "位置", "note": "备注", "tags": "标签", "status": "状态",
-             "target": "更正对象"}
-    return pd.DataFrame({
-        "版本": [v.version for v in versions],
-        "操作": [NOTE_ACTION_LABELS.get(v.action, v.action) for v in versions],
-        "作者": [v.author for v in versions],
-        "时间": [short_time(v.at) for v in versions],
-        "改动": ["、".join(names.get(k, k) for k in v.changes) for v in versions],
-    })

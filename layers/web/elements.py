@@ -79,8 +79,8 @@ class OpenPopup(Script):
     opens it once the marker is on the map (streamlit-folium adds it after this runs)."""
 
     def __init__(self, html: str):
-        super().__init__("__PARENT__.bindPopup(" + _json_arg(html) + ", {maxWidth: 380});"
-                         "setTimeout(function(){ __PARENT__.openPopup(); }, 50);")
+        super().__init__(asset_text("open_popup.js") + "\nplanmapOpenPopup(__PARENT__, "
+                         + _json_arg(html) + ");")
 
 
 class IconPath(Script):

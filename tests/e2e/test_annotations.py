@@ -67,7 +67,7 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     assert len(drawn) == 1 and drawn[0]["geometry"]["type"] == "Polygon"
     page.get_by_label("备注").first.fill(HOSTILE)
     page.get_by_role("button", name="保存标注").click()
-    page.get_by_text("标注列表（1）").wait_for(timeout=60_000)
+    page.get_by_text("标注已保存").wait_for(timeout=60_000)
 
     (saved,) = AnnotationStore().list().itertuples()  # the app's store (PLANMAP_DATA_DIR)
     assert saved.note == HOSTILE and saved.author == "张工"
@@ -101,7 +101,10 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     popup.wait_for(timeout=30_000)
     assert HOSTILE in popup.inner_text()  # shown as the characters typed
     assert frame.locator(".leaflet-popup img").count() == 0  # not as an element
+    # the annotations page lists it, as text too
+    page.get_by_role("link", name="标注").click()
     page.get_by_text("标注列表（1）").wait_for(timeout=30_000)
+    assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
     assert page.page_errors == []
     assert page.external_requests == []

@@ -1,0 +1,160 @@
+"""What every page shares: settings, the catalogue, the annotation store and its cached
+layers, who is signed in (the sidebar's sign-in) and the annotation filter. A page calls
+``page_frame()`` first and wires its own widgets to what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import streamlit as st
+
+from layers.notes.access import Access, AccessError, User
+from layers.notes.corrections import corrections
+from layers.notes.model import SUGGESTED_TAGS, AnnotationError
+from layers.notes.store import AnnotationStore
+from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
+from layers.web import features
+from layers.web.catalogue import Catalogue, default_catalogue
+from layers.web.settings import Settings
+from layers.web.state import NoteFilter
+
+# Widget values every page keeps: Streamlit forgets a widget's value on a page that does not
+# draw it, unless the value is set again on each run.
+KEPT = ("projects", "structures", "sectors", "documents", "categories", "districts",
+        "statuses", "min_confidence", "query", "basemap", "show_places", "show_notes",
+        "note_tags", "note_authors", "note_statuses")
+
+
+@dataclass
+class Frame:
+    cat: Catalogue
+    settings: Settings
+    sidebar: object  # the top of the sidebar, for the page's own widgets
+    user: User | None = None
+    store: AnnotationStore | None = None  # None when the store cannot be opened
+    revision: str = ""
+    all_notes: gpd.GeoDataFrame | None = None  # every annotation, deleted ones too
+    notes: gpd.GeoDataFrame | None = None  # those the annotation filter keeps
+    fixes: gpd.GeoDataFrame | None = None  # planners' corrections, by target
+    tag_options: list[str] | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.store is not None and self.user is not None and self.user.can_write
+
+    def notes_data(self, datum: str) -> dict | None:
+        """The annotations' map layer in ``datum`` (cached until the next write)."""
+        if self.store is None:
+            return None
+        return notes_layer(self.store, self.store.where, self.revision, datum, self.cat)
+
+
+def read_secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return {}
+
+
+@st.cache_resource(show_spinner=False)
+def annotation_store(url: str) -> AnnotationStore:
+    """One store per server (its own locking makes it safe for every session)."""
+    return AnnotationStore(url or None)
+
+
+# what is built from the annotations is kept until the next write changes store.revision();
+# the store's place is part of the key (the store itself is not hashed)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def notes_at(_store: AnnotationStore, where: str, revision: str):
+    return _store.list(include_deleted=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def notes_layer(_store: AnnotationStore, where: str, revision: str, datum: str,
+                _cat: Catalogue) -> dict:
+    every = notes_at(_store, where, revision)
+    labels = {t: _cat.target_label(t) for t in set(every["target"].dropna())}
+    return features.annotations_data(every, labels, datum)
+
+
+def sign_in(access: Access | None) -> User | None:
+    """The sidebar's sign-in for the configured mode; the signed-in user, or None."""
+    ss = st.session_state
+    user: User | None = ss.get("user")
+    if access is None:
+        return None
+    if access.mode == "single":
+        if user is None:
+            with st.form("who"):
+                name = st.text_input("你的名字（记入你写的每条标注）", max_chars=64)
+                if st.form_submit_button("开始标注") and name.strip():
+                    user = ss.user = access.single_user(name.strip())
+        if user is not None:
+            st.caption(f"标注作者：{user.name}（单机模式，可修改全部标注）")
+        return user
+    if access.mode == "password" and user is None:
+        with st.form("sign_in"):
+            name = st.text_input("用户名", max_chars=64)
+            password = st.text_input("密码", type="password", max_chars=200)
+            if st.form_submit_button("登录"):
+                user = ss.user = access.sign_in(name.strip(), password)
+                if user is None:
+                    st.error("用户名或密码不正确")
+    elif access.mode == "oidc":
+        if not st.user.is_logged_in:
+            st.button("登录（单位账号）", on_click=st.login)
+            return None
+        user = ss.user = access.oidc_user(str(st.user.get("email", "")),
+                                          str(st.user.get("name", "")))
+    if user is not None:
+        st.caption(f"已登录：{user.name}（{ROLE_LABELS[user.role]}）")
+        if st.button("退出登录"):
+            ss.user = None
+            if access.mode == "oidc":
+                st.logout()
+            st.rerun()
+    return user
+
+
+def page_frame() -> Frame:
+    """Everything a page shares, drawn in the sidebar below the page's own widgets."""
+    ss = st.session_state
+    for kept in KEPT:
+        if kept in ss:
+            ss[kept] = ss[kept]
+    settings = Settings.resolve(read_secrets())
+    with st.spinner("正在载入图层…"):
+        frame = Frame(cat=default_catalogue(), settings=settings,
+                      sidebar=st.sidebar.container())
+    with st.sidebar:
+        st.header("标注身份")
+        try:
+            access = Access.from_config(settings.secrets)
+        except AccessError as problem:
+            st.error(f"用户配置有误，标注暂为只读：{problem}")
+            access = None
+        frame.user = sign_in(access)
+        if frame.user is None or not frame.user.can_write:
+            st.caption("登录为编辑者后可绘制和修改标注；现在可以查看。")
+    try:
+        frame.store = annotation_store(settings.annotations_url)
+        frame.revision = frame.store.revision()
+        frame.all_notes = notes_at(frame.store, frame.store.where, frame.revision)
+    except (AnnotationError, OSError) as problem:
+        st.error(f"标注库无法打开，标注暂不可用（地图不受影响）：{problem}")
+        frame.store = frame.all_notes = None
+        return frame
+    every = frame.all_notes
+    with st.sidebar:
+        st.header(f"标注筛选（{int((every['status'] != 'deleted').sum())}）")
+        frame.tag_options = sorted({*SUGGESTED_TAGS, *(t for ts in every["tags"] for t in ts)})
+        st.multiselect("标签", frame.tag_options, key="note_tags", placeholder="全部")
+        st.multiselect("作者", sorted(set(every["author"])), key="note_authors",
+                       placeholder="全部")
+        st.multiselect("标注状态", list(NOTE_STATUS_LABELS), format_func=NOTE_STATUS_LABELS.get,
+                       key="note_statuses", placeholder="待处理、已处理（不含已删除）")
+    frame.notes = NoteFilter(tuple(ss.get("note_tags") or ()), tuple(ss.get("note_authors") or ()),
+                             tuple(ss.get("note_statuses") or ())).apply(every)
+    frame.fixes = corrections(every)
+    return frame

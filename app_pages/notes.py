@@ -1,0 +1,118 @@
+"""标注 — the planners' annotations: the list (filtered in the sidebar), one annotation's text,
+edits, delete and restore with its history, and import/export. Widgets only: the store does
+the work and keeps every version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app_pages.common import page_frame
+from layers.export import geojson_text
+from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
+from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
+from layers.web.tables import annotation_table, history_table, short_time
+
+ss = st.session_state
+frame = page_frame()
+cat, user, store = frame.cat, frame.user, frame.store
+all_notes, notes = frame.all_notes, frame.notes
+
+
+def target_label(target: str) -> str:
+    return "（无：普通标注）" if not target else cat.target_label(target)
+
+
+def on_note_pick() -> None:
+    rows = ss.note_table.selection.rows if "note_table" in ss else []
+    if rows and ss.get("note_ids"):
+        ss.note_pick_id = ss.note_focus = ss.note_ids[rows[0]]
+
+
+def write_notes(write, refused: str, done, remount: bool = False) -> None:
+    """One store write from a button: if refused, say why (the form keeps what was typed);
+    else rerun with a toast of ``done(result)``. ``remount`` clears the map's drawings."""
+    try:
+        result = write()
+    except AnnotationError as problem:
+        st.error(f"{refused}：{problem}")
+        return
+    if remount:
+        ss.map_round = ss.get("map_round", 0) + 1
+    ss.flash = done(result)
+    st.rerun()
+
+
+st.title("规划师标注")
+if store is None:
+    st.stop()  # the frame said why the store cannot be opened
+if ss.get("flash"):
+    st.toast(ss.pop("flash"))
+
+target_options = ["", *cat.target_options()]
+st.markdown(f"**标注列表（{len(notes)}）** 点击一行查看、修改；在“地图”页画新标注。")
+ss.note_ids = list(notes["id"])
+st.dataframe(annotation_table(notes, target_label), hide_index=True, on_select=on_note_pick,
+             selection_mode="single-row", key="note_table", height=260)
+
+chosen = all_notes[all_notes["id"] == ss.get("note_pick_id", "")]
+if len(chosen):
+    row = chosen.iloc[0]
+    st.text(f"{row['note'] or '（无备注）'}")
+    st.caption(f"{NOTE_STATUS_LABELS[row['status']]} · {row['author']} · "
+               f"第 {row['version']} 版 · {short_time(row['updated_at'])}"
+               + (f" · 更正：{target_label(row['target'])}" if row["target"] else ""))
+    if st.button("在地图上查看", key=f"show-{row['id']}"):
+        ss.note_focus, ss.focus = row["id"], ""
+        st.switch_page("app_pages/map.py")
+    may_change = user is not None and user.may_change(row["author"])
+    if may_change and row["status"] != "deleted":
+        with st.form(f"edit-{row['id']}-{row['version']}"):
+            note = st.text_area("备注", row["note"], max_chars=NOTE_MAX_CHARS)
+            tags = st.multiselect("标签", sorted({*frame.tag_options, *row["tags"]}),
+                                  default=list(row["tags"]), accept_new_options=True)
+            status = st.selectbox("状态", ["open", "resolved"],
+                                  index=["open", "resolved"].index(row["status"]),
+                                  format_func=NOTE_STATUS_LABELS.get)
+            target = st.selectbox("更正对象", target_options, format_func=target_label,
+                                  index=target_options.index(row["target"])
+                                  if row["target"] in target_options else 0)
+            move = st.checkbox("用地图上新画的图形替换位置", disabled=ss.get("pending") is None,
+                               help="先在“地图”页画出新的位置或形状")
+            if st.form_submit_button("保存修改"):
+                write_notes(lambda: store.update(
+                    row["id"], author=user.name, note=note, tags=tags, status=status,
+                    target=target, geometry=ss.pending if move else None,
+                    as_admin=user.is_admin), "未保存", lambda _: "修改已保存", remount=move)
+        if st.button("删除此标注（可恢复）", key=f"delete-{row['id']}"):
+            write_notes(lambda: store.delete(row["id"], author=user.name,
+                                             as_admin=user.is_admin), "未删除",
+                        lambda _: "标注已删除，可在“标注状态”中选“已删除”找回并恢复")
+    elif may_change and st.button("恢复此标注", key=f"restore-{row['id']}"):
+        write_notes(lambda: store.restore(row["id"], author=user.name, as_admin=user.is_admin),
+                    "未恢复", lambda _: "标注已恢复")
+    with st.expander(f"修改历史（{row['version']} 版）"):
+        st.dataframe(history_table(store.history(row["id"])), hide_index=True)
+
+st.subheader("导入 / 导出（GeoJSON、GeoPackage）")
+if frame.can_write:
+    upload = st.file_uploader("导入 GeoJSON 标注文件", type=["geojson", "json"],
+                              help="每个要素一条标注；属性 note/备注、tags、status、target")
+    datum_in = st.radio("文件坐标系", list(IMPORT_DATUM_LABELS),
+                        format_func=IMPORT_DATUM_LABELS.get, horizontal=True)
+    if upload is not None and st.button("导入"):
+        write_notes(lambda: store.import_geojson(upload.getvalue(), user.name, datum_in),
+                    "未导入任何标注", lambda ids: f"已导入 {len(ids)} 条标注")
+if st.button("生成标注下载文件"):
+    ss.notes_export = True
+if ss.get("notes_export"):
+    today = dt.date.today().isoformat()
+    c1, c2 = st.columns(2)
+    c1.download_button("标注 GeoJSON", geojson_text(store.list(), name="annotations"),
+                       file_name=f"annotations-{today}.geojson", mime="application/geo+json",
+                       on_click="ignore")
+    c2.download_button("标注 GeoPackage", store.export_bytes(".gpkg"),
+                       file_name=f"annotations-{today}.gpkg",
+                       mime="application/geopackage+sqlite3", on_click="ignore")
+st.caption(f"标注库：{store.where}")

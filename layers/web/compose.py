@@ -1,0 +1,67 @@
+"""The map a view shows: which layer groups to draw and where to look, composed in one place
+so the page only hands the result to streamlit-folium."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from layers.web import features, popups, webmap
+from layers.web.basemaps import BASEMAPS
+
+
+@dataclass
+class MapView:
+    groups: list = field(default_factory=list)  # folium FeatureGroups, bottom first
+    center: tuple[float, float] | None = None  # lat, lon in ``datum``; None = keep the view
+    zoom: int | None = None
+    datum: str = "wgs84"  # the basemap's datum: every group is drawn in it
+    unlocated_focus: dict | None = None  # the focused record, when it has no geometry
+
+
+def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
+                notes_data: dict | None = None, show_places: bool = False,
+                show_notes: bool = True, note_focus=None) -> MapView:
+    """The groups and view of ``state`` on ``catalogue``:
+
+    - districts, the visible ``sectors`` and the ``selected`` projects, drawn from the layer
+      files (a rerun sends ids only); places when ``show_places``;
+    - planners' corrections (``fixes``, indexed by target) instead of the corrected records;
+    - the annotations ``notes`` (drawn from ``notes_data``, their prepared layer) when
+      ``show_notes``;
+    - the searched or clicked record (``state.focus``) outlined with its popup open.
+
+    The view fits the focused record, else the selection; an annotation chosen in the list
+    (``note_focus``, its geometries) takes precedence over both."""
+    datum = BASEMAPS[state.basemap].datum
+    view = MapView(datum=datum)
+    fixed_ids = set(fixes.index) if fixes is not None else set()
+    view.groups = [
+        webmap.layer_group(catalogue, "districts", datum),
+        webmap.layer_group(catalogue, "sectors", datum, sectors["id"]),
+        webmap.layer_group(catalogue, "projects", datum, set(selected["id"]) - fixed_ids)]
+    if show_places:
+        view.groups.append(webmap.layer_group(catalogue, "places", datum,
+                                              set(catalogue.places["id"]) - fixed_ids))
+    if fixed_ids:
+        fixed_projects = catalogue.corrected("projects", fixes, selected["id"])
+        fixed_places = catalogue.corrected("places", fixes)  # shown even with places off
+        view.groups.append(webmap.geojson_group("规划师更正", features.corrections_data(
+            fixed_projects, fixed_places, catalogue.documents, datum), point_radius=8))
+    if notes is not None and notes_data is not None and show_notes:
+        view.groups.append(webmap.geojson_group(
+            "规划师标注", features.subset(notes_data, notes["id"]), point_radius=7))
+    focus = catalogue.focus_row(state.focus)
+    focus_geometry = catalogue.focus_geometry(state.focus)
+    if focus and focus_geometry is None:
+        view.unlocated_focus = dict(focus[1])
+    if focus_geometry is not None:
+        popup = popups.focus_popup(*focus, catalogue.documents)
+        view.groups.append(webmap.focus_layer(focus_geometry, popup, datum))
+        fit = webmap.fit_view([focus_geometry], datum)
+    else:
+        fit = webmap.fit_view(list(selected.geometry) + list(sectors.geometry), datum)
+    if note_focus is not None and len(note_focus):
+        fit = webmap.fit_view(list(note_focus), datum) or fit
+    if fit:
+        view.center, view.zoom = fit
+    return view

@@ -1,0 +1,67 @@
+"""What a planner has chosen to see: the view (filters, search, focus, basemap; it fits in a
+URL) and the annotation filter. Plain values only; the catalogue and the store apply them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+
+
+@dataclass
+class ViewState:
+    """The planner's view: every field is a plain value that fits in a URL."""
+    projects: list[str] = field(default_factory=list)  # project ids and group tokens
+    structures: list[str] = field(default_factory=list)  # structure ids
+    sectors: list[str] = field(default_factory=list)  # sector ids
+    documents: list[str] = field(default_factory=list)  # doc ids
+    categories: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)  # district names
+    statuses: list[str] = field(default_factory=list)  # auto | review | unlocated
+    min_confidence: float = 0.0
+    query: str = ""
+    focus: str = ""  # "project:<id>" or "place:<id>"
+    basemap: str = "blank"
+
+    # URL keys, short so a link stays readable; lists are joined with commas
+    QUERY_KEYS = {"projects": "p", "structures": "st", "sectors": "se", "documents": "doc",
+                  "categories": "cat", "districts": "dist", "statuses": "status",
+                  "min_confidence": "conf", "query": "q", "focus": "focus", "basemap": "base"}
+
+    def to_query(self) -> dict[str, str]:
+        """Only what differs from the default, so the plain view has a plain URL."""
+        default = ViewState()
+        out = {}
+        for name, key in self.QUERY_KEYS.items():
+            value = getattr(self, name)
+            if value == getattr(default, name):
+                continue
+            out[key] = ",".join(value) if isinstance(value, list) else str(value)
+        return out
+
+
+def split_list(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return [v.strip() for v in str(value or "").split(",") if v.strip()]
+
+
+@dataclass(frozen=True)
+class NoteFilter:
+    """Which annotations to list and draw: by tag (any of), author and status. No status
+    chosen means the live ones (open and resolved, not deleted)."""
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    LIVE = ("open", "resolved")
+
+    def apply(self, notes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        keep = notes["status"].isin(self.statuses or self.LIVE).to_numpy(copy=True)
+        if self.authors:
+            keep &= notes["author"].isin(self.authors).to_numpy()
+        if self.tags:
+            wanted = set(self.tags)
+            keep &= np.array([bool(wanted.intersection(ts)) for ts in notes["tags"]], dtype=bool)
+        return notes[keep]

@@ -1,0 +1,55 @@
+"""Tables the page shows: annotations, their history, short times and shape summaries."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.schema import GEOMETRY_LABELS, NOTE_ACTION_LABELS, NOTE_STATUS_LABELS
+
+
+def short_time(iso: str) -> str:
+    """A stored UTC time as Chongqing's local time, to the minute."""
+    from datetime import datetime, timedelta, timezone
+
+    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def shape_summary(geometry) -> str:
+    """What was drawn, in words a planner checks at a glance: kind and size."""
+    from geo.crs import area_m2, project_geometry
+
+    kind = GEOMETRY_LABELS.get(geometry.geom_type, geometry.geom_type)
+    if "Polygon" in geometry.geom_type:
+        return f"{kind}，面积约 {area_m2(geometry) / 10_000:,.2f} 公顷"
+    if "LineString" in geometry.geom_type:
+        return f"{kind}，长约 {project_geometry(geometry).length / 1000:,.2f} 公里"
+    if geometry.geom_type == "Point":
+        return f"{kind}，{geometry.x:.6f}, {geometry.y:.6f}（WGS84）"
+    return kind
+
+
+def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
+    """The annotations as the page lists them (plain text cells: nothing is rendered)."""
+    return pd.DataFrame({
+        "备注": [n[:60] for n in notes["note"]],
+        "标签": ["、".join(t) for t in notes["tags"]],
+        "状态": [NOTE_STATUS_LABELS.get(s, s) for s in notes["status"]],
+        "作者": list(notes["author"]),
+        "更新": [short_time(t) for t in notes["updated_at"]],
+        "更正对象": [target_label(t) if t else "" for t in notes["target"]],
+    })
+
+
+def history_table(versions) -> pd.DataFrame:
+    """Every version of an annotation: who, when, what they changed."""
+    names = {"geometry": "位置", "note": "备注", "tags": "标签", "status": "状态",
+             "target": "更正对象"}
+    return pd.DataFrame({
+        "版本": [v.version for v in versions],
+        "操作": [NOTE_ACTION_LABELS.get(v.action, v.action) for v in versions],
+        "作者": [v.author for v in versions],
+        "时间": [short_time(v.at) for v in versions],
+        "改动": ["、".join(names.get(k, k) for k in v.changes) for v in versions],
+    })
