@@ -25,7 +25,7 @@ def coverage(gazetteer, fixture: Path = FIXTURE) -> dict:
     """{kind: [resolved, total, [missing names]]} plus 'all' and 'geometry_fits'."""
     import yaml
 
-    from gazetteer.core import NAME_RUNGS
+    from gazetteer.index import NAME_RUNGS
 
     names = [p for p in yaml.safe_load(fixture.read_text(encoding="utf-8"))["places"]
              if not p.get("unsure")]

@@ -8,32 +8,20 @@ geocoder, so it also works as ``geopandas.tools.geocode(names, provider=Gazettee
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from geopy.location import Location
 from geopy.point import Point
 
+from gazetteer.index import RUNG_CONFIDENCE, add_to, index_for
 from gazetteer.normalise import base_name, clean_query, normalise
-from gazetteer.places import GAZETTEER_DIR, KIND_RANK, Place, load_places
+from gazetteer.places import GAZETTEER_DIR, KIND_RANK, Place
+from gazetteer.scan import build_automaton, find_places
 
 MAX_QUERY_CHARS = 200
 MAX_REMEMBERED_ANSWERS = 100_000  # a batch repeats names; the index is immutable, answers too
-# Confidence of each rung of the matching ladder: how sure a match by that rung can be.
-RUNG_CONFIDENCE = {
-    "exact": 1.0,
-    "alias": 0.97,
-    "normalised": 0.95,
-    "suffix": 0.9,
-    "district_hint": 0.9,  # in a text: a stem qualified by its district, 酉阳龚滩
-    "pinyin": 0.85,
-    "homophone": 0.8,  # same pinyin, other characters: the usual input-method typo (礼家 → 礼嘉)
-    "prefix": 0.6,
-}
-# Rungs that match a written name itself; pinyin, homophone, prefix and fuzzy are guesses that
-# curated data (structure members) must not rely on.
-NAME_RUNGS = frozenset({"exact", "alias", "normalised", "suffix", "district_hint"})
 DISTRICT_HINT_FACTOR = 0.95  # "渝北区礼嘉": the hint narrows, the rung inside it still counts
 FUZZY_CUTOFF = 80.0
 FUZZY_WEIGHT = 0.8  # a fuzzy score of 100 is still less sure than a normalised match
@@ -72,92 +60,25 @@ class Resolution:
         return self.candidates[0] if self.status == "resolved" else None
 
 
-@dataclass
-class _Index:
-    places: list[Place]
-    by_id: dict[str, Place]
-    exact: dict[str, list[int]] = field(default_factory=dict)
-    alias: dict[str, list[int]] = field(default_factory=dict)
-    norm: dict[str, list[int]] = field(default_factory=dict)
-    base: dict[str, list[int]] = field(default_factory=dict)
-    districts: list[tuple[str, str]] = field(default_factory=list)  # (normalised name, adcode)
-    # NBS towns that have no coordinates: (name, district, rung at which the key matches them)
-    unlocated: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    automaton: object = None  # Aho-Corasick automaton for scanning, built on first use
-    answers: dict = field(default_factory=dict)  # (query, adcode) → Resolution, bounded
-    # id(Resolution) → (Resolution, its best Location): a remembered answer's Location is
-    # built once (geopy's Point and the raw dict are most of an exact geocode's cost)
-    locations: dict = field(default_factory=dict)
-
-
-def _add(table: dict, key: str, value) -> None:
-    if key:
-        bucket = table.setdefault(key, [])
-        if value not in bucket:
-            bucket.append(value)
-
-
-def _build_index(directory: Path) -> _Index:
-    import csv
-
-    places = load_places(directory)
-    index = _Index(places=places, by_id={p.id: p for p in places})
-    for i, p in enumerate(places):
-        _add(index.exact, p.name, i)
-        for a in p.aliases:
-            _add(index.alias, a, i)
-        for n in p.names:
-            key = normalise(n)
-            _add(index.norm, key, i)
-            _add(index.base, base_name(key), i)
-        if p.kind == "district":
-            for n in p.names:
-                index.districts.append((normalise(n), p.adcode))
-    index.districts.sort(key=lambda d: -len(d[0]))
-    unmatched = directory / "towns_unmatched.csv"
-    if unmatched.exists():
-        # NBS area codes → today's district (a former district's row names its successor)
-        district_names = {p.id.removeprefix("d-"): p.district for p in places
-                          if p.kind == "district"}
-        with open(unmatched, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                name = row["name"]
-                district = district_names.get(row["areaCode"], row["areaCode"])
-                key = normalise(name)
-                _add(index.unlocated, key, (name, district, "normalised"))
-                _add(index.unlocated, base_name(key), (name, district, "suffix"))
-    return index
-
-
-_INDEXES: dict[Path, _Index] = {}
-
-
-def _index_for(directory: Path) -> _Index:
-    directory = Path(directory).resolve()
-    if directory not in _INDEXES:
-        _INDEXES[directory] = _build_index(directory)
-    return _INDEXES[directory]
-
-
 class Gazetteer:
     """Offline geocoder over ``data/gazetteer``. The index is built once per data folder and
     shared by every instance, so ``Gazetteer()`` is cheap after the first."""
 
     def __init__(self, directory: Path | str = GAZETTEER_DIR, online=None):
-        self._index = _index_for(Path(directory))
+        self.index = index_for(Path(directory))
         self.online = list(online or [])  # optional geopy fallbacks, off unless given
 
     # ------------------------------------------------------------------ data access
     @property
     def places(self) -> list[Place]:
-        return self._index.places
+        return self.index.places
 
     def place(self, place_id: str) -> Place | None:
-        return self._index.by_id.get(place_id)
+        return self.index.by_id.get(place_id)
 
     def district_adcode(self, name: str) -> str | None:
         key = normalise(name)
-        return next((adcode for n, adcode in self._index.districts if n == key or adcode == key),
+        return next((adcode for n, adcode in self.index.districts if n == key or adcode == key),
                     None)
 
     # ------------------------------------------------------------------ matching
@@ -175,14 +96,14 @@ class Gazetteer:
             adcode = self.district_adcode(district)
             if adcode is None:
                 return Resolution(text, "invalid", message=f"未知区县：{district}")
-        remembered = self._index.answers.get((text, adcode))
+        remembered = self.index.answers.get((text, adcode))
         if remembered is not None:
             return remembered
         res = self._resolve(text, adcode)
-        if len(self._index.answers) >= MAX_REMEMBERED_ANSWERS:
-            self._index.answers.clear()
-            self._index.locations.clear()
-        self._index.answers[(text, adcode)] = res
+        if len(self.index.answers) >= MAX_REMEMBERED_ANSWERS:
+            self.index.answers.clear()
+            self.index.locations.clear()
+        self.index.answers[(text, adcode)] = res
         return res
 
     def _resolve(self, text: str, adcode: str | None) -> Resolution:
@@ -197,11 +118,11 @@ class Gazetteer:
         return self._rank(text, scored, adcode)
 
     def _filter(self, ids, adcode):
-        return [i for i in ids if adcode is None or self._index.places[i].adcode == adcode]
+        return [i for i in ids if adcode is None or self.index.places[i].adcode == adcode]
 
     def _ladder(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
         """Every place reached by the exact … prefix rungs, each at its best rung."""
-        ix = self._index
+        ix = self.index
         key = normalise(text)
         stripped = normalise(text, strip_prefix=True)
         stem = base_name(stripped)
@@ -230,7 +151,7 @@ class Gazetteer:
     def _district_hint(self, text: str) -> tuple[str, str] | None:
         """'渝北区礼嘉' / '渝北礼嘉' → (adcode of 渝北区, '礼嘉')."""
         key = normalise(text, strip_prefix=True)
-        for name, adcode in self._index.districts:
+        for name, adcode in self.index.districts:
             rest = key[len(name):]
             if key.startswith(name) and len(rest) >= 2:
                 return adcode, rest
@@ -238,7 +159,7 @@ class Gazetteer:
 
     @cached_property
     def _sorted_keys(self) -> list[str]:
-        return sorted(self._index.norm)
+        return sorted(self.index.norm)
 
     def _prefix_hits(self, key: str) -> list[int]:
         import bisect
@@ -249,7 +170,7 @@ class Gazetteer:
             if not k.startswith(key):
                 break
             if k != key:
-                out.extend(self._index.norm[k])
+                out.extend(self.index.norm[k])
         return out
 
     @cached_property
@@ -257,12 +178,12 @@ class Gazetteer:
         from gazetteer.normalise import latin_key, pinyin_keys
 
         table: dict[str, list[int]] = {}
-        for i, p in enumerate(self._index.places):
+        for i, p in enumerate(self.index.places):
             for n in p.names:
                 key = normalise(n)
                 for variant in {key, base_name(key)} - {""}:
                     for reading in pinyin_keys(variant):
-                        _add(table, latin_key(reading), i)
+                        add_to(table, latin_key(reading), i)
         return table
 
     def _pinyin_hits(self, text: str) -> list[int]:
@@ -281,7 +202,7 @@ class Gazetteer:
 
     @cached_property
     def _fuzzy_keys(self) -> list[str]:
-        return [k for k in self._index.norm if len(k) >= 2]
+        return [k for k in self.index.norm if len(k) >= 2]
 
     def _fuzzy(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
         from rapidfuzz import fuzz, process
@@ -293,7 +214,7 @@ class Gazetteer:
         hits = process.extract(key, self._fuzzy_keys, scorer=fuzz.ratio,
                                 score_cutoff=FUZZY_CUTOFF, limit=10)
         for k, score, _ in hits:
-            for i in self._filter(self._index.norm[k], adcode):
+            for i in self._filter(self.index.norm[k], adcode):
                 conf = FUZZY_WEIGHT * score / 100.0
                 if conf > scored.get(i, (0.0, ""))[0]:
                     scored[i] = (conf, "fuzzy")
@@ -322,7 +243,7 @@ class Gazetteer:
         return 1 + len(rivals) + len(namesakes)
 
     def _rank(self, text: str, scored: dict[int, tuple[float, str]], adcode) -> Resolution:
-        places = self._index.places
+        places = self.index.places
         if not scored:
             namesakes = self._unlocated_namesakes(text, adcode)
             if namesakes:
@@ -352,7 +273,7 @@ class Gazetteer:
         stem = base_name(key)
         found = [(n, d, rung if k == key else "suffix")
                  for k in dict.fromkeys((key, stem)) if k
-                 for n, d, rung in self._index.unlocated.get(k, [])]
+                 for n, d, rung in self.index.unlocated.get(k, [])]
         best: dict[tuple[str, str], float] = {}
         for name, district, rung in found:
             if adcode is not None and self.district_adcode(district) != adcode:
@@ -373,9 +294,9 @@ class Gazetteer:
         located = [c for c in res.candidates if c.place is not None]
         if res.status == "resolved":
             if exactly_one:
-                held = self._index.locations.get(id(res))
+                held = self.index.locations.get(id(res))
                 if held is None or held[0] is not res:
-                    held = self._index.locations[id(res)] = (res, _location(res.best, res))
+                    held = self.index.locations[id(res)] = (res, _location(res.best, res))
                 return held[1]
             return [_location(c, res) for c in located]
         if res.status == "ambiguous" and not exactly_one:
@@ -407,8 +328,8 @@ class Gazetteer:
 
         from geo.crs import to_metric
 
-        lon = np.array([p.lon for p in self._index.places])
-        lat = np.array([p.lat for p in self._index.places])
+        lon = np.array([p.lon for p in self.index.places])
+        lat = np.array([p.lat for p in self.index.places])
         return np.column_stack(to_metric(lon, lat))
 
     def nearest(self, lon: float, lat: float, kinds=None) -> tuple[Place, float]:
@@ -419,27 +340,24 @@ class Gazetteer:
         x, y = to_metric(lon, lat)
         d = np.hypot(self._metric_xy[:, 0] - x, self._metric_xy[:, 1] - y)
         if kinds is not None:
-            mask = np.array([p.kind in kinds for p in self._index.places])
+            mask = np.array([p.kind in kinds for p in self.index.places])
             d = np.where(mask, d, math.inf)
         # Prefer the finest place: a district's, region's or line's point is far from most of it.
-        d = np.where([p.kind == "district" or p.geometry != "point" for p in self._index.places],
+        d = np.where([p.kind == "district" or p.geometry != "point" for p in self.index.places],
                      math.inf, d)
         i = int(np.argmin(d))
-        return self._index.places[i], float(d[i])
+        return self.index.places[i], float(d[i])
 
     @property
-    def _automaton(self):
-        if self._index.automaton is None:
-            from gazetteer.scan import build_automaton
-
-            self._index.automaton = build_automaton(self)
-        return self._index.automaton
+    def automaton(self):
+        """The scanning automaton of this gazetteer's index, built on first use."""
+        if self.index.automaton is None:
+            self.index.automaton = build_automaton(self.index)
+        return self.index.automaton
 
     def find_places(self, text: str, district: str | None = None, document: str = "",
                     include_not_places: bool = False):
         """Every place mention in ``text`` (see ``gazetteer.scan``)."""
-        from gazetteer.scan import find_places
-
         return find_places(self, text, district=district, document=document,
                            include_not_places=include_not_places)
 

@@ -20,13 +20,17 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ahocorasick_rs import AhoCorasick, MatchKind
 
-from gazetteer.core import RUNG_CONFIDENCE, Gazetteer
+from gazetteer.index import RUNG_CONFIDENCE, Index
 from gazetteer.normalise import base_name, fold_table, normalise
 from gazetteer.places import GAZETTEER_DIR
 from geo.city import CITY
+
+if TYPE_CHECKING:  # scan serves the Gazetteer, which imports it
+    from gazetteer.core import Gazetteer
 
 NOT_PLACES_FILE = GAZETTEER_DIR / "not_places.csv"
 # The whole municipality is named in almost every sentence; it is no place to put on a map.
@@ -92,7 +96,7 @@ class Automaton:
         return text.translate(self.fold_table)
 
 
-def build_automaton(gazetteer: Gazetteer) -> Automaton:
+def build_automaton(index: Index) -> Automaton:
     entries: dict[str, dict] = {}
 
     def put(key: str, value) -> None:
@@ -110,14 +114,14 @@ def build_automaton(gazetteer: Gazetteer) -> Automaton:
                     bucket["places"][i] = rung
 
     district_names: dict[str, list[str]] = {}
-    for p in gazetteer.places:
+    for p in index.places:
         if p.kind == "district":  # a former district's names qualify its successor's towns
             district_names.setdefault(p.district, []).extend(normalise(n) for n in p.names)
 
     def qualified(stem: str, district: str) -> list[str]:
         return [d + stem for d in district_names.get(district, [])] if stem else []
 
-    for i, p in enumerate(gazetteer.places):
+    for i, p in enumerate(index.places):
         if p.kind in UNSCANNED_KINDS:
             continue
         if p.kind == "town":
@@ -129,15 +133,15 @@ def build_automaton(gazetteer: Gazetteer) -> Automaton:
         if p.kind not in NO_STEM_KINDS:
             for n in p.names:
                 put(base_name(normalise(n)), (i, "suffix"))
-    for key, namesakes in gazetteer._index.unlocated.items():
+    for key, namesakes in index.unlocated.items():
         for name, district, rung in namesakes:
             if rung != "suffix":
                 put(key, ("unlocated", name, district))
                 stem = base_name(key)
                 # 武隆仙女山: the town has no point, but a place of that name in that district
                 # may (the curated 仙女山); the qualified key then finds it.
-                located = [i for i in gazetteer._index.norm.get(stem, [])
-                           if gazetteer.places[i].district == district]
+                located = [i for i in index.norm.get(stem, [])
+                           if index.places[i].district == district]
                 for qkey in qualified(stem, district):
                     for i in located:
                         put(qkey, (i, "district_hint"))
@@ -161,7 +165,7 @@ def find_places(gazetteer: Gazetteer, text: str, district: str | None = None,
     as mentions with status ``not_place`` (for the scan report)."""
     if not isinstance(text, str) or not text:
         return []
-    automaton = gazetteer._automaton
+    automaton = gazetteer.automaton
     places = gazetteer.places
     adcode = None
     if district:

@@ -13,7 +13,7 @@ def _best(gaz, query, **kw):
 
 def test_load_is_shared_and_complete(gaz):
     assert len(gaz.places) > 800
-    assert Gazetteer()._index is gaz._index  # the index is built once per data folder
+    assert Gazetteer().index is gaz.index  # the index is built once per data folder
 
 
 @pytest.mark.parametrize("query,name,rung", [

@@ -21,7 +21,7 @@ _MENTION_CACHE: dict = {}
 
 def mentions_in(gazetteer, text: str, district: str | None = None):
     """Places in ``text``; a name several districts share prefers ``district`` (the plan's)."""
-    key = (id(gazetteer._index), text, district)
+    key = (id(gazetteer.index), text, district)
     hit = _MENTION_CACHE.get(key)
     if hit is None:
         if len(_MENTION_CACHE) > 50_000:

@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import substring, unary_union
 
-from gazetteer.core import NAME_RUNGS
+from gazetteer.index import NAME_RUNGS
 from gazetteer.shapes import shape_of
 from geo.boundaries import district_by_name
 from geo.crs import METRIC_CRS, STORAGE_CRS, buffer_m, project_geometry
