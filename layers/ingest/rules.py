@@ -9,6 +9,7 @@ from functools import lru_cache
 import yaml
 
 from geo.paths import DATA_DIR
+from geo.vocabulary import suffixes
 
 RULES_FILE = DATA_DIR / "ingest" / "rules.yaml"
 
@@ -18,8 +19,9 @@ def rules() -> dict:
     with open(RULES_FILE, encoding="utf-8") as f:
         data = yaml.safe_load(f)
     data["verbs"] = tuple(sorted(set(data["verbs"]), key=len, reverse=True))
-    data["project_suffixes"] = tuple(sorted(set(data["project_suffixes"]), key=len,
-                                            reverse=True))
+    # the suffix lists live in the shared vocabulary (data/vocabulary.yaml)
+    data["project_suffixes"] = suffixes("project_suffixes")
+    data["linear_suffixes"] = suffixes("linear_suffixes")
     data["generic_heads"] = tuple(data["generic_heads"])
     return data
 
