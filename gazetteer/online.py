@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
+from geopy.extra.rate_limiter import RateLimiter
+from geopy.geocoders import get_geocoder_for_service
 from geopy.location import Location
 from geopy.point import Point
 
@@ -26,34 +27,27 @@ DEFAULT_CACHE = BUILD_DIR / "online_geocode_cache.sqlite"
 ONLINE_CONFIDENCE = 0.5  # another service's answer, unchecked against the plans' context
 
 
-def _nominatim(**kw):
-    from geopy.geocoders import Nominatim
-
-    kw.setdefault("user_agent", "cq-plan-map")
-    return Nominatim(**kw)
-
-
-def _arcgis(**kw):
-    from geopy.geocoders import ArcGIS
-
-    return ArcGIS(**kw)
-
-
-def _baidu(domain=None, **kw):
-    from geopy.geocoders import BaiduV3
-
-    geocoder = BaiduV3(**kw)
-    if domain:  # geopy has no domain option for Baidu; an intranet proxy or a test server
-        geocoder.api = f"{geocoder.scheme}://{domain}{geocoder.api_path}"
-    return geocoder
-
-
-# provider → (factory, datum of its coordinates, whether its API answers with a list)
+# provider → (geopy's service name, datum of its coordinates, whether its API answers with a
+# list); the geocoder class comes from geopy's own registry
 PROVIDERS = {
-    "nominatim": (_nominatim, "wgs84", True),
-    "arcgis": (_arcgis, "wgs84", True),
-    "baidu": (_baidu, "bd09", False),  # Baidu's v3 API returns one result
+    "nominatim": ("nominatim", "wgs84", True),
+    "arcgis": ("arcgis", "wgs84", True),
+    "baidu": ("baiduv3", "bd09", False),  # Baidu's v3 API returns one result
 }
+USER_AGENT = "cq-plan-map"  # Nominatim's usage policy asks every application to name itself
+
+
+def _geocoder(provider: str, domain: str | None = None, **options):
+    service, _, _ = PROVIDERS[provider]
+    cls = get_geocoder_for_service(service)
+    if service == "nominatim":
+        options.setdefault("user_agent", USER_AGENT)
+    if service == "baiduv3":
+        geocoder = cls(**options)
+        if domain:  # geopy has no domain option for Baidu; an intranet proxy or a test server
+            geocoder.api = f"{geocoder.scheme}://{domain}{geocoder.api_path}"
+        return geocoder
+    return cls(**({"domain": domain} if domain else {}), **options)
 
 
 class OnlineFallback:
@@ -61,12 +55,14 @@ class OnlineFallback:
                  min_delay_seconds: float = 1.0, **geocoder_options):
         if provider not in PROVIDERS:
             raise ValueError(f"未知在线地理编码服务：{provider}（可选：{', '.join(PROVIDERS)}）")
-        factory, self.datum, self._answers_many = PROVIDERS[provider]
+        _, self.datum, self._answers_many = PROVIDERS[provider]
         self.provider = provider
-        self.geocoder = factory(**geocoder_options)
-        self.min_delay_seconds = min_delay_seconds
-        self._last_call = 0.0
-        self._lock = threading.Lock()
+        self.geocoder = _geocoder(provider, **geocoder_options)
+        # geopy's limiter: at most one request per min_delay_seconds, across threads; errors
+        # are raised, never swallowed (a swallowed error would be cached as "no answer")
+        self._limited = RateLimiter(self.geocoder.geocode, min_delay_seconds=min_delay_seconds,
+                                    max_retries=0, swallow_exceptions=False,
+                                    error_wait_seconds=max(5.0, min_delay_seconds))
         self.cache_path = Path(cache_path)
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
@@ -89,14 +85,7 @@ class OnlineFallback:
                         time.time()))
 
     def _ask(self, query: str) -> list[dict]:
-        with self._lock:  # the rate limit holds across threads
-            wait = self._last_call + self.min_delay_seconds - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                found = self.geocoder.geocode(query, exactly_one=not self._answers_many)
-            finally:
-                self._last_call = time.monotonic()
+        found = self._limited(query, exactly_one=not self._answers_many)
         if found is not None and not self._answers_many:
             found = [found]
         answer = []

@@ -94,3 +94,24 @@ def test_baidu_bd09_is_converted_to_wgs84(service, tmp_path):
 def test_unknown_provider_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="未知在线地理编码服务"):
         OnlineFallback("amap-scraper", cache_path=tmp_path / "c.sqlite")
+
+
+def test_requests_are_spaced_by_geopys_rate_limiter(service, tmp_path, monkeypatch):
+    """Two uncached questions in a row: the second waits out the minimum delay (geopy's
+    RateLimiter asks to sleep; recorded here instead of slept)."""
+    from geopy.extra.rate_limiter import RateLimiter
+
+    waits, now = [], [1000.0]  # a clock that moves only when the limiter sleeps
+
+    def sleep(self, seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(RateLimiter, "_clock", lambda self: now[0])
+    monkeypatch.setattr(RateLimiter, "_sleep", sleep)
+    FakeService.answers = {}
+    online = OnlineFallback("nominatim", domain=service, scheme="http",
+                            cache_path=tmp_path / "cache.sqlite", min_delay_seconds=30)
+    assert online.geocode("甲地") is None and online.geocode("乙地") is None
+    assert len(FakeService.requests) == 2
+    assert waits == [30]
