@@ -74,7 +74,7 @@ def place_popup(row) -> str:
 
 
 def focus_popup(kind: str, row, documents: dict[str, str]) -> str:
-    """The popup of a focused project or place (a views.Catalogue.focus_row)."""
+    """The popup of a focused project or place (a catalogue.Catalogue.focus_row)."""
     return project_popup(row, documents) if kind == "project" else place_popup(row)
 
 
