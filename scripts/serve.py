@@ -1,6 +1,9 @@
 """Runs the app with its data loaded before the first visitor arrives.
 
-    .venv/bin/python scripts/serve.py [streamlit run options...]
+    .venv/bin/python scripts/serve.py [APP.py] [streamlit run options...]
+
+APP.py defaults to the repository's streamlit_app.py; another copy (the browser tests run one
+from a folder of their own, whose static/ Streamlit serves) is given first.
 
 Streamlit imports the page's modules and loads its data only when the first browser
 connects, which makes that visitor wait seconds. This starts Streamlit in a process that has
@@ -33,5 +36,7 @@ if __name__ == "__main__":
     warm()
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(ROOT / "streamlit_app.py"), *sys.argv[1:]]
+    args = sys.argv[1:]
+    app = args.pop(0) if args and args[0].endswith(".py") else str(ROOT / "streamlit_app.py")
+    sys.argv = ["streamlit", "run", app, *args]
     sys.exit(cli.main())

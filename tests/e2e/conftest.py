@@ -7,6 +7,7 @@ they are skipped, unless PLANMAP_REQUIRE_E2E is set (scripts/test.sh sets it), w
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,18 +40,24 @@ def app_data_dir(_private_data_dir):
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory, app_data_dir):
-    """Base URL (http://127.0.0.1:PORT) of ``streamlit run streamlit_app.py``.
+    """Base URL (http://127.0.0.1:PORT) of the app, started as scripts/app.sh starts it.
 
-    The app's data store, PLANMAP_DATA_DIR, is ``app_data_dir``.
+    It runs from a folder of this test run (the entry, its pages, its config and a static/
+    holding a copy of the offline assets), because Streamlit serves the static/ beside the
+    entry script: the map files the server writes go there, never into the checkout. The
+    app's data store, PLANMAP_DATA_DIR, is ``app_data_dir``.
     """
-    data_dir = app_data_dir
+    app_dir = tmp_path_factory.mktemp("app")
+    shutil.copy(ROOT / "streamlit_app.py", app_dir)
+    (app_dir / "app_pages").symlink_to(ROOT / "app_pages")
+    shutil.copytree(ROOT / ".streamlit", app_dir / ".streamlit")
+    shutil.copytree(ROOT / "static" / "vendor", app_dir / "static" / "vendor")
     log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"
     with streamlit_server(
-        "streamlit_app.py",
-        cwd=ROOT,
-        # map files where Streamlit serves them (static/generated): the unit tests' private
-        # folder is not served
-        env={"PLANMAP_DATA_DIR": str(data_dir), "PLANMAP_MAP_FILES_DIR": ""},
+        app_dir / "streamlit_app.py",
+        cwd=app_dir,
+        env={"PLANMAP_DATA_DIR": str(app_data_dir), "PYTHONPATH": str(ROOT),
+             "PLANMAP_MAP_FILES_DIR": str(app_dir / "static" / "generated")},
         log_path=log,
         timeout=60,
     ) as base_url:

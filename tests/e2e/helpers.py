@@ -38,6 +38,8 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # streamlit-folium's component iframe: /component/streamlit_folium.st_folium/index.html?...
 MAP_IFRAME = 'iframe[src*="streamlit_folium"]'
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def is_local(url: str) -> bool:
     """True for URLs that stay on this machine (and for data:, blob:, about: URLs)."""
@@ -81,7 +83,8 @@ def streamlit_server(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     # the app starts the way scripts/app.sh starts it: scripts/serve.py, data loaded first
-    launcher = (["scripts/serve.py"] if Path(script).name == "streamlit_app.py"
+    launcher = ([str(REPO / "scripts" / "serve.py"), str(script)]
+                if Path(script).name == "streamlit_app.py"
                 else ["-m", "streamlit", "run", str(script)])
     cmd = [
         sys.executable,
