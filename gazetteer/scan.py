@@ -38,6 +38,7 @@ UNSCANNED_KINDS = {"municipality"}
 # Administrative units are found by their names and aliases only, never by a bare stem.
 NO_STEM_KINDS = {"municipality", "district", "town", "region"}
 AUTO_THRESHOLD = 0.8
+STEM_RUNGS = {"suffix"}  # matches by a name with its place-type suffix stripped
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,15 @@ class NotPlace:
     """A phrase recognised so that the place names inside it are not taken as places."""
 
     phrase: str
-    category: str  # ordinary | linear | outside
+    # ordinary | linear | outside | abbreviation (a compound of place abbreviations, 成渝: it
+    # locates nothing, but a work named with it is a proper name, 成渝中线高铁)
+    category: str
     reason: str
+
+
+def abbreviations() -> tuple[str, ...]:
+    """The declared compounds of place abbreviations (成渝, 川渝)."""
+    return tuple(np_.phrase for np_ in load_not_places() if np_.category == "abbreviation")
 
 
 @lru_cache(maxsize=4)
@@ -148,6 +156,12 @@ def build_automaton(index: Index) -> Automaton:
                     put(qkey, ("unlocated", name, district))
     for np_ in load_not_places():
         put(normalise(np_.phrase), np_)
+    for bucket in entries.values():
+        if bucket["not_place"] is not None:
+            # a declared ordinary word beats a place's bare stem (滨江 is riverside, not
+            # 滨江新城); a place truly named or aliased so keeps its name
+            bucket["places"] = {i: rung for i, rung in bucket["places"].items()
+                                if rung not in STEM_RUNGS}
     keys = tuple(entries)
     # ahocorasick_rs rather than pyahocorasick: the latter searches a node's children one by
     # one, which with ~4,000 keys made scanning 4× slower.

@@ -21,10 +21,19 @@ def test_ten_projects_article_places(gaz, plan_texts):
     ("加强水土保持和水土流失治理", "水土"),
     ("提供金融、科研、安居、医疗服务", "安居"),   # a town stem that is an ordinary word
     ("推动公平竞争，建设宜居城市", "宜居"),
+    ("加快成渝中线高铁建设", "渝中"),    # 成渝 (成都—重庆) heads the word, not 渝中区
+    ("打造长嘉汇滨江消费带", "滨江"),    # riverside, not 江津's 滨江新城
 ])
 def test_no_false_positives_from_ordinary_words(gaz, sentence, word):
     hits = [m for m in gaz.find_places(sentence) if word in m.text]
     assert hits == []
+
+
+def test_a_declared_word_leaves_the_full_names_found(gaz):
+    found = {m.text: m.place_id for m in gaz.find_places("江津滨江新城与成渝地区双城经济圈、渝中区")}
+    assert found["江津滨江新城"] == "c-binjiangxincheng"
+    assert found["渝中区"] == "d-500103"
+    assert found["成渝地区双城经济圈"].startswith("r-")
 
 
 def test_not_places_are_reported_when_asked(gaz):

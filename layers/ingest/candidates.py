@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from gazetteer.scan import abbreviations
 from layers.ingest.documents import Document, Section
 from layers.ingest.locate import mentions_in
 from layers.ingest.model import Candidate
@@ -167,9 +168,11 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
 
 
 def _anchored(gazetteer, name: str) -> bool:
-    """Whether a name holds something proper: a located place, a number or a Latin name
-    (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路 are works)."""
-    return bool(re.search(r"[0-9A-Za-z]", name)) or any(
+    """Whether a name holds something proper: a located place, a number, a Latin name or a
+    compound of place abbreviations (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路、
+    成渝中线高铁 are works)."""
+    return bool(re.search(r"[0-9A-Za-z]", name)) or any(a in name for a in abbreviations()) \
+        or any(
         m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
 
 
