@@ -15,6 +15,8 @@ def by_name(extracted):
 @pytest.mark.parametrize("name", [
     "山清水秀美丽之地", "高质量发展引领区", "一批示范项目", "十大工程", "水际线", "数字经济",
     "长寿打造环重庆主城都市区经济协同发展示范区", "三大新城", "创新型中小微企业",
+    "数据中心", "商务中心", "示范学校", "企业研发总部基地",  # generic types (rules.yaml)
+    "“五区”指科学城沙坪坝片区", "“四廊”即以快速路一联络线",  # definitions of a term
 ])
 def test_slogans_goals_and_clauses_are_not_project_names(name):
     assert not is_project_name(name)
@@ -35,6 +37,23 @@ def test_list_items_lose_actions_and_tails():
     text = "长安福特（野马纯电、林肯）、吉利“智能、换电”基地、水土新城"
     assert [text[a:b] for a, b in split_items(text)] == [
         "长安福特（野马纯电、林肯）", "吉利“智能、换电”基地", "水土新城"]
+
+
+def test_a_head_written_once_for_a_list_goes_to_every_bare_item(by_name):
+    """…黄泥湾、大塘、枣子、学团变电站、礼白大道…: the run of bare items takes the head of the
+    item that closes it; 万州青龙、…、万盛板辽等一批中小型水库: the qualified tail lends 水库."""
+    for name in ("枣子变电站", "大塘变电站", "黄泥湾变电站", "学团变电站",
+                 "万州青龙水库", "万盛板辽水库", "金凤污水处理厂"):
+        assert name_key(name) in by_name, name
+    # each item keeps its own place: 万州青龙水库 is at 万州, not wherever the list's last item is
+    assert [r.name for r in by_name[name_key("万州青龙水库")].places] == ["万州区"]
+
+
+def test_a_lent_head_never_makes_a_work_of_a_district_or_a_road(by_name):
+    # 推动曾家镇、金凤镇卫生院升级…; 建设江津、铜梁、合川等至中心城区的…铁路; 茶黄路、鹿角隧道
+    for wrong in ("曾家镇医院", "曾家镇卫生院", "江津铁路", "铜梁铁路", "茶黄路隧道",
+                  "长江黄金水道铁路", "抽水蓄能电站"):
+        assert name_key(wrong) not in by_name, wrong
 
 
 def test_ids_are_stable_and_follow_the_name():

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from gazetteer.scan import abbreviations
+from geo.vocabulary import suffixes
 from layers.ingest.documents import Document, Section
 from layers.ingest.locate import mentions_in
 from layers.ingest.model import Candidate
@@ -27,26 +28,33 @@ from layers.ingest.names import (
     split_items,
 )
 
+SHARED_HEADS = suffixes("shared_heads")
+OWN_KIND_ENDINGS = suffixes("own_kind_endings")
+
 
 def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str = "",
                      found_by: str = "list", section_at: int | None = None) -> list[Candidate]:
-    """Every project name in an enumeration ``text`` (at clean ``offset``)."""
+    """Every project name in an enumeration ``text`` (at clean ``offset``); bare items take
+    ``shared_suffix``, or else the head of the item that closes their run."""
     out = []
-    for a, b in split_items(text, "、"):
+    items = split_items(text, "、")
+    heads = [shared_suffix] * len(items) if shared_suffix else _run_heads(text, items)
+    for (a, b), head in zip(items, heads, strict=True):
         plain = clean_item(text[a:b])
-        for name in _names_in_item(text[a:b], shared_suffix):
+        for name, lent in _names_in_item(text[a:b], head):
             span = sentence_span(doc.clean, offset + a, offset + b)
             # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
             at = text.find(name, a)
             description = text[:at] if name != plain and at > 0 else ""
             out.append(Candidate(name, doc, span, description, found_by,
-                                  offset + a if section_at is None else section_at))
+                                  offset + a if section_at is None else section_at, lent))
     return out
 
 
 @lru_cache(maxsize=200_000)
-def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[str, ...]:
-    """Project names in one list item: "X等Y" keeps X; "A和B" is two works when A is one."""
+def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], ...]:
+    """(project name, the head it was lent or '') of each work in one list item: "X等Y" keeps
+    X; "A和B" is two works when A is one; a bare item takes the list's shared head."""
     if "等" in raw:
         raw = raw[: raw.index("等")]
     parts = [raw]
@@ -56,17 +64,21 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[str, ...]:
     names = []
     for part in parts:
         name = clean_item(part)
+        lent = ""
         if shared_suffix and not project_suffix(name):
-            name = name + shared_suffix
+            if len(name) < 2:
+                continue  # nothing of its own left (綦江（二期）… cleaned away)
+            if is_project_name(name + shared_suffix):
+                name, lent = name + shared_suffix, shared_suffix
         if not is_project_name(name):
             # "开州设立万达开川渝统筹发展示范区": the work is what follows the last action
             verbs = [m for m in name_patterns()["verb_inside"].finditer(name, 1)
                      if not inside_suffix_word(name, m.start())]
             tails = (clean_item(name[v.end():]) for v in reversed(verbs))
-            name = next((t for t in tails if is_project_name(t)), "")
+            name, lent = next((t for t in tails if is_project_name(t)), ""), ""
             if not name:
                 continue
-        names.append(name)
+        names.append((name, lent))
     return tuple(names)
 
 
@@ -85,10 +97,31 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
             if word.endswith(cut) and len(word) > len(cut):
                 word = word[: -len(cut)]
                 break
-        if project_suffix(word) == word:
-            shared = word
+        # 等航电枢纽 lends itself; 等一批中小型水库 the kind of work its qualifiers describe
+        shared = word if project_suffix(word) == word else _shared_head(word)
         body = clause[: tail.start()]
     return _list_candidates(doc, body, offset, shared, found_by)
+
+
+def _shared_head(word: str) -> str:
+    """The head ``word`` ends with, when it is one a list writes once for all its items."""
+    return next((h for h in SHARED_HEADS if word.endswith(h)), "")
+
+
+def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
+    """The head each item takes: a run of bare items (no project word of their own) takes the
+    shared head of the item that closes it (…大塘、枣子、学团变电站、礼白大道… → 枣子变电站)."""
+    heads, head = [], ""
+    for a, b in reversed(items):
+        item = clean_item(text[a:b])
+        own = _shared_head(item)
+        if own and len(item) > len(own):
+            head = own
+        elif project_suffix(item):
+            head = ""  # a work of another kind ends the run
+        bare = not own and not project_suffix(item) and not item.endswith(OWN_KIND_ENDINGS)
+        heads.append(head if bare else "")
+    return heads[::-1]
 
 
 def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[Candidate]:
@@ -160,9 +193,12 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
         items = split_items(clause, "、")
         if len(items) < 2 and not CONJUNCTIONS.search(clause):
             continue
-        names = [_names_in_item(clause[a:b]) for a, b in items]
-        if all(names) and sum(len(n) for n in names) >= 2 and any(
-                _anchored(gazetteer, n) for group in names for n in group):
+        names = [_names_in_item(clause[a:b], head)
+                 for (a, b), head in zip(items, _run_heads(clause, items), strict=True)]
+        # one unrecognised item no longer drops the list: most items must be works
+        named = sum(1 for n in names if n)
+        if named * 3 >= len(names) * 2 and sum(len(n) for n in names) >= 2 and any(
+                _anchored(gazetteer, n) for group in names for n, _ in group):
             out += _enumeration(doc, clause, m.start(), "list")
     return out + _collective_candidates(doc)
 
@@ -200,7 +236,7 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
     out = []
     for m in re.finditer(r"[^，。；：、！？“”《》\n\s]{4,40}", clean):
         run = m.group(0)
-        for name in _names_in_item(run):
+        for name, _ in _names_in_item(run):
             mentions = mentions_in(gazetteer, name)
             if len(name) > 25 or not any(x.status in ("auto", "review") and x.place_id
                                          for x in mentions):
@@ -252,4 +288,7 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
             cands += _entry_candidates(doc, s, gazetteer)
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
-    return cands
+    # a head lent to a bare district or town names no work of its own: 曾家镇、金凤镇卫生院 is
+    # not 曾家镇医院, 江津、铜梁、合川等…铁路 not 江津铁路
+    return [c for c in cands if not c.lent_head or not _is_admin_area(
+        gazetteer, c.name[: -len(c.lent_head)], mentions_in(gazetteer, c.name[: -len(c.lent_head)]))]

@@ -70,3 +70,4 @@ class Candidate:
     description: str  # text whose places locate the project when its name names none
     found_by: str
     section_at: int  # clean offset whose section path is the project's
+    lent_head: str = ""  # the list's shared head this name took (学团变电站 → 枣子变电站)

@@ -61,6 +61,7 @@ def name_patterns() -> dict:
         "suffix_table": (tuple(sorted({len(x) for x in r["project_suffixes"]}, reverse=True)),
                          frozenset(r["project_suffixes"])),
         "generic": tuple(r["generic_heads"]),
+        "generic_names": frozenset(r["generic_names"]),
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
         "route": re.compile("[" + "".join(re.escape(s) for s in r["route_separators"]) + "]"),
@@ -99,7 +100,10 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     forbidden = r"[，。；：！？\n的]" if allow_enumeration else r"[，。；：！？、\n的]"
     if not 3 <= len(name) <= 40 or re.search(forbidden, name):
         return False
-    if "等" in name:
+    if "等" in name or strip_phase(name) in p["generic_names"]:
+        return False
+    # “五区”指…, “四廊”即…: a definition of a term, not a name
+    if re.match(r"^“[^”]{1,8}”(?:指|即|是|为)", name):
         return False
     suffix = project_suffix(name)
     if not suffix or len(strip_phase(name)) <= len(suffix) + 1:
