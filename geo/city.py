@@ -25,6 +25,7 @@ class City:
     metric_crs: str
     map_centre: tuple[float, float]  # lat, lon (folium's order)
     bbox: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    neighbours: tuple[str, ...] = ()  # province codes a route leaving the city may end in
 
 
 def load_city(path: Path = CITY_FILE) -> City:
@@ -36,7 +37,8 @@ def load_city(path: Path = CITY_FILE) -> City:
         geonames_admin1=str(raw["geonames_admin1"]),
         boundary_file=path.parent / raw["boundary_file"], metric_crs=raw["metric_crs"],
         map_centre=(float(raw["map_centre"]["lat"]), float(raw["map_centre"]["lon"])),
-        bbox=tuple(float(v) for v in raw["bbox"]))
+        bbox=tuple(float(v) for v in raw["bbox"]),
+        neighbours=tuple(str(v) for v in raw.get("neighbours") or ()))
 
 
 CITY = load_city()

@@ -28,11 +28,11 @@ LAYER_LABELS: dict[str, str] = {k: v["label"] for k, v in _SCHEMA["layers"].item
 LAYER_POINT_RADIUS: dict[str, float] = {k: v["radius"] for k, v in _SCHEMA["layers"].items()}
 
 PROJECT_COLUMNS = ("id", "name", "doc_ids", "sections", "category", "excerpt", "sources",
-                   "places", "geometry_kind", "precision_m", "schematic", "status", "reason",
-                   "source", "sectors", "geometry")
+                   "places", "geometry_kind", "precision_m", "schematic", "partial", "outside",
+                   "status", "reason", "source", "sectors", "geometry")
 # Columns holding lists or mappings: JSON text in a GeoPackage, arrays/objects in GeoJSON.
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {
-    "projects": ("doc_ids", "sections", "sources", "places", "sectors"),
+    "projects": ("doc_ids", "sections", "sources", "places", "sectors", "outside"),
     "places": ("aliases",),
     "sectors": ("aliases", "members"),
 }

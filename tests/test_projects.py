@@ -56,6 +56,26 @@ def test_a_lent_head_never_makes_a_work_of_a_district_or_a_road(by_name):
         assert name_key(wrong) not in by_name, wrong
 
 
+def test_a_route_leaving_the_city_is_drawn_to_its_boundary(by_name):
+    """万州—十堰铁路: 万州 is in the city, 十堰 in 湖北 (an outside seat, never a site). The line
+    runs from 万州 towards 十堰 and stops at the city's boundary; its outside end is named."""
+    from geo.boundaries import municipality
+
+    project = by_name[name_key("万州—十堰铁路")]
+    assert project.partial and project.outside == ["十堰市（湖北省）"]
+    assert project.geometry_kind == "line" and project.schematic
+    city = municipality().geometry
+    assert city.buffer(1e-6).contains(project.geometry)  # nothing drawn outside
+    assert project.geometry.distance(city.boundary) < 1e-6  # it reaches the boundary
+    assert "十堰" in project.reason
+    inside = by_name[name_key("万州—利川—张家界高铁")]
+    assert inside.outside == ["利川市（湖北省）", "张家界市（湖南省）"]
+
+
+def test_outside_seats_are_never_sites(gaz):
+    assert gaz.find_places("推动十堰、安康、吉首方向通道建设") == []
+
+
 def test_ids_are_stable_and_follow_the_name():
     assert project_id("果园港枢纽港建设工程") == project_id("果园港枢纽港建设工程")
     assert project_id("果园港枢纽港建设工程") != project_id("礼嘉悦来智慧园建设工程")

@@ -99,6 +99,11 @@ def build_all(mirror: Path = DEFAULT_MIRROR, log=print) -> None:
     log(f"curated.csv: {linked} rows take their position from an open source")
     for line in build_shapes(mirror):
         log(line)
+    from gazetteer.sources.outside import outside_rows, write_outside
+
+    outside = outside_rows(mirror)
+    write_outside(outside)
+    log(f"outside.csv: {len(outside)} city and county seats of the neighbouring provinces")
 
 
 def build_shapes(mirror: Path = DEFAULT_MIRROR) -> list[str]:

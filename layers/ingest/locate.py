@@ -7,7 +7,9 @@ from __future__ import annotations
 from shapely.geometry import LineString, MultiPoint, Point
 from shapely.ops import unary_union
 
+from gazetteer.outside import outside_at_end, outside_at_start
 from gazetteer.shapes import shape_of
+from geo.boundaries import municipality
 from geo.crs import buffer_m
 from layers.ingest.model import PlaceRef, Project
 
@@ -86,6 +88,8 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
     precision = max(places[r.place_id].precision_m or 0 for r in used) or None
     route = _route_places(project.name, name_mentions)
+    leaving = None if route is not None and all(r.place_id in places for r in route) \
+        else _leaving_route(gazetteer, project.name, name_mentions)
     project.schematic = False
     if not points and any(_extended(places[r.place_id]) for r in used):
         # Only lines or regions: the project follows the real shape (15号线二期 along the
@@ -98,6 +102,14 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
         if regions:
             review = True  # known only as "somewhere in 渝东北": a planner should place it
             reason = "仅知所在区域：" + "、".join(regions)
+    elif leaving is not None:
+        # a route that leaves the city: drawn through its stops up to the city's boundary,
+        # its outside ends named (成达万, 万州—开州—安康)
+        stops, outside = leaving
+        project.geometry = LineString(stops).intersection(municipality().geometry)
+        project.geometry_kind, project.schematic = "line", True
+        project.partial, project.outside = True, outside
+        reason = "线路延伸至市外，画至市界：" + "、".join(outside)
     elif route is not None:
         route_used = [r for r in route if r.place_id in places]
         if len(route_used) >= 2 and len(route_used) == len(route):
@@ -132,6 +144,37 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
 def _extended(place) -> bool:
     """A line or a region: a place that is not a site (districts have their own rule)."""
     return place.geometry != "point" and place.kind not in ("district", "municipality")
+
+
+def _leaving_route(gazetteer, name: str, mentions) -> tuple[list[tuple[float, float]], list[str]] | None:
+    """(stops in order, outside ends) of a route name some of whose stops lie outside the city
+    (铜梁—安岳高速: 铜梁 in it, 安岳 in 四川); None when it is no such route. Each stop is the
+    place touching its separator: a located mention of the city, else an outside seat."""
+    seps = [m.start() for m in name_patterns()["route"].finditer(name)]
+    if not seps:
+        return None
+    bounds = [-1, *seps, len(name)]
+    tokens = [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bounds) - 1)]
+    located = [m for m in mentions if m.place_id and m.status in ("auto", "review")]
+    stops, outside, inside = [], [], 0
+    for k, (a, b) in enumerate(tokens):
+        last = k == len(tokens) - 1
+        if k == 0:  # the first stop ends at the first separator
+            here = next((m for m in located if m.end == b and m.start >= a), None)
+            far = None if here else outside_at_end(name[a:b])
+        else:  # every later stop begins right after its separator
+            here = next((m for m in located if m.start == a and (last or m.end <= b)), None)
+            far = None if here else outside_at_start(name[a:b])
+        if here is not None:
+            point = gazetteer.place(here.place_id)
+            stops.append((point.lon, point.lat))
+            inside += 1
+        elif far is not None:
+            stops.append((far[0].lon, far[0].lat))
+            outside.append(far[0].label)
+        else:
+            return None
+    return (stops, outside) if outside and inside else None
 
 
 def _route_places(name: str, mentions) -> list[PlaceRef] | None:

@@ -56,6 +56,8 @@ class Project:
     status: str = "unlocated"  # auto | review | unlocated
     reason: str = ""
     schematic: bool = False  # a line drawn straight through places, not the real course
+    partial: bool = False  # a route that leaves the city, drawn up to its boundary
+    outside: list[str] = field(default_factory=list)  # that route's ends outside the city
 
     @property
     def doc_ids(self) -> list[str]:

@@ -106,6 +106,7 @@ def projects_frame(projects: list[Project]):
             "geometry_kind": p.geometry_kind, "precision_m": p.precision_m,
             # a route is drawn straight between its places: right in order, not in course
             "schematic": p.schematic,
+            "partial": p.partial, "outside": list(p.outside),
             "status": p.status, "reason": p.reason,
             "source": f"{first.doc_id}：" + " › ".join(first.sections),
             "geometry": p.geometry,

@@ -52,6 +52,9 @@ def project_popup(row, documents: dict[str, str]) -> str:
         parts.append(f"<div>地点：<ul style='margin:0;padding-left:16px'>{places}</ul></div>")
     if sectors:
         parts.append(f"<div>所属片区：{sectors}</div>")
+    if row.get("partial"):
+        parts.append(f"<div><small>线路延伸至市外（{e('、'.join(row['outside']))}），"
+                     "图上画至市界</small></div>")
     if row["schematic"]:
         parts.append("<div><small>线路按地点顺序示意，非实际走向</small></div>")
     if row["status"] != "auto":
