@@ -17,6 +17,7 @@ def by_name(extracted):
     "长寿打造环重庆主城都市区经济协同发展示范区", "三大新城", "创新型中小微企业",
     "数据中心", "商务中心", "示范学校", "企业研发总部基地",  # generic types (rules.yaml)
     "“五区”指科学城沙坪坝片区", "“四廊”即以快速路一联络线",  # definitions of a term
+    "土壤污染综合治理", "老旧小区改造", "生态环境综合治理",  # an action on no named work
 ])
 def test_slogans_goals_and_clauses_are_not_project_names(name):
     assert not is_project_name(name)
@@ -25,6 +26,7 @@ def test_slogans_goals_and_clauses_are_not_project_names(name):
 @pytest.mark.parametrize("name", [
     "綦江蟠龙抽水蓄能电站", "渝湘高速复线巴南—酉阳段", "27号线", "两江协同创新区建设工程",
     "中瑞产业园二期", "重庆快件集散中心（一期）", "中国工业互联网研究院重庆分院",
+    "渝遂高速扩能", "寸滩邮轮母港改造", "梁滩河全流域综合治理",  # a named work, then the action
 ])
 def test_works_are_project_names(name):
     assert is_project_name(name)

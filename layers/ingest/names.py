@@ -106,7 +106,9 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     if re.match(r"^“[^”]{1,8}”(?:指|即|是|为)", name):
         return False
     suffix = project_suffix(name)
-    if not suffix or len(strip_phase(name)) <= len(suffix) + 1:
+    if not suffix:
+        return _is_work_with_action(name)
+    if len(strip_phase(name)) <= len(suffix) + 1:
         return False
     # A one-character project word (线, 园, 港 …) needs a modifier that names something:
     # 水际线 and 万州港 are a slogan and a place, 27号线 and 郑万高铁 are works.
@@ -132,6 +134,27 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
         if strip_phase(rest) != project_suffix(rest):
             return False
     return True
+
+
+WORK_ACTIONS = suffixes("work_actions")
+REACH_WORDS = suffixes("reach_words")
+WATER_ENDINGS = ("河", "江", "湖", "溪", "沟", "水库")
+
+
+def _is_work_with_action(name: str) -> bool:
+    """渝遂高速扩能, 寸滩邮轮母港改造, 梁滩河全流域综合治理: a work's name, or a named river,
+    then the action done to it."""
+    core = strip_phase(name)
+    action = next((a for a in WORK_ACTIONS if core.endswith(a)), "")
+    if not action or starts_with_verb(core):
+        return False
+    rest = core[: -len(action)]
+    reach = next((w for w in REACH_WORDS if rest.endswith(w)), "")
+    river = rest[: len(rest) - len(reach)]
+    if len(river) >= 3 and river.endswith(WATER_ENDINGS) and \
+            not river.startswith(name_patterns()["generic"]):
+        return True
+    return bool(project_suffix(rest)) and is_project_name(rest)
 
 
 def inside_suffix_word(name: str, at: int) -> bool:
