@@ -125,8 +125,9 @@ def test_all_ten_major_projects_of_the_article(extracted, gaz):
 
 
 def field_accuracy(extracted, doc_ids) -> dict[str, tuple[int, int]]:
-    """(agreeing, compared) for each fixture field: ``category`` over the fixture projects
-    found; ``kind`` (the geometry kind) over those found and located."""
+    """(agreeing, compared) for each fixture field over the fixture projects found: ``category``,
+    and ``kind`` (the geometry kind; an unlocated project's "none" never agrees, so locating
+    fewer cannot raise the figure)."""
     counts = {"category": [0, 0], "kind": [0, 0]}
     for doc_id in doc_ids:
         found = by_doc(extracted, doc_id)
@@ -136,18 +137,18 @@ def field_accuracy(extracted, doc_ids) -> dict[str, tuple[int, int]]:
                 continue
             counts["category"][0] += project.category == e["category"]
             counts["category"][1] += 1
-            if project.geometry_kind != "none":
-                counts["kind"][0] += project.geometry_kind == e["kind"]
-                counts["kind"][1] += 1
+            counts["kind"][0] += project.geometry_kind == e["kind"]
+            counts["kind"][1] += 1
     return {k: tuple(v) for k, v in counts.items()}
 
 
 # Floors at the figures measured when the fields were first asserted (2026-11-29): category
 # and geometry kind were never tuned against the fixtures, so the tuned plans' figures are
 # not inflated; the extraction issue raises them. A drop below is a regression.
-# Measured: tuned category 58/82 = 0.71, kind 37/61 = 0.61; held out 17/18 = 0.94, 10/14 = 0.71.
-FIELD_FLOORS = {"tuned": {"category": 0.70, "kind": 0.60},
-                "held_out": {"category": 0.90, "kind": 0.70}}
+# Measured then: tuned category 58/82 = 0.71, kind 37/82 = 0.45; held out 17/18 = 0.94,
+# kind 10/18 = 0.56.
+FIELD_FLOORS = {"tuned": {"category": 0.70, "kind": 0.45},
+                "held_out": {"category": 0.90, "kind": 0.55}}
 
 
 @pytest.mark.parametrize("which", ("tuned", "held_out"))
