@@ -61,6 +61,7 @@ def name_patterns() -> dict:
         "suffix_table": (tuple(sorted({len(x) for x in r["project_suffixes"]}, reverse=True)),
                          frozenset(r["project_suffixes"])),
         "generic": tuple(r["generic_heads"]),
+        "proper": tuple(r.get("proper_heads") or ()),
         "generic_names": frozenset(r["generic_names"]),
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
@@ -116,7 +117,8 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     if len(suffix) == 1 and len(modifier) < 3 and not re.search(r"[0-9A-Za-z]", modifier):
         return False
     qualified = bool(re.search(r"（[^（）]{2,}）", name))  # a parenthesis names the site
-    if (name.startswith(p["generic"]) and not qualified) or COUNT_HEAD.match(name) \
+    generic = name.startswith(p["generic"]) and not name.startswith(p["proper"])
+    if (generic and not qualified) or COUNT_HEAD.match(name) \
             or starts_with_verb(name):
         return False
     if p["collective"].search(strip_phase(name)):
