@@ -78,6 +78,16 @@ def test_outside_seats_are_never_sites(gaz):
     assert gaz.find_places("推动十堰、安康、吉首方向通道建设") == []
 
 
+def test_a_box_lists_sites_by_district_and_name(by_name):
+    """专栏 entries 历史文化名街（镇）。…黔江濯水古镇… / 特色夜市街区。…江北不夜九街…: each site is a
+    project though it has no project word; the entry's label is the kind, not a project;
+    events (丰都庙会) are no sites."""
+    for site in ("黔江濯水古镇", "江北不夜九街", "永川茶山竹海", "沙坪坝磁器口后街"):
+        assert name_key(site) in by_name, site
+    for not_site in ("特色夜市街区", "特色康养基地", "丰都庙会", "两江新区为核心区"):
+        assert name_key(not_site) not in by_name, not_site
+
+
 def test_ids_are_stable_and_follow_the_name():
     assert project_id("果园港枢纽港建设工程") == project_id("果园港枢纽港建设工程")
     assert project_id("果园港枢纽港建设工程") != project_id("礼嘉悦来智慧园建设工程")

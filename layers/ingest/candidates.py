@@ -27,6 +27,7 @@ from layers.ingest.names import (
     sentence_span,
     split_items,
 )
+from layers.ingest.rules import rules, starts_with_verb
 
 SHARED_HEADS = suffixes("shared_heads")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
@@ -41,7 +42,10 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
     heads = [shared_suffix] * len(items) if shared_suffix else _run_heads(text, items)
     for (a, b), head in zip(items, heads, strict=True):
         plain = clean_item(text[a:b])
-        for name, lent in _names_in_item(text[a:b], head):
+        found = _names_in_item(text[a:b], head)
+        if not found and found_by == "entry" and _is_site_name(plain):
+            found = ((plain, ""),)  # 黔江濯水古镇, 江北不夜九街: a 专栏 lists sites by name
+        for name, lent in found:
             span = sentence_span(doc.clean, offset + a, offset + b)
             # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
             at = text.find(name, a)
@@ -101,6 +105,28 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
         shared = word if project_suffix(word) == word else _shared_head(word)
         body = clause[: tail.start()]
     return _list_candidates(doc, body, offset, shared, found_by)
+
+
+@lru_cache(maxsize=1)
+def _district_shorts() -> tuple[str, ...]:
+    from geo.boundaries import FORMER_FILE, load_districts
+
+    names = {d.short_name for d in load_districts() if d.level != "municipality"}
+    names |= {d.short_name for d in load_districts(FORMER_FILE)}  # plans before 2026: 江北, 渝北
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+@lru_cache(maxsize=50_000)
+def _is_site_name(item: str) -> bool:
+    """A district's short name then the site's own name (黔江濯水古镇, 永川茶山竹海, 江北不夜九街):
+    how a 专栏 lists the sites it is about, with no project word."""
+    head = next((d for d in _district_shorts() if item.startswith(d)), "")
+    rest = item[len(head):]
+    r = rules()
+    return bool(head) and 2 <= len(rest) <= 12 and re.fullmatch(r"[\u4e00-\u9fff·•—]+", rest) \
+        is not None and not starts_with_verb(rest) and not name_patterns()[
+            "verb_inside"].search(rest) and not rest.endswith(tuple(r["not_site_endings"])) \
+        and not any(w in rest for w in r["not_site_words"])
 
 
 def _shared_head(word: str) -> str:
