@@ -1,0 +1,72 @@
+"""Extraction against the hand-read yardstick (tests/fixtures/ingest/{boxes,running,labels}).
+
+    .venv/bin/python benchmarks/extraction.py [--write-misses]
+
+Prints, per fixture file, recall (fixture projects found, uncertain ones left out) and the
+misses; the precision of a seeded random sample of 150 extracted names labelled by hand (real /
+partial / place / junk), over the sampled names the extractor still produces. gx14 is held out:
+no rule was tuned by reading it. ``--write-misses`` records today's misses in
+tests/fixtures/ingest/misses.yaml, which the tests hold the extractor to (a miss that starts
+being found, or a find that is lost, fails until the file is rewritten).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.yardstick import (  # noqa: E402
+    HELD_OUT,
+    MISSES_FILE,
+    fixture_key,
+    precision,
+    recall,
+    yardstick_files,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write-misses", action="store_true")
+    args = parser.parse_args()
+    from gazetteer import Gazetteer
+    from layers.ingest.projects import extract_projects
+    from layers.ingest.readers import load_documents
+
+    projects = extract_projects(load_documents(), Gazetteer())
+    misses, totals = {}, Counter()
+    for path in yardstick_files():
+        hit, total, missed = recall(projects, path)
+        held = " (held out)" if path.stem == HELD_OUT else ""
+        print(f"{fixture_key(path):16} recall {hit}/{total} = {hit / max(total, 1):.1%}{held}")
+        misses[fixture_key(path)] = missed
+        part = "held_out" if path.stem == HELD_OUT else "tuned"
+        totals[part + "_hit"] += hit
+        totals[part + "_total"] += total
+    for part in ("tuned", "held_out"):
+        if totals[part + "_total"]:
+            print(f"{part}: {totals[part + '_hit']}/{totals[part + '_total']} = "
+                  f"{totals[part + '_hit'] / totals[part + '_total']:.1%}")
+    kept, gone = precision(projects)
+    n = sum(kept.values())
+    print(f"precision sample: of 150 labelled names {n} still extracted: {dict(kept)}; "
+          f"real {kept['real'] / n:.1%}, real or partial {(kept['real'] + kept['partial']) / n:.1%}"
+          f"; no longer extracted: {dict(gone)}")
+    if args.write_misses:
+        MISSES_FILE.write_text(
+            "# Fixture projects the extractor misses today (benchmarks/extraction.py\n"
+            "# --write-misses); tests fail when one of them starts being found or a find is lost.\n"
+            + yaml.safe_dump(misses, allow_unicode=True, sort_keys=True, width=100),
+            encoding="utf-8")
+        print(f"wrote {MISSES_FILE.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

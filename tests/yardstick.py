@@ -1,0 +1,67 @@
+"""The hand-read extraction yardstick (tests/fixtures/ingest/{boxes,running,labels}) and how
+a set of extracted projects measures against it; shared by the tests and
+benchmarks/extraction.py."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
+MISSES_FILE = FIXTURES / "misses.yaml"
+HELD_OUT = "gx14"
+# A plan often names the programme and the work alike (果园港重大件码头建设工程).
+EQUIVALENT_TAILS = ("建设工程", "建设项目", "工程", "项目")
+
+
+def yardstick_files() -> list[Path]:
+    return sorted([*FIXTURES.glob("boxes/*.yaml"), *FIXTURES.glob("running/*.yaml")])
+
+
+def found_by_doc(projects, doc_id) -> dict:
+    from layers.ingest.names import name_key
+
+    return {name_key(p.name): p for p in projects if doc_id in p.doc_ids}
+
+
+def find(found: dict, name: str):
+    from layers.ingest.names import name_key
+
+    key = name_key(name)
+    if key in found:
+        return found[key]
+    for tail in EQUIVALENT_TAILS:
+        if key + tail in found:
+            return found[key + tail]
+        if key.endswith(tail) and key[: -len(tail)] in found:
+            return found[key[: -len(tail)]]
+    return None
+
+
+def recall(projects, path: Path) -> tuple[int, int, list[str]]:
+    """(found, sure fixture projects, names missed) of one fixture file."""
+    fixture = yaml.safe_load(path.read_text(encoding="utf-8"))
+    found = found_by_doc(projects, fixture["doc_id"])
+    sure = [e["name"] for e in fixture["projects"] if not e.get("uncertain")]
+    missed = [n for n in sure if find(found, n) is None]
+    return len(sure) - len(missed), len(sure), missed
+
+
+def precision(projects) -> tuple[Counter, Counter]:
+    """(labels of the sampled names still extracted, labels of those no longer extracted)."""
+    from layers.ingest.names import name_key
+
+    sample = yaml.safe_load((FIXTURES / "labels" / "precision_sample.yaml").read_text("utf-8"))
+    produced = {(name_key(p.name), d) for p in projects for d in p.doc_ids}
+    kept, gone = Counter(), Counter()
+    for item in sample["items"]:
+        ((kept if (name_key(item["name"]), item["doc_id"]) in produced else gone)
+         [item["label"]]) += 1
+    return kept, gone
+
+
+def fixture_key(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
