@@ -9,8 +9,8 @@ from tests.yardstick import MISSES_FILE, fixture_key, precision, recall, yardsti
 
 MISSES = yaml.safe_load(MISSES_FILE.read_text(encoding="utf-8"))
 # real / extracted over the labelled sample, measured when it was labelled (seed 20261129,
-# commit 731ad73: 102 real of 150) and after the first precision rules (102 of 148)
-PRECISION_FLOOR = 0.68
+# commit 731ad73: 102 real of 150 = 0.68); after the precision rules tuned on it, 102 of 146 = 0.699
+PRECISION_FLOOR = 0.69
 
 
 @pytest.mark.parametrize("path", yardstick_files(), ids=fixture_key)

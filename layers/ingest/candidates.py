@@ -26,6 +26,7 @@ from layers.ingest.names import (
     project_suffix,
     sentence_span,
     split_items,
+    strip_phase,
 )
 from layers.ingest.rules import rules, starts_with_verb
 
@@ -269,10 +270,29 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
                 continue
             if _is_admin_area(gazetteer, name, mentions):
                 continue  # 两江新区 in running text is where things are, not a project
-            start = m.start() + max(run.find(name), 0)
+            at = max(run.find(name), 0)
+            if _is_whole_place(name, mentions) and clean[:m.start() + at].endswith(
+                    name_patterns()["context_words"]):
+                continue  # 依托重庆大学城…: a place named in passing
+            start = m.start() + at
             out.append(Candidate(name, doc, sentence_span(clean, start, start + len(name)),
                                   "", "entity", start))
     return out
+
+
+def _is_type_name(gazetteer, name: str) -> bool:
+    """创新中心, 科技平台: a type word after two characters that name no place."""
+    p = name_patterns()
+    suffix = project_suffix(name)
+    modifier = strip_phase(name)[: -len(suffix)] if suffix else name
+    return suffix in p["type_suffixes"] and len(modifier) <= 2 and \
+        not re.search(r"[0-9A-Za-z]", modifier) and not any(
+            m.place_id for m in mentions_in(gazetteer, name))
+
+
+def _is_whole_place(name: str, mentions) -> bool:
+    """Whether one located mention covers all of ``name`` (鱼复新城 is a gazetteer place)."""
+    return any(m.start == 0 and m.end == len(name) and m.place_id for m in mentions)
 
 
 def _is_admin_area(gazetteer, name: str, mentions) -> bool:
@@ -314,6 +334,7 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
             cands += _entry_candidates(doc, s, gazetteer)
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
+    cands = [c for c in cands if not _is_type_name(gazetteer, c.name)]
     # a head lent to a bare district or town names no work of its own: 曾家镇、金凤镇卫生院 is
     # not 曾家镇医院, 江津、铜梁、合川等…铁路 not 江津铁路
     return [c for c in cands if not c.lent_head or not _is_admin_area(

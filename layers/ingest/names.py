@@ -63,6 +63,8 @@ def name_patterns() -> dict:
         "generic": tuple(r["generic_heads"]),
         "proper": tuple(r.get("proper_heads") or ()),
         "generic_names": frozenset(r["generic_names"]),
+        "type_suffixes": frozenset(r["type_suffixes"]),
+        "context_words": tuple(sorted(r["context_words"], key=len, reverse=True)),
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
         "route": re.compile("[" + "".join(re.escape(s) for s in r["route_separators"]) + "]"),
