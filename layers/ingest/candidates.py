@@ -31,6 +31,10 @@ from layers.ingest.names import (
 from layers.ingest.rules import rules, starts_with_verb
 
 SHARED_HEADS = suffixes("shared_heads")
+SIZE_WORDS = suffixes("size_words")
+# "…、彭水阿依河等大型水库": an enumeration closed by 等, a size word and a shared head
+HEAD_TAIL = re.compile("等(?:一批)?(?:" + "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
+                       "|".join(map(re.escape, SHARED_HEADS)) + ")")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 
 
@@ -64,7 +68,10 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         raw = raw[: raw.index("等")]
     parts = [raw]
     m = CONJUNCTIONS.search(raw)
-    if m and is_project_name(clean_item(raw[: m.start()])):
+    first = clean_item(raw[: m.start()]) if m else ""
+    # 石堰口和宋家沟水库: two works of one shared head (a concrete kind, not 项目)
+    if m and (is_project_name(first) or shared_suffix in SHARED_HEADS
+              and is_project_name(first + shared_suffix)):
         parts = [raw[: m.start()], raw[m.end():]]
     names = []
     for part in parts:
@@ -83,8 +90,19 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
             name, lent = next((t for t in tails if is_project_name(t)), ""), ""
             if not name:
                 continue
-        names.append((name, lent))
+        names.append((_without_size_word(name), lent))
     return tuple(names)
+
+
+def _without_size_word(name: str) -> str:
+    """云阳向阳大型水库 → 云阳向阳水库: the size word before a shared head is the list's, not
+    the work's name."""
+    head = _shared_head(name)
+    for size in SIZE_WORDS if head else ():
+        stem = name[: -len(head)]
+        if stem.endswith(size) and len(stem) > len(size) + 1:
+            return stem[: -len(size)] + head
+    return name
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -215,6 +233,13 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
         clause_start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
         clause_start = max(clause_start, a)
         out += _enumeration(doc, clean[clause_start:m.start()], clause_start, "list")
+    for m in HEAD_TAIL.finditer(clean):
+        a, _ = sentence_span(clean, m.start(), m.start())
+        start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
+        # "…等大型水库和永川白沙、…等一批中型水库": a list starts after the previous one's head
+        start = max(start, a, *(clean.rfind(h + "和", a, m.start()) + len(h) + 1
+                                for h in SHARED_HEADS if clean.rfind(h + "和", a, m.start()) >= 0))
+        out += _list_candidates(doc, clean[start:m.start()], start, m.group(1), "list")
     for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
         clause = m.group(0)
         items = split_items(clause, "、")
