@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from gazetteer.outside import outside_at_start
 from gazetteer.scan import abbreviations
 from geo.vocabulary import suffixes
 from layers.ingest.documents import Document, Section
@@ -216,10 +217,18 @@ def _route_items(doc: Document, clause: str, offset: int, gazetteer) -> list[Can
         parts = sep.split(item)
         if len(parts) < 2 or not all(parts):
             continue
-        if all(gazetteer.resolve(part).status in ("resolved", "ambiguous") for part in parts):
+        inside = [gazetteer.resolve(part).status in ("resolved", "ambiguous") for part in parts]
+        # a route may leave the city (重庆—赤水—叙永): an outside seat is a stop too
+        outside = [not here and _is_outside(part) for part, here in zip(parts, inside, strict=True)]
+        if any(inside) and all(h or o for h, o in zip(inside, outside, strict=True)):
             out.append(Candidate(item, doc, sentence_span(doc.clean, offset + ia, offset + ib),
                                   "", "entry", offset + ia))
     return out
+
+
+def _is_outside(text: str) -> bool:
+    found = outside_at_start(text)
+    return found is not None and found[1] == len(text)
 
 
 def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
