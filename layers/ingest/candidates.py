@@ -129,10 +129,14 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
 
 @lru_cache(maxsize=1)
 def _district_shorts() -> tuple[str, ...]:
-    from geo.boundaries import FORMER_FILE, load_districts
+    """Short names of the districts, current and former (plans before 2026: 江北, 渝北)."""
+    from gazetteer.places import GAZETTEER_DIR, read_place_file
+    from geo.boundaries import short_name
 
-    names = {d.short_name for d in load_districts() if d.level != "municipality"}
-    names |= {d.short_name for d in load_districts(FORMER_FILE)}  # plans before 2026: 江北, 渝北
+    names = set()
+    for p in read_place_file(GAZETTEER_DIR / "districts.csv"):
+        if p.kind == "district":
+            names |= {short_name(p.name), p.name.removesuffix("新区")}
     return tuple(sorted(names, key=len, reverse=True))
 
 
