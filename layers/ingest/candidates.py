@@ -70,10 +70,13 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     parts = [raw]
     m = CONJUNCTIONS.search(raw)
     first = clean_item(raw[: m.start()]) if m else ""
-    # 石堰口和宋家沟水库: two works of one shared head (a concrete kind, not 项目)
+    second_head = _shared_head(clean_item(raw[m.end():])) if m else ""
+    # 石堰口和宋家沟水库, 110千伏石头和红花变电站: two works of one shared head (a concrete kind)
     if m and (is_project_name(first) or shared_suffix in SHARED_HEADS
               and is_project_name(first + shared_suffix)):
         parts = [raw[: m.start()], raw[m.end():]]
+    elif m and second_head and not project_suffix(first) and is_project_name(first + second_head):
+        parts = [raw[: m.start()] + second_head, raw[m.end():]]
     names = []
     for part in parts:
         name = clean_item(part)
@@ -158,12 +161,21 @@ def _shared_head(word: str) -> str:
     return next((h for h in SHARED_HEADS if word.endswith(h)), "")
 
 
+def _before_action(item: str) -> str:
+    """An item up to the action inside it (金凤镇卫生院升级为二级综合医院 → 金凤镇卫生院): the
+    head a list shares is its works' kind, not what they become."""
+    for m in name_patterns()["verb_inside"].finditer(item, 1):
+        if not inside_suffix_word(item, m.start()):
+            return item[: m.start()]
+    return item
+
+
 def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
     """The head each item takes: a run of bare items (no project word of their own) takes the
     shared head of the item that closes it (…大塘、枣子、学团变电站、礼白大道… → 枣子变电站)."""
     heads, head = [], ""
     for a, b in reversed(items):
-        item = clean_item(text[a:b])
+        item = _before_action(clean_item(text[a:b]))
         own = _shared_head(item)
         if own and len(item) > len(own):
             head = own
@@ -333,6 +345,12 @@ def _is_whole_place(name: str, mentions) -> bool:
     return any(m.start == 0 and m.end == len(name) and m.place_id for m in mentions)
 
 
+def _is_district(gazetteer, name: str) -> bool:
+    whole = [m for m in mentions_in(gazetteer, name)
+             if m.start == 0 and m.end == len(name) and m.place_id]
+    return bool(whole) and gazetteer.place(whole[0].place_id).kind in ("district", "municipality")
+
+
 def _is_admin_area(gazetteer, name: str, mentions) -> bool:
     """Whether ``name`` is, as a whole, an administrative unit the gazetteer knows."""
     whole = [m for m in mentions if m.start == 0 and m.end == len(name) and m.place_id]
@@ -373,7 +391,7 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
     cands = [c for c in cands if not _is_type_name(gazetteer, c.name)]
-    # a head lent to a bare district or town names no work of its own: 曾家镇、金凤镇卫生院 is
-    # not 曾家镇医院, 江津、铜梁、合川等…铁路 not 江津铁路
-    return [c for c in cands if not c.lent_head or not _is_admin_area(
-        gazetteer, c.name[: -len(c.lent_head)], mentions_in(gazetteer, c.name[: -len(c.lent_head)]))]
+    # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
+    # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
+    return [c for c in cands if not c.lent_head or not _is_district(
+        gazetteer, c.name[: -len(c.lent_head)])]
