@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from tests.yardstick import (  # noqa: E402
     HELD_OUT,
     MISSES_FILE,
+    box_sections,
     fixture_key,
     precision,
     recall,
@@ -50,6 +51,11 @@ def main() -> None:
         part = "held_out" if path.stem == HELD_OUT else "tuned"
         totals[part + "_hit"] += hit
         totals[part + "_total"] += total
+    for path in yardstick_files():
+        if path.parent.name == "boxes":
+            right, checked = box_sections(projects, path)
+            print(f"{fixture_key(path):16} section (专栏) right for {right}/{checked} = "
+                  f"{right / max(checked, 1):.1%} of the found projects")
     for part in ("tuned", "held_out"):
         if totals[part + "_total"]:
             print(f"{part}: {totals[part + '_hit']}/{totals[part + '_total']} = "

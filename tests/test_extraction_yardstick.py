@@ -33,3 +33,16 @@ def test_labelled_sample_precision(extracted):
     assert sum(kept.values()) + sum(gone.values()) == 150
     assert gone["real"] == 0, "a name labelled real is no longer extracted"
     assert kept["real"] / sum(kept.values()) >= PRECISION_FLOOR
+
+
+# 专栏 section paths of the found fixture projects, measured 2026-11-29: cq14 454/455, gx14 107/111
+# (held out), lj14 89/187 (its scrape moves box contents away from their headings)
+SECTION_FLOORS = {"boxes/cq14": 0.99, "boxes/gx14": 0.96, "boxes/lj14": 0.47}
+
+
+@pytest.mark.parametrize("key", sorted(SECTION_FLOORS))
+def test_box_section_paths(key, extracted):
+    from tests.yardstick import FIXTURES, box_sections
+
+    right, checked = box_sections(extracted, FIXTURES / f"{key}.yaml")
+    assert checked >= 100 and right / checked >= SECTION_FLOORS[key], (right, checked)

@@ -82,3 +82,26 @@ def precision(projects) -> tuple[Counter, Counter]:
 
 def fixture_key(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
+
+
+def box_sections(projects, path: Path) -> tuple[int, int]:
+    """(right, checked) section paths of a 专栏 fixture's found projects: a path is right when
+    one of the project's sources in that plan lies inside the box (its 专栏 number); items whose
+    box the scrape hides (``box_uncertain``) are not checked."""
+    import re
+
+    fixture = yaml.safe_load(path.read_text(encoding="utf-8"))
+    found = found_by_doc(projects, fixture["doc_id"])
+    right = checked = 0
+    for e in fixture["projects"]:
+        if e.get("uncertain") or e.get("box_uncertain") or "box" not in e:
+            continue
+        project = find(found, e["name"])
+        if project is None:
+            continue
+        box = re.match(r"专栏\s*(\d+)", e["box"]).group(1)
+        checked += 1
+        right += any(re.fullmatch(rf"专栏\s*{box}\b.*", title)
+                     for s in project.sources if s.doc_id == fixture["doc_id"]
+                     for title in s.sections)
+    return right, checked
