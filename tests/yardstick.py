@@ -63,11 +63,11 @@ def recall(projects, path: Path) -> tuple[int, int, list[str]]:
     return len(sure) - len(missed), len(sure), missed
 
 
-def precision(projects) -> tuple[Counter, Counter]:
+def precision(projects, sample_file: str = "precision_sample.yaml") -> tuple[Counter, Counter]:
     """(labels of the sampled names still extracted, labels of those no longer extracted)."""
     from layers.ingest.names import name_key
 
-    sample = yaml.safe_load((FIXTURES / "labels" / "precision_sample.yaml").read_text("utf-8"))
+    sample = yaml.safe_load((FIXTURES / "labels" / sample_file).read_text("utf-8"))
     from layers.ingest.candidates import _without_size_word
 
     produced = {(name_key(p.name), d) for p in projects for d in p.doc_ids}

@@ -33,6 +33,7 @@ from layers.ingest.rules import rules, starts_with_verb
 
 SHARED_HEADS = suffixes("shared_heads")
 SIZE_WORDS = suffixes("size_words")
+DISTRICT_HEADS = frozenset(suffixes("district_heads"))
 # "…、彭水阿依河等大型水库": an enumeration closed by 等, a size word and a shared head
 HEAD_TAIL = re.compile("等(?:一批)?(?:" + "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
                        "|".join(map(re.escape, SHARED_HEADS)) + ")")
@@ -81,7 +82,9 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     for part in parts:
         name = clean_item(part)
         lent = ""
-        if shared_suffix and not project_suffix(name):
+        # a reach (…重庆段) says where, the shared head what: 渠江重庆段等航道整治工程
+        if shared_suffix and (not project_suffix(name) or name.endswith("段")
+                              and shared_suffix in SHARED_HEADS):
             if len(name) < 2:
                 continue  # nothing of its own left (綦江（二期）… cleaned away)
             if is_project_name(name + shared_suffix):
@@ -127,6 +130,12 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
         # 等航电枢纽 lends itself; 等一批中小型水库 the kind of work its qualifiers describe
         shared = word if project_suffix(word) == word else _shared_head(word)
         body = clause[: tail.start()]
+        # "…涪江双江等航电枢纽和长江干线…、渠江重庆段等航道整治工程": a list already closed by
+        # its own 等 before 和 is not this tail's
+        cut = body.rfind("和")
+        closed = body.rfind("等", 0, cut) if cut > 0 else -1
+        if closed >= 0 and _shared_head(body[closed + 1:cut]) and "、" not in body[closed:cut]:
+            body, offset = body[cut + 1:], offset + cut + 1
     return _list_candidates(doc, body, offset, shared, found_by)
 
 
@@ -393,5 +402,5 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
     cands = [c for c in cands if not _is_type_name(gazetteer, c.name)]
     # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
     # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
-    return [c for c in cands if not c.lent_head or not _is_district(
-        gazetteer, c.name[: -len(c.lent_head)])]
+    return [c for c in cands if not c.lent_head or c.lent_head in DISTRICT_HEADS
+            or not _is_district(gazetteer, c.name[: -len(c.lent_head)])]
