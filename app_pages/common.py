@@ -47,7 +47,8 @@ class Frame:
         """The annotations' map layer in ``datum`` (cached until the next write)."""
         if self.store is None:
             return None
-        return notes_layer(self.store, self.store.where, self.revision, datum, self.cat)
+        return notes_layer(self.store, self.store.where, self.revision, datum, id(self.cat),
+                           self.cat)
 
 
 def read_secrets() -> dict:
@@ -72,7 +73,8 @@ def notes_at(_store: AnnotationStore, where: str, revision: str):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def notes_layer(_store: AnnotationStore, where: str, revision: str, datum: str,
-                _cat: Catalogue) -> dict:
+                catalogue_id: int, _cat: Catalogue) -> dict:
+    # catalogue_id keys the cache: a rebuilt catalogue may label targets differently
     every = notes_at(_store, where, revision)
     labels = {t: _cat.target_label(t) for t in set(every["target"].dropna())}
     return features.annotations_data(every, labels, datum)

@@ -12,33 +12,17 @@ import pytest
 import yaml
 
 from layers.ingest.names import name_key
+from tests.yardstick import find
+from tests.yardstick import found_by_doc as by_doc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 TUNED = ("lj14", "lj10", "ljcy", "cq14")
 HELD_OUT = "gx14"
-# A plan often names the programme and the work alike (果园港重大件码头建设工程).
-EQUIVALENT_TAILS = ("建设工程", "建设项目", "工程", "项目")
 
 
 def load_fixture(doc_id):
     with open(FIXTURES / f"{doc_id}.yaml", encoding="utf-8") as f:
         return yaml.safe_load(f)
-
-
-def by_doc(projects, doc_id):
-    return {name_key(p.name): p for p in projects if doc_id in p.doc_ids}
-
-
-def find(found, name):
-    key = name_key(name)
-    if key in found:
-        return found[key]
-    for tail in EQUIVALENT_TAILS:
-        if key + tail in found:
-            return found[key + tail]
-        if key.endswith(tail) and key[: -len(tail)] in found:
-            return found[key[: -len(tail)]]
-    return None
 
 
 def place_problems(gaz, project, expected_places):

@@ -27,23 +27,16 @@ def found_by_doc(projects, doc_id) -> dict:
     return {name_key(p.name): p for p in projects if doc_id in p.doc_ids}
 
 
-def _district_prefixes() -> tuple[str, ...]:
-    from geo.boundaries import FORMER_FILE, load_districts
-
-    names = {d.short_name for d in (*load_districts(), *load_districts(FORMER_FILE))
-             if d.level != "municipality"}
-    return tuple(sorted(names, key=len, reverse=True))
-
-
 def find(found: dict, name: str):
     """The extracted project a fixture name denotes: the same name, with or without a
     programme tail (建设工程 …), or qualified by its district (观景口水库 = 巴南观景口水库)."""
+    from layers.ingest.candidates import district_short_names
     from layers.ingest.names import name_key
 
     key = name_key(name)
     if key in found:
         return found[key]
-    for district in _district_prefixes():
+    for district in district_short_names():
         if name_key(district + name) in found:
             return found[name_key(district + name)]
     for tail in EQUIVALENT_TAILS:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 from pathlib import Path
 
 from gazetteer.places import GAZETTEER_DIR
@@ -30,18 +29,12 @@ def short_of(name: str) -> str:
 
 def outside_rows(mirror: Path) -> list[dict]:
     """One row per city and county of ``CITY.neighbours``' provinces that has a seat point."""
-    from gazetteer.sources import licence_of, registry, snapshot_bytes
-    from gazetteer.sources.towns import ADCODE_COLUMNS
+    from gazetteer.sources import licence_of, snapshot_bytes
+    from gazetteer.sources.towns import ADCODE_COLUMNS, adcode_files
     from geo.datum import gcj02_to_wgs84
 
-    source = registry()["adcode-vonng"]
-    git_dir = Path(mirror) / source.repo.replace("/", "+") / "repo"
-    git_dir = git_dir / ".git" if (git_dir / ".git").is_dir() else git_dir
-    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "--name-only",
-                              source.commit, "data/adcode/"], capture_output=True, text=True,
-                             check=True)
     rows = []
-    for path in listing.stdout.split():
+    for path in adcode_files(mirror):
         code = Path(path).stem
         if code[:2] not in CITY.neighbours or code.endswith("0000"):
             continue

@@ -65,17 +65,26 @@ def town_stem(name: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=2)
-def read_adcode_rows(mirror: Path) -> list[dict]:
-    """Chongqing's rows of adcode-vonng (one CSV per county, data/adcode/50*.csv), read once
-    per build (seats, towns and references all use them). Treat the rows as read-only."""
-    from gazetteer.sources import registry, snapshot_bytes
+def adcode_files(mirror: Path) -> tuple[str, ...]:
+    """The paths of adcode-vonng's CSV files (data/adcode/<code>.csv) at the pinned commit."""
+    from gazetteer.sources import registry
 
     source = registry()["adcode-vonng"]
     git_dir = Path(mirror) / source.repo.replace("/", "+") / "repo"
     git_dir = git_dir / ".git" if (git_dir / ".git").is_dir() else git_dir
     listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "--name-only",
-                              source.commit, "data/adcode/"], capture_output=True, text=True)
-    paths = [p for p in listing.stdout.split() if Path(p).name.startswith(CITY.province_code)]
+                              source.commit, "data/adcode/"], capture_output=True, text=True,
+                             check=True)
+    return tuple(listing.stdout.split())
+
+
+@lru_cache(maxsize=2)
+def read_adcode_rows(mirror: Path) -> list[dict]:
+    """Chongqing's rows of adcode-vonng (one CSV per county, data/adcode/50*.csv), read once
+    per build (seats, towns and references all use them). Treat the rows as read-only."""
+    from gazetteer.sources import snapshot_bytes
+
+    paths = [p for p in adcode_files(mirror) if Path(p).name.startswith(CITY.province_code)]
     rows = []
     for path in paths:
         text = snapshot_bytes("adcode-vonng", path, mirror).decode("utf-8")

@@ -140,7 +140,7 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
 
 
 @lru_cache(maxsize=1)
-def _district_shorts() -> tuple[str, ...]:
+def district_short_names() -> tuple[str, ...]:
     """Short names of the districts, current and former (plans before 2026: 江北, 渝北)."""
     from gazetteer.places import GAZETTEER_DIR, read_place_file
     from geo.boundaries import short_name
@@ -156,7 +156,7 @@ def _district_shorts() -> tuple[str, ...]:
 def _is_site_name(item: str) -> bool:
     """A district's short name then the site's own name (黔江濯水古镇, 永川茶山竹海, 江北不夜九街):
     how a 专栏 lists the sites it is about, with no project word."""
-    head = next((d for d in _district_shorts() if item.startswith(d)), "")
+    head = next((d for d in district_short_names() if item.startswith(d)), "")
     rest = item[len(head):]
     r = rules()
     return bool(head) and 2 <= len(rest) <= 12 and re.fullmatch(r"[\u4e00-\u9fff·•—]+", rest) \

@@ -142,7 +142,7 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
 
 WORK_ACTIONS = suffixes("work_actions")
 REACH_WORDS = suffixes("reach_words")
-WATER_ENDINGS = ("河", "江", "湖", "溪", "沟", "水库")
+WATER_ENDINGS = suffixes("water_endings")
 
 
 def _is_work_with_action(name: str) -> bool:
