@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.yardstick import (  # noqa: E402
+    GEOMETRY_SAMPLE,
     HELD_OUT,
     MISSES_FILE,
     box_sections,
+    draw_geometry_sample,
     fixture_key,
+    geometry_right,
     precision,
     recall,
     yardstick_files,
@@ -36,12 +39,15 @@ from tests.yardstick import (  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-misses", action="store_true")
+    parser.add_argument("--draw-geometry", type=int, metavar="SEED",
+                        help="write a fresh sample of 40 located projects to label")
     args = parser.parse_args()
     from gazetteer import Gazetteer
     from layers.ingest.projects import extract_projects
     from layers.ingest.readers import load_documents
 
-    projects = extract_projects(load_documents(), Gazetteer())
+    gazetteer = Gazetteer()
+    projects = extract_projects(load_documents(), gazetteer)
     misses, totals = {}, Counter()
     for path in yardstick_files():
         hit, total, missed = recall(projects, path)
@@ -67,6 +73,19 @@ def main() -> None:
         print(f"{sample}: of 150 labelled names {n} still extracted: {dict(kept)}; "
               f"real {kept['real'] / n:.1%}, real or partial "
               f"{(kept['real'] + kept['partial']) / n:.1%}; no longer extracted: {dict(gone)}")
+    if args.draw_geometry is not None:
+        rows = draw_geometry_sample(projects, gazetteer, 40, args.draw_geometry)
+        GEOMETRY_SAMPLE.write_text(yaml.safe_dump(
+            {"seed": args.draw_geometry, "population": sum(p.status != "unlocated"
+                                                           for p in projects),
+             "items": rows}, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+        print(f"wrote {GEOMETRY_SAMPLE.relative_to(ROOT)}")
+    elif GEOMETRY_SAMPLE.exists():
+        sample = yaml.safe_load(GEOMETRY_SAMPLE.read_text(encoding="utf-8"))["items"]
+        if all(row["right"] is not None for row in sample):
+            right, judged, wrong = geometry_right(projects, sample)
+            print(f"geometry right for {right}/{judged} = {right / max(judged, 1):.1%} of the "
+                  f"sampled located projects; wrong: {'、'.join(wrong)}")
     if args.write_misses:
         MISSES_FILE.write_text(
             "# Fixture projects the extractor misses today (benchmarks/extraction.py\n"

@@ -98,3 +98,54 @@ def box_sections(projects, path: Path) -> tuple[int, int]:
                      for s in project.sources if s.doc_id == fixture["doc_id"]
                      for title in s.sections)
     return right, checked
+
+
+GEOMETRY_SAMPLE = FIXTURES / "labels" / "geometry_sample.yaml"
+
+
+def draw_geometry_sample(projects, gazetteer, n: int, seed: int) -> list[dict]:
+    """A seeded random sample of located projects (one row per project, in its first plan),
+    with what a reader needs to judge its geometry: the sentence, the kind drawn, the places it
+    is drawn from. The reader fills ``right``, ``expected_kind`` and ``expected_places``."""
+    import random
+
+    located = sorted((p for p in projects if p.status != "unlocated"),
+                     key=lambda p: (p.doc_ids[0], p.name))
+    rows = []
+    for p in random.Random(seed).sample(located, n):
+        point = p.geometry.representative_point()
+        rows.append({
+            "name": p.name, "doc_id": p.doc_ids[0], "excerpt": p.sources[0].excerpt,
+            "drawn_kind": p.geometry_kind, "schematic": p.schematic, "partial": p.partial,
+            "drawn_from": [{"id": i, "name": place.name, "district": place.district,
+                            "kind": place.kind, "lon": place.lon, "lat": place.lat,
+                            "precision_m": place.precision_m}
+                           for i in p.located_by for place in [gazetteer.place(i)]],
+            "at": [round(point.x, 5), round(point.y, 5)],
+            "right": None, "expected_kind": None, "expected_places": [], "note": "",
+        })
+    return rows
+
+
+def geometry_right(projects, sample: list[dict]) -> tuple[int, int, list[str]]:
+    """(right, judged, names wrong) over the sampled projects still located: right when the
+    kind drawn is one the reader accepts and every place it is drawn from is one the reader
+    named as where the project is (at the precision that place states)."""
+    from layers.ingest.names import name_key
+
+    by_name = {(name_key(p.name), d): p for p in projects for d in p.doc_ids}
+    right = judged = 0
+    wrong = []
+    for row in sample:
+        project = by_name.get((name_key(row["name"]), row["doc_id"]))
+        if project is None or project.status == "unlocated":
+            continue
+        judged += 1
+        kinds = row["expected_kind"] if isinstance(row["expected_kind"], list) \
+            else [row["expected_kind"]]
+        ok = (project.geometry_kind in kinds and bool(project.located_by)
+              and set(project.located_by) <= set(row["expected_places"]))
+        right += ok
+        if not ok:
+            wrong.append(row["name"])
+    return right, judged, wrong

@@ -34,6 +34,8 @@ from layers.ingest.rules import rules, starts_with_verb
 SHARED_HEADS = suffixes("shared_heads")
 SIZE_WORDS = suffixes("size_words")
 DISTRICT_HEADS = frozenset(suffixes("district_heads"))
+PART_HEADS = suffixes("part_heads")
+LENT_HEADS = frozenset((*SHARED_HEADS, *PART_HEADS))
 # "…、彭水阿依河等大型水库": an enumeration closed by 等, a size word and a shared head
 HEAD_TAIL = re.compile("等(?:一批)?(?:" + "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
                        "|".join(map(re.escape, SHARED_HEADS)) + ")")
@@ -83,8 +85,9 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         name = clean_item(part)
         lent = ""
         # a reach (…重庆段) says where, the shared head what: 渠江重庆段等航道整治工程
+        # …重庆大学、西南大学等高校分校区: a part head names a part of each item's own work
         if shared_suffix and (not project_suffix(name) or name.endswith("段")
-                              and shared_suffix in SHARED_HEADS):
+                              and shared_suffix in SHARED_HEADS or shared_suffix in PART_HEADS):
             if len(name) < 2:
                 continue  # nothing of its own left (綦江（二期）… cleaned away)
             if is_project_name(name + shared_suffix):
@@ -167,7 +170,7 @@ def _is_site_name(item: str) -> bool:
 
 def _shared_head(word: str) -> str:
     """The head ``word`` ends with, when it is one a list writes once for all its items."""
-    return next((h for h in SHARED_HEADS if word.endswith(h)), "")
+    return next((h for h in (*PART_HEADS, *SHARED_HEADS) if word.endswith(h)), "")
 
 
 def _before_action(item: str) -> str:
@@ -284,12 +287,12 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
         # one unrecognised item no longer drops the list: most items must be works
         named = sum(1 for n in names if n)
         if named * 3 >= len(names) * 2 and sum(len(n) for n in names) >= 2 and any(
-                _anchored(gazetteer, n) for group in names for n, _ in group):
+                anchored(gazetteer, n) for group in names for n, _ in group):
             out += _enumeration(doc, clause, m.start(), "list")
     return out + _collective_candidates(doc)
 
 
-def _anchored(gazetteer, name: str) -> bool:
+def anchored(gazetteer, name: str) -> bool:
     """Whether a name holds something proper: a located place, a number, a Latin name or a
     compound of place abbreviations (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路、
     成渝中线高铁 are works)."""
@@ -337,6 +340,40 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
             out.append(Candidate(name, doc, sentence_span(clean, start, start + len(name)),
                                   "", "entity", start))
     return out
+
+
+@lru_cache(maxsize=1)
+def _count_patterns() -> tuple[re.Pattern, re.Pattern]:
+    number = "[0-9０-９.一二三四五六七八九十百千万两]+(?:余|多)?"
+    measure = "(?:" + "|".join(map(re.escape, rules()["count_measures"])) + ")"
+    return (re.compile(number + measure),
+            re.compile(number + measure + "[^、，；：。,]{0,12}$"))
+
+
+def _is_counted(c: Candidate) -> bool:
+    """Whether the plan counts the name where it names it: a class (示范学校 of 250所…示范学校)."""
+    after, before = _count_patterns()
+    a, b = c.span
+    sentence = c.doc.clean[a:b]
+    for m in re.finditer(re.escape(c.name), sentence):
+        if after.match(sentence, m.end()) or before.search(sentence[:m.start()]):
+            return True
+    return False
+
+
+def _in_passing(gazetteer, c: Candidate) -> bool:
+    """A running-text name that is wholly a known place, in a clause that builds nothing
+    (串联果园港、鱼复新城; 发挥悦来国际会展城…作用): the plan names a place it has."""
+    if c.found_by not in ("list", "entity"):
+        return False
+    mentions = mentions_in(gazetteer, c.name)
+    if not _is_whole_place(c.name, mentions):
+        return False
+    clean = c.doc.clean
+    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
+    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
+    clause = clean[start:min(ends, default=len(clean))].replace(c.name, "")
+    return not any(w in clause for w in rules()["build_words"])
 
 
 def _is_type_name(gazetteer, name: str) -> bool:
@@ -399,7 +436,8 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
             cands += _entry_candidates(doc, s, gazetteer)
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
-    cands = [c for c in cands if not _is_type_name(gazetteer, c.name)]
+    cands = [c for c in cands if not _is_type_name(gazetteer, c.name)
+             and not _in_passing(gazetteer, c) and not _is_counted(c)]
     # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
     # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
     return [c for c in cands if not c.lent_head or c.lent_head in DISTRICT_HEADS

@@ -77,6 +77,7 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     specific = [r for r in located if places[r.place_id].kind != "district"]
     points = [r for r in specific if not _extended(places[r.place_id])]
     used = points or specific or located
+    project.located_by = [r.place_id for r in used]
     if not used:
         unlocated = [r.text for r in project.places if r.status == "unlocated"]
         project.geometry, project.geometry_kind, project.status = None, "none", "unlocated"
@@ -124,7 +125,11 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
             project.geometry_kind = "point" if len(pts) == 1 else "multi"
     elif len(used) == 1:
         place = places[used[0].place_id]
-        if strip_phase(project.name).endswith(AREA_SUFFIXES) and place.kind in AREA_PLACE_KINDS:
+        # an area-like work there, or the area itself (科研港 is a 片区, whatever its ending)
+        whole = any(m.place_id == place.id and m.start == 0 and m.end == len(project.name)
+                    for m in name_mentions)
+        if place.kind in AREA_PLACE_KINDS and (
+                whole and place.kind == "area" or strip_phase(project.name).endswith(AREA_SUFFIXES)):
             if place.kind == "district":  # its own polygon (a former district's old one)
                 project.geometry = shape_of(place)
             else:

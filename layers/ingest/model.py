@@ -58,6 +58,7 @@ class Project:
     schematic: bool = False  # a line drawn straight through places, not the real course
     partial: bool = False  # a route that leaves the city, drawn up to its boundary
     outside: list[str] = field(default_factory=list)  # that route's ends outside the city
+    located_by: list[str] = field(default_factory=list)  # gazetteer ids the geometry is drawn from
 
     @property
     def doc_ids(self) -> list[str]:

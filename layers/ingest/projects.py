@@ -18,7 +18,7 @@ source listed.
 
 from __future__ import annotations
 
-from layers.ingest.candidates import extract_candidates
+from layers.ingest.candidates import LENT_HEADS, anchored, extract_candidates
 from layers.ingest.locate import locate, mentions_in, plan_district
 
 # --------------------------------------------------------------------------- assembling
@@ -56,7 +56,7 @@ def extract_projects(documents, gazetteer) -> list[Project]:
                 project.sources[project.sources.index(same)] = source
             if c.description and not descriptions.get(key):
                 descriptions[key] = c.description
-    _drop_fragments(merged)
+    _drop_fragments(merged, gazetteer)
     for key, project in merged.items():
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
         best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
@@ -72,15 +72,34 @@ def extract_projects(documents, gazetteer) -> list[Project]:
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
 
 
-def _drop_fragments(merged: dict[str, Project]) -> None:
-    """A name found only as an entity that is the tail of another project's name in the same
-    plan is a fragment of that name (水土新城建设工程 of 鱼复、龙兴、水土新城建设工程)."""
+def _drop_fragments(merged: dict[str, Project], gazetteer) -> None:
+    """Names that are pieces of another project's name, where both are read:
+
+    - a name found only as an entity that is the tail of another project's name in the same
+      plan (水土新城建设工程 of 鱼复、龙兴、水土新城建设工程);
+    - a name that another name in the same sentence holds whole: as its tail when the tail
+      is read in running text and anchored to nothing of its own (示范项目 of 重点石窟寺保护利用示范项目; 8号线 and 大学城
+      are not pieces of 18号线 and 重庆大学城), or before a shared head the list lent it (垫江永安
+      of 垫江永安水库, read once as a site and once with the list's head).
+    """
     by_doc: dict[str, list[str]] = {}
+    by_sentence: dict[tuple[str, int, int], set[str]] = {}
     for key, p in merged.items():
         for d in p.doc_ids:
             by_doc.setdefault(d, []).append(key)
+        for s in p.sources:
+            by_sentence.setdefault((s.doc_id, s.start, s.end), set()).add(key)
     for key in list(merged):
         p = merged[key]
+        loose = not anchored(gazetteer, p.name)
+        p.sources = [s for s in p.sources if not any(
+            other != key and (loose and s.found_by != "entry" and other.endswith(key)
+                              or other.startswith(key)
+                              and other[len(key):] in LENT_HEADS)
+            for other in by_sentence[(s.doc_id, s.start, s.end)])]
+        if not p.sources:
+            del merged[key]
+            continue
         if any(s.found_by != "entity" for s in p.sources):
             continue
         docs = p.doc_ids
