@@ -80,6 +80,11 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         parts = [raw[: m.start()], raw[m.end():]]
     elif m and second_head and not project_suffix(first) and is_project_name(first + second_head):
         parts = [raw[: m.start()] + second_head, raw[m.end():]]
+    elif m and project_suffix(first) and len(first) <= len(project_suffix(first)) + 1 \
+            and is_project_name(clean_item(raw[m.end():])):
+        # (…发展)示范园和礼嘉区块链谷: a bare project word before 和 is the tail of a work cut
+        # off, no part of the next one's name
+        parts = [raw[m.end():]]
     names = []
     for part in parts:
         name = clean_item(part)
@@ -269,14 +274,16 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
         a, _ = sentence_span(clean, m.start(), m.start())
         clause_start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
         clause_start = max(clause_start, a)
-        out += _enumeration(doc, clean[clause_start:m.start()], clause_start, "list")
+        out += _labelled(_enumeration(doc, clean[clause_start:m.start()], clause_start, "list"),
+                         clean, a, clause_start)
     for m in HEAD_TAIL.finditer(clean):
         a, _ = sentence_span(clean, m.start(), m.start())
         start = max(clean.rfind(ch, a, m.start()) for ch in "，；：") + 1
         # "…等大型水库和永川白沙、…等一批中型水库": a list starts after the previous one's head
         start = max(start, a, *(clean.rfind(h + "和", a, m.start()) + len(h) + 1
                                 for h in SHARED_HEADS if clean.rfind(h + "和", a, m.start()) >= 0))
-        out += _list_candidates(doc, clean[start:m.start()], start, m.group(1), "list")
+        out += _labelled(_list_candidates(doc, clean[start:m.start()], start, m.group(1), "list"),
+                         clean, a, start)
     for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
         clause = m.group(0)
         items = split_items(clause, "、")
@@ -290,6 +297,16 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
                 anchored(gazetteer, n) for group in names for n, _ in group):
             out += _enumeration(doc, clause, m.start(), "list")
     return out + _collective_candidates(doc)
+
+
+def _labelled(found: list[Candidate], clean: str, sentence_start: int, list_start: int):
+    """Candidates of a list that a label opens (龙盛新城：新建…、两江智能制造创新中心等项目):
+    the label is where they are, their description."""
+    if list_start > sentence_start and clean[list_start - 1] == "：":
+        label = clean[sentence_start:list_start - 1]
+        for c in found:
+            c.description = c.description or label
+    return found
 
 
 def anchored(gazetteer, name: str) -> bool:

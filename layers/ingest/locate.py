@@ -64,6 +64,15 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     # made from the name's places when it has located ones (礼嘉智慧公园 locates itself).
     name_located = any(m.place_id and m.status in ("auto", "review") for m in name_mentions)
     mentions = name_mentions if name_located else description_mentions
+    if name_located and description_mentions and _only_districts(gazetteer, name_mentions):
+        # 两江智能制造创新中心 under 龙盛新城：a place in the description inside the name's
+        # district says where in it
+        districts = {gazetteer.place(m.place_id).district for m in name_mentions
+                     if m.place_id and m.status in ("auto", "review")}
+        inside = [m for m in description_mentions if m.place_id and m.status == "auto"
+                  and gazetteer.place(m.place_id).kind != "district"
+                  and gazetteer.place(m.place_id).district in districts]
+        mentions = inside or mentions
     refs = _place_refs(gazetteer, mentions)
     project.places = _place_refs(gazetteer, [*name_mentions, *description_mentions])
     located = [r for r in refs if r.place_id and r.status in ("auto", "review")]
@@ -88,8 +97,18 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     reason = ""
     pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
     precision = max(places[r.place_id].precision_m or 0 for r in used) or None
-    route = _route_places(project.name, name_mentions)
-    leaving = None if route is not None and all(r.place_id in places for r in route) \
+    # a block or zone named by its ends (巫溪—宣汉区块) is an area, not a route
+    area_work = strip_phase(project.name).endswith(AREA_SUFFIXES)
+    route = None if area_work else _route_places(project.name, name_mentions)
+    if not area_work and (route is None or any(r.place_id not in places for r in route)):
+        # 涪陵—白涛—武隆: a stop the scan leaves (a town's bare stem) resolves as a whole token
+        stops = _route_by_tokens(gazetteer, project.name, name_mentions)
+        if stops is not None:
+            route = stops
+            places.update({r.place_id: gazetteer.place(r.place_id) for r in stops})
+            known = {r.place_id for r in project.places}
+            project.places += [r for r in stops if r.place_id not in known]
+    leaving = None if area_work or route is not None and all(r.place_id in places for r in route) \
         else _leaving_route(gazetteer, project.name, name_mentions)
     project.schematic = False
     if not points and any(_extended(places[r.place_id]) for r in used):
@@ -137,6 +156,10 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
             project.geometry_kind = "area"
         else:
             project.geometry, project.geometry_kind = pts[0], "point"
+    elif area_work and all(places[r.place_id].kind == "district" for r in used):
+        # a block over several districts (永川—荣昌区块): their polygons stand in for it
+        project.geometry = unary_union([shape_of(places[r.place_id]) for r in used])
+        project.geometry_kind = "area"
     else:
         project.geometry, project.geometry_kind = MultiPoint(pts), "multi"
     project.precision_m = precision
@@ -144,6 +167,11 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     if review and not reason:
         reason = "地名有歧义：" + "、".join(r.text for r in used if r.status == "review")
     project.reason = reason
+
+
+def _only_districts(gazetteer, mentions) -> bool:
+    located = [m for m in mentions if m.place_id and m.status in ("auto", "review")]
+    return bool(located) and all(gazetteer.place(m.place_id).kind == "district" for m in located)
 
 
 def _extended(place) -> bool:
@@ -180,6 +208,28 @@ def _leaving_route(gazetteer, name: str, mentions) -> tuple[list[tuple[float, fl
         else:
             return None
     return (stops, outside) if outside and inside else None
+
+
+def _route_by_tokens(gazetteer, name: str, mentions) -> list[PlaceRef] | None:
+    """Places of a name that is only stops joined by separators (涪陵—白涛—武隆), each stop
+    a located mention covering it or, failing that, the gazetteer's sure answer for it."""
+    tokens = name_patterns()["route"].split(name)
+    if len(tokens) < 2 or not all(tokens):
+        return None
+    stops, at = [], 0
+    for token in tokens:
+        start, end = name.index(token, at), name.index(token, at) + len(token)
+        at = end
+        hit = next((m for m in mentions if m.place_id and m.status in ("auto", "review")
+                    and m.start == start and m.end == end), None)
+        if hit is not None:
+            stops.append(PlaceRef(hit.place_id, hit.name, hit.text, hit.status, hit.confidence))
+            continue
+        best = gazetteer.resolve(token).best
+        if best is None or best.place is None or best.confidence < 0.9:
+            return None
+        stops.append(PlaceRef(best.place.id, best.place.name, token, "auto", best.confidence))
+    return stops
 
 
 def _route_places(name: str, mentions) -> list[PlaceRef] | None:
