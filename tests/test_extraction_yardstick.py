@@ -35,10 +35,10 @@ def test_labelled_sample_precision(extracted):
     assert kept["real"] / sum(kept.values()) >= PRECISION_FLOOR
 
 
-# 专栏 section paths of the found fixture projects, measured 2026-11-29: cq14 488/489, gx14 106/111
-# (held out; the bar is 0.95), lj14 89/187 (its scrape moves box contents away from
-# their headings)
-SECTION_FLOORS = {"boxes/cq14": 0.99, "boxes/gx14": 0.95, "boxes/lj14": 0.47}
+# 专栏 section paths of the found fixture projects, measured 2026-11-29: cq14 497/498, gx14 106/111
+# (held out; the bar is 0.95), lj14 184/189 once the entries its scrape moved away from
+# their box are placed back (layers/ingest/boxes.py; 89/187 before)
+SECTION_FLOORS = {"boxes/cq14": 0.99, "boxes/gx14": 0.95, "boxes/lj14": 0.95}
 
 
 @pytest.mark.parametrize("key", sorted(SECTION_FLOORS))

@@ -19,7 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
-from layers.ingest.rules import rules, starts_with_verb
+from layers.ingest.boxes import box_entries, displaced_entries
+from layers.ingest.rules import rules
 
 # Section kinds from the outermost in; a heading closes every open section of its level or
 # deeper. Boxes (专栏) sit inside the structural section they appear in; their entries inside.
@@ -39,13 +40,10 @@ ITEM_MARKERS = (
     ("item4", re.compile(r"[（(](\d{1,2})[）)]")),
 )
 RESIDUE = re.compile(r"\[bookmark:[^\]]*\]")
-SENTENCE_END = "。！？；!?;"
 # A 专栏 title written inline runs straight into its first entry: it ends with the first
 # title word (重点项目, 工程, 体系建设 …) that leaves a label before the colon.
 BOX_TITLE_INLINE = re.compile(
     r".{2,30}?(?:建设|体系|重点|主要)?(?:重点项目|项目|工程|指标|方向|平台|体系建设|建设|体系)")
-ENTRY_LABEL_COLON = re.compile(r"([^，。：:；、\s]{1,24}?)[：:]")
-ENTRY_LABEL_STOP = re.compile(r"([^，。：:；、“”\s]{1,20})。")
 PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s+|\s+\d{1,3}\s*$")
 TOC_MAX_TITLE = 40
 
@@ -60,6 +58,7 @@ class Section:
     start: int
     end: int
     parent: int | None = None  # index in Document.sections
+    placed_by: str = ""  # a box's text a scrape moved, put back by (boxes.displaced_entries)
 
     @property
     def level(self) -> int:
@@ -67,7 +66,8 @@ class Section:
 
     @property
     def heading(self) -> str:
-        return f"{self.label} {self.title}".strip()
+        inferred = "（位置推定）" if self.placed_by else ""
+        return f"{self.label} {self.title}".strip() + inferred
 
 
 @dataclass
@@ -361,17 +361,41 @@ def parse(text: str, doc_id: str, **meta) -> Document:
             box_ends[len(sections) - 1] = h.title_end
     # Boxes end where the body resumes; their entries are sections of their own.
     entries = []
+    boxes = []
     for index, title_end in box_ends.items():
         box = sections[index]
-        box.end, found = _box_entries(clean, title_end, box.end, layout)
+        box.end, found = box_entries(clean, title_end, box.end, layout)
+        boxes.append((int(box.label[2:]), box.start, box.end, found))
         for start, end, label in found:
             entries.append(Section("entry", "", label, start, end, index))
+    if layout == "inline":
+        _place_displaced(clean, sections, entries, boxes)
     sections = _merge_entries(sections, entries)
     for s in sections:
         s.start = int(origin[s.start])
         s.end = int(origin[min(s.end, len(clean))])
     doc.sections = sections
     return doc
+
+
+def _place_displaced(clean: str, sections: list[Section], entries: list[Section],
+                     boxes: list) -> None:
+    """Put the entries a scrape moved out of their box back in it: each becomes an entry of a
+    copy of its box (same number and title, ``placed_by`` saying how) at its own position,
+    inside the structural section it is in."""
+    titles = {}
+    for sec in sections:
+        if sec.kind == "box":
+            titles.setdefault(int(sec.label[2:]), sec.title)
+    headings = [sec.start for sec in sections if sec.kind in ("part", "chapter", "section")]
+    for start, end, label, number, how in displaced_entries(clean, boxes, headings):
+        entries[:] = [x for x in entries if (x.start, x.end) != (start, end)]
+        parent = next((i for i in range(len(sections) - 1, -1, -1)
+                       if sections[i].kind not in ("box", "entry")
+                       and sections[i].start <= start < sections[i].end), None)
+        sections.append(Section("box", f"专栏{number}", titles.get(number, ""), start, end,
+                                parent, placed_by=how))
+        entries.append(Section("entry", "", label, start, end, len(sections) - 1))
 
 
 def _merge_entries(sections: list[Section], entries: list[Section]) -> list[Section]:
@@ -386,77 +410,6 @@ def _merge_entries(sections: list[Section], entries: list[Section]) -> list[Sect
         if s.parent is not None:
             s.parent = remap[s.parent]
     return result
-
-
-def _sentences(clean: str, start: int, end: int):
-    """(start, end, at_line_start) of each sentence in clean[start:end]."""
-    i = start
-    n = end
-    while i < n:
-        while i < n and clean[i] in " \t\u3000":
-            i += 1
-        if i >= n:
-            break
-        line_start = i == 0 or clean[i - 1] == "\n"
-        j = i
-        while j < n and clean[j] not in SENTENCE_END and clean[j] != "\n":
-            j += 1
-        if j < n and clean[j] in SENTENCE_END:
-            j += 1
-        if clean[i:j].strip():
-            yield i, j, line_start
-        i = j + 1 if j < n and clean[j] == "\n" else j
-
-
-def is_topic_sentence(sentence: str) -> bool:
-    """A body paragraph's opening: short, an action, neither a label nor an enumeration."""
-    s = sentence.strip().rstrip("。")
-    return len(s) <= 30 and "：" not in s and "、" not in s and bool(starts_with_verb(s))
-
-
-def _box_entries(clean: str, start: int, end: int, layout: str):
-    """(box end, [(start, end, label)]) in clean offsets. A box is a run of entries: a
-    labelled sentence (名称：… or 类别。…), or — in one-paragraph-a-line text — a line that does
-    not open like a body paragraph. It ends at the first sentence that does."""
-    entries: list[list] = []
-    for s, e, line_start in _sentences(clean, start, end):
-        sentence = clean[s:e]
-        label = _entry_label(sentence, line_start)
-        if label is not None:
-            entries.append([s, e, label])
-        elif layout == "inline":
-            # a scrape runs the body on after the box: only labelled sentences belong to it,
-            # apart from an unlabelled first one
-            if entries or line_start:
-                break
-            entries.append([s, e, ""])
-        elif line_start and not is_topic_sentence(sentence):
-            entries.append([s, e, ""])
-        elif not line_start and entries:
-            entries[-1][1] = e
-        else:
-            break
-    # "类别。" alone is a label whose items follow in the same line
-    merged = []
-    for s, e, label in entries:
-        if merged and merged[-1][2] and not label and \
-                clean[merged[-1][0]:merged[-1][1]].strip() == merged[-1][2] + "。":
-            merged[-1][1] = e
-            continue
-        merged.append([s, e, label])
-    box_end = merged[-1][1] if merged else start
-    return box_end, [tuple(x) for x in merged]
-
-
-def _entry_label(sentence: str, line_start: bool) -> str | None:
-    """The label of a 专栏 entry's opening sentence (名称：… anywhere, 类别。 at a line start),
-    or None when the sentence opens with no label. An action is never a label."""
-    m = ENTRY_LABEL_COLON.match(sentence)
-    if m is None and line_start:
-        m = ENTRY_LABEL_STOP.fullmatch(sentence.strip())
-    if m is None or starts_with_verb(m.group(1)):
-        return None
-    return m.group(1)
 
 
 def _first_line(text: str) -> str:

@@ -65,6 +65,7 @@ def name_patterns() -> dict:
         "generic_names": frozenset(r["generic_names"]),
         "type_suffixes": frozenset(r["type_suffixes"]),
         "clause_markers": tuple(r["clause_markers"]),
+        "programme_endings": tuple(r["programme_endings"]),
         "context_words": tuple(sorted(r["context_words"], key=len, reverse=True)),
         "collective": re.compile(r["collective_pattern"]),
         "tail": re.compile("(?:" + "|".join(r["list_tails"]) + ")"),
@@ -105,6 +106,8 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     if not 3 <= len(name) <= 40 or re.search(forbidden, name):
         return False
     if "等" in name or strip_phase(name) in p["generic_names"]:
+        return False
+    if strip_phase(name).endswith(p["programme_endings"]):
         return False
     # 北部研发策源地以重庆大学城(为核心): a clause's marker inside makes it a fragment
     if any(name.find(w, 1) > 0 for w in p["clause_markers"]):
