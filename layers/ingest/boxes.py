@@ -135,7 +135,7 @@ def displaced_entries(clean: str, boxes: list[tuple[int, int, int, list]],
         sentence = clean[s:e]
         label = _entry_label(sentence, line_start)
         # a list of works under a label; a numbered note (2．5G：…) or a date (2035年…) is no entry
-        if not label or re.match(r"[0-9０-９]", label) or not re.search("、|项目|工程", sentence):
+        if not label or re.match(r"[0-9０-９]", label) or not re.search("、|—|项目|工程", sentence):
             continue
         before = [k for k, b in enumerate(boxes) if b[1] < s]
         after = [k for k, b in enumerate(boxes) if b[1] > s]

@@ -36,10 +36,14 @@ SIZE_WORDS = suffixes("size_words")
 DISTRICT_HEADS = frozenset(suffixes("district_heads"))
 PART_HEADS = suffixes("part_heads")
 LENT_HEADS = frozenset((*SHARED_HEADS, *PART_HEADS))
-# "…、彭水阿依河等大型水库": an enumeration closed by 等, a size word and a shared head
-HEAD_TAIL = re.compile("等(?:一批)?(?:" + "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
+# "…、彭水阿依河等大型水库", "…万州4个化工园区", "…渝武等重大高铁项目": an enumeration closed by
+# 等 or a count, a size word and a shared head
+HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]{1,3}个)(?:重大|重点)?(?:" +
+                       "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
                        "|".join(map(re.escape, SHARED_HEADS)) + ")")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
+WATER_HEADS = suffixes("water_heads")
+WATER_ENDINGS = suffixes("water_endings")
 
 
 def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str = "",
@@ -70,6 +74,11 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     X; "A和B" is two works when A is one; a bare item takes the list's shared head."""
     if "等" in raw:
         raw = raw[: raw.index("等")]
+    # 串联礼嘉智慧公园—金海湾公园—白马社区公园: a chain of works, each a name of its own (a
+    # route's stops are places, not works, and stay one name)
+    chain = [clean_item(x) for x in name_patterns()["route"].split(raw)]
+    if len(chain) >= 3 and sum(map(is_project_name, chain)) * 3 >= len(chain) * 2:
+        return tuple((_without_size_word(x), "") for x in chain if is_project_name(x))
     parts = [raw]
     m = CONJUNCTIONS.search(raw)
     first = clean_item(raw[: m.start()]) if m else ""
@@ -181,8 +190,10 @@ def _shared_head(word: str) -> str:
 def _before_action(item: str) -> str:
     """An item up to the action inside it (金凤镇卫生院升级为二级综合医院 → 金凤镇卫生院): the
     head a list shares is its works' kind, not what they become."""
+    head = _shared_head(item)
     for m in name_patterns()["verb_inside"].finditer(item, 1):
-        if not inside_suffix_word(item, m.start()):
+        # …生态保护修复工程: an action inside the shared head itself is the head's
+        if not inside_suffix_word(item, m.start()) and m.start() < len(item) - len(head):
             return item[: m.start()]
     return item
 
@@ -198,7 +209,10 @@ def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
             head = own
         elif project_suffix(item):
             head = ""  # a work of another kind ends the run
-        bare = not own and not project_suffix(item) and not item.endswith(OWN_KIND_ENDINGS)
+        # a river keeps its own kind, except against a work done to a river
+        river = head in WATER_HEADS and item.endswith(WATER_ENDINGS)
+        bare = not own and not project_suffix(item) and (
+            river or not item.endswith(OWN_KIND_ENDINGS))
         heads.append(head if bare else "")
     return heads[::-1]
 
