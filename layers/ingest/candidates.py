@@ -100,8 +100,13 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         lent = ""
         # a reach (…重庆段) says where, the shared head what: 渠江重庆段等航道整治工程
         # …重庆大学、西南大学等高校分校区: a part head names a part of each item's own work
-        if shared_suffix and (not project_suffix(name) or name.endswith("段")
-                              and shared_suffix in SHARED_HEADS or shared_suffix in PART_HEADS):
+        # 铜梁同心桥 in …等一批中小型水库 is a reservoir: a one-character project word (桥)
+        # is part of the item's name when the list names another kind (not 富力站 …等变电站)
+        own = project_suffix(name)
+        if shared_suffix and (not own or name.endswith("段") and shared_suffix in SHARED_HEADS
+                              or shared_suffix in PART_HEADS
+                              or len(own) == 1 and shared_suffix in SHARED_HEADS
+                              and not shared_suffix.endswith(own)):
             if len(name) < 2:
                 continue  # nothing of its own left (綦江（二期）… cleaned away)
             if is_project_name(name + shared_suffix):

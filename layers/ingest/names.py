@@ -65,6 +65,7 @@ def name_patterns() -> dict:
         "generic_names": frozenset(r["generic_names"]),
         "type_suffixes": frozenset(r["type_suffixes"]),
         "clause_markers": tuple(r["clause_markers"]),
+        "leading_actions": tuple(sorted(r["leading_actions"], key=len, reverse=True)),
         "programme_endings": tuple(r["programme_endings"]),
         "context_words": tuple(sorted(r["context_words"], key=len, reverse=True)),
         "collective": re.compile(r["collective_pattern"]),
@@ -198,7 +199,7 @@ def clean_item(item: str) -> str:
         if verb and len(s) > len(verb) + 1:
             s = s[len(verb):]
             changed = True
-        for head in FUNCTION_HEAD:
+        for head in (*FUNCTION_HEAD, *name_patterns()["leading_actions"]):
             if s.startswith(head) and len(s) > len(head) + 1:
                 s = s[len(head):]
                 changed = True
