@@ -397,6 +397,23 @@ def _is_counted(c: Candidate) -> bool:
     return False
 
 
+def _is_positioning(c: Candidate) -> bool:
+    """打造两江新区智慧体验中心、会展中心; 重点打造…中国西部氢谷: roles the plan gives a place
+    (names ending like a role, listed after 打造 in their clause, no 等项目 calling them works)."""
+    r = rules()
+    if c.found_by == "block" or not c.name.endswith(tuple(r["positioning_suffixes"])):
+        return False
+    clean = c.doc.clean
+    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
+    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
+    end = min(ends, default=len(clean))
+    at = clean.find(c.name, start, end)
+    lead = clean[start:at if at >= 0 else c.section_at]
+    # roles come listed (打造A、B、C); one work built is one object (打造万州企业研发基地)
+    return any(v in lead for v in r["positioning_verbs"]) and "、" in clean[start:end] \
+        and not re.search("等[^、，。；]{0,6}(?:项目|工程)", clean[start:end])
+
+
 def _in_passing(gazetteer, c: Candidate) -> bool:
     """A running-text name that is wholly a known place, in a clause that builds nothing
     (串联果园港、鱼复新城; 发挥悦来国际会展城…作用): the plan names a place it has."""
@@ -410,6 +427,12 @@ def _in_passing(gazetteer, c: Candidate) -> bool:
     ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
     clause = clean[start:min(ends, default=len(clean))].replace(c.name, "")
     return not any(w in clause for w in rules()["build_words"])
+
+
+def _is_programme(gazetteer, name: str) -> bool:
+    """工业污染防治工程, 垃圾分类项目: an action everywhere, no work in one place."""
+    return any(w in name for w in rules()["programme_words"]) and not any(
+        m.place_id for m in mentions_in(gazetteer, name))
 
 
 def _is_type_name(gazetteer, name: str) -> bool:
@@ -473,7 +496,9 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
     cands = [c for c in cands if not _is_type_name(gazetteer, c.name)
-             and not _in_passing(gazetteer, c) and not _is_counted(c)]
+             and not _is_programme(gazetteer, c.name)
+             and not _in_passing(gazetteer, c) and not _is_counted(c)
+             and not _is_positioning(c)]
     # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
     # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
     return [c for c in cands if not c.lent_head or c.lent_head in DISTRICT_HEADS
