@@ -23,11 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.yardstick import (  # noqa: E402
+    FIXTURES,
     GEOMETRY_SAMPLE,
     HELD_OUT,
     MISSES_FILE,
     box_sections,
     draw_geometry_sample,
+    draw_precision_sample,
     fixture_key,
     geometry_right,
     precision,
@@ -41,6 +43,8 @@ def main() -> None:
     parser.add_argument("--write-misses", action="store_true")
     parser.add_argument("--draw-geometry", type=int, metavar="SEED",
                         help="write a fresh sample of 40 located projects to label")
+    parser.add_argument("--draw-precision", nargs=2, metavar=("SEED", "FILE"),
+                        help="write a fresh sample of 150 extracted names to label")
     args = parser.parse_args()
     from gazetteer import Gazetteer
     from layers.ingest.projects import extract_projects
@@ -73,6 +77,15 @@ def main() -> None:
         print(f"{sample}: of 150 labelled names {n} still extracted: {dict(kept)}; "
               f"real {kept['real'] / n:.1%}, real or partial "
               f"{(kept['real'] + kept['partial']) / n:.1%}; no longer extracted: {dict(gone)}")
+    if args.draw_precision:
+        seed, name = int(args.draw_precision[0]), args.draw_precision[1]
+        out = FIXTURES / "labels" / name
+        out.write_text(yaml.safe_dump(
+            {"seed": seed, "population": len(projects), "sampled_from": "extract_projects over "
+             "the five plans (benchmarks/extraction.py --draw-precision)",
+             "labelled_by": None, "items": draw_precision_sample(projects, 150, seed)},
+            allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+        print(f"wrote {out.relative_to(ROOT)}")
     if args.draw_geometry is not None:
         rows = draw_geometry_sample(projects, gazetteer, 40, args.draw_geometry)
         GEOMETRY_SAMPLE.write_text(yaml.safe_dump(

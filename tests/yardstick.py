@@ -103,6 +103,21 @@ def box_sections(projects, path: Path) -> tuple[int, int]:
 GEOMETRY_SAMPLE = FIXTURES / "labels" / "geometry_sample.yaml"
 
 
+def draw_precision_sample(projects, n: int, seed: int) -> list[dict]:
+    """A seeded random sample of extracted projects (one row per project, in its first plan)
+    for a reader to label real / partial / place / junk."""
+    import random
+
+    ordered = sorted(projects, key=lambda p: (p.doc_ids[0], p.name))
+    rows = []
+    for p in random.Random(seed).sample(ordered, n):
+        first = p.sources[0]
+        rows.append({"name": p.name, "doc_id": first.doc_id,
+                     "section": " › ".join(first.sections), "excerpt": first.excerpt,
+                     "found_by": first.found_by, "label": None, "note": ""})
+    return rows
+
+
 def draw_geometry_sample(projects, gazetteer, n: int, seed: int) -> list[dict]:
     """A seeded random sample of located projects (one row per project, in its first plan),
     with what a reader needs to judge its geometry: the sentence, the kind drawn, the places it
