@@ -15,6 +15,7 @@ from layers.ingest.model import PlaceRef, Project
 
 # --------------------------------------------------------------------------- places, geometry
 from layers.ingest.names import AREA_PLACE_KINDS, AREA_SUFFIXES, name_patterns, strip_phase
+from layers.ingest.rules import starts_with_verb
 
 # Names and descriptions recur across plans and runs: scan each text once. The key is the
 # gazetteer's index, which lives as long as the process for its data folder.
@@ -58,13 +59,20 @@ def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
     return list(refs.values())
 
 
-def locate(project: Project, name_mentions, description_mentions, gazetteer) -> None:
+def locate(project: Project, name_mentions, description_mentions, gazetteer,
+           description: str = "") -> None:
     """Set the project's places, geometry, precision, status and reason."""
     # The places listed are those of the name and of its own description; the geometry is
     # made from the name's places when it has located ones (礼嘉智慧公园 locates itself).
     name_located = any(m.place_id and m.status in ("auto", "review") for m in name_mentions)
     mentions = name_mentions if name_located else description_mentions
-    if name_located and description_mentions and _only_districts(gazetteer, name_mentions):
+    # 共同探索在两江新区打造万州企业研发基地: "在 X" before the action says where the work is,
+    # whatever place its name carries (万州 is whom it serves)
+    sited = [m for m in description_mentions if m.place_id and m.status == "auto"
+             and description[:m.start].endswith("在") and starts_with_verb(description[m.end:])]
+    if sited:
+        mentions = sited
+    elif name_located and description_mentions and _only_districts(gazetteer, name_mentions):
         # 两江智能制造创新中心 under 龙盛新城：a place in the description inside the name's
         # district says where in it
         districts = {gazetteer.place(m.place_id).district for m in name_mentions
@@ -74,7 +82,7 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
                   and gazetteer.place(m.place_id).district in districts]
         mentions = inside or mentions
     refs = _place_refs(gazetteer, mentions)
-    project.places = _place_refs(gazetteer, [*name_mentions, *description_mentions])
+    project.places = refs_all = _place_refs(gazetteer, [*name_mentions, *description_mentions])
     located = [r for r in refs if r.place_id and r.status in ("auto", "review")]
     places = {r.place_id: gazetteer.place(r.place_id) for r in located}
     linear_work = strip_phase(project.name).endswith(name_patterns()["linear"])
@@ -86,6 +94,14 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     specific = [r for r in located if places[r.place_id].kind != "district"]
     points = [r for r in specific if not _extended(places[r.place_id])]
     used = points or specific or located
+    area_work = strip_phase(project.name).endswith(AREA_SUFFIXES)
+    if not name_located and not sited and len(specific) >= 2 and not (area_work or linear_work):
+        # one site (…研发中心) whose description names several places: which one is unknown
+        project.places = refs_all
+        project.located_by, project.geometry, project.geometry_kind = [], None, "none"
+        project.status = "unlocated"
+        project.reason = "描述提到多处地点，无法确定位置：" + "、".join(r.text for r in specific)
+        return
     project.located_by = [r.place_id for r in used]
     if not used:
         unlocated = [r.text for r in project.places if r.status == "unlocated"]
@@ -98,7 +114,6 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer) -> 
     pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
     precision = max(places[r.place_id].precision_m or 0 for r in used) or None
     # a block or zone named by its ends (巫溪—宣汉区块) is an area, not a route
-    area_work = strip_phase(project.name).endswith(AREA_SUFFIXES)
     route = None if area_work else _route_places(project.name, name_mentions)
     if not area_work and (route is None or any(r.place_id not in places for r in route)):
         # 涪陵—白涛—武隆: a stop the scan leaves (a town's bare stem) resolves as a whole token

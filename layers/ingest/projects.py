@@ -68,7 +68,7 @@ def extract_projects(documents, gazetteer) -> list[Project]:
         name_mentions = mentions_in(gazetteer, project.name, district)
         desc = descriptions.get(key, "")
         desc_mentions = mentions_in(gazetteer, desc, district) if desc else []
-        locate(project, name_mentions, desc_mentions, gazetteer)
+        locate(project, name_mentions, desc_mentions, gazetteer, desc)
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
 
 
