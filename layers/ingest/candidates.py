@@ -43,6 +43,7 @@ HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]
                        "|".join(map(re.escape, SHARED_HEADS)) + ")")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 WATER_HEADS = suffixes("water_heads")
+LINE_NUMBER = re.compile(r"\d+号线")
 WATER_ENDINGS = suffixes("water_endings")
 
 
@@ -356,15 +357,16 @@ def _collective_candidates(doc: Document) -> list[Candidate]:
 
 
 def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
-    """Named works in running text that carry a located place in their name."""
+    """Named works in running text that carry a located place or a line's number in their
+    name (15号线延伸线)."""
     clean = doc.clean
     out = []
     for m in re.finditer(r"[^，。；：、！？“”《》\n\s]{4,40}", clean):
         run = m.group(0)
         for name, _ in _names_in_item(run):
             mentions = mentions_in(gazetteer, name)
-            if len(name) > 25 or not any(x.status in ("auto", "review") and x.place_id
-                                         for x in mentions):
+            if len(name) > 25 or not (LINE_NUMBER.search(name) or any(
+                    x.status in ("auto", "review") and x.place_id for x in mentions)):
                 continue
             if _is_admin_area(gazetteer, name, mentions):
                 continue  # 两江新区 in running text is where things are, not a project
