@@ -44,6 +44,7 @@ HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 WATER_HEADS = suffixes("water_heads")
 LINE_NUMBER = re.compile(r"\d+号线")
+QUALIFIER_HEAD = re.compile(r"\d+千伏")
 WATER_ENDINGS = suffixes("water_endings")
 
 
@@ -85,11 +86,16 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     first = clean_item(raw[: m.start()]) if m else ""
     second_head = _shared_head(clean_item(raw[m.end():])) if m else ""
     # 石堰口和宋家沟水库, 110千伏石头和红花变电站: two works of one shared head (a concrete kind)
+    # 110千伏石头和红花变电站: the first work's rating is the second's too
+    rating = QUALIFIER_HEAD.match(first) if m else None
+    second = raw[m.end():] if m else ""
+    if rating and not QUALIFIER_HEAD.match(clean_item(second)):
+        second = rating.group(0) + clean_item(second)
     if m and (is_project_name(first) or shared_suffix in SHARED_HEADS
               and is_project_name(first + shared_suffix)):
-        parts = [raw[: m.start()], raw[m.end():]]
+        parts = [raw[: m.start()], second]
     elif m and second_head and not project_suffix(first) and is_project_name(first + second_head):
-        parts = [raw[: m.start()] + second_head, raw[m.end():]]
+        parts = [raw[: m.start()] + second_head, second]
     elif m and project_suffix(first) and len(first) <= len(project_suffix(first)) + 1 \
             and is_project_name(clean_item(raw[m.end():])):
         # (…发展)示范园和礼嘉区块链谷: a bare project word before 和 is the tail of a work cut
@@ -307,6 +313,10 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
     for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
         clause = m.group(0)
         items = split_items(clause, "、")
+        if len(items) == 1 and len(_names_in_item(clause)) >= 3:
+            # 串联桃源公园—红树林公园—…: a chain of works is a list of its own
+            out += _list_candidates(doc, clause, m.start())
+            continue
         if len(items) < 2 and not CONJUNCTIONS.search(clause):
             continue
         names = [_names_in_item(clause[a:b], head)

@@ -30,6 +30,7 @@ FUNCTION_HEAD = tuple(sorted(
     ("和", "及", "与", "或", "把", "将", "在", "以", "对", "向", "为", "从", "由", "等", "并",
      "同时", "着力", "全力", "加大", "向北", "向南", "向东", "向西"),
     key=len, reverse=True))
+NUMBERED_ROUTE = re.compile(r"[一二三四五六七八九十]+[纵横环射]")
 # Two works joined in one phrase (江北国际机场和重庆西站) are two projects.
 CONJUNCTIONS = re.compile("以及|和|及|与|并")
 # Clauses that describe the labelled project rather than list others (长嘉汇：包括朝天门…).
@@ -124,7 +125,8 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     # A one-character project word (线, 园, 港 …) needs a modifier that names something:
     # 水际线 and 万州港 are a slogan and a place, 27号线 and 郑万高铁 are works.
     modifier = strip_phase(name)[: -len(suffix)]
-    if len(suffix) == 1 and len(modifier) < 3 and not re.search(r"[0-9A-Za-z]", modifier):
+    if len(suffix) == 1 and len(modifier) < 3 and not re.search(r"[0-9A-Za-z]", modifier) \
+            and not NUMBERED_ROUTE.fullmatch(modifier):  # 一纵线, 六横线 are roads
         return False
     qualified = bool(re.search(r"（[^（）]{2,}）", name))  # a parenthesis names the site
     generic = name.startswith(p["generic"]) and not name.startswith(p["proper"])
