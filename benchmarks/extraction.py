@@ -27,6 +27,7 @@ from tests.yardstick import (  # noqa: E402
     GEOMETRY_SAMPLE,
     HELD_OUT,
     MISSES_FILE,
+    PRECISION_SAMPLES,
     box_sections,
     draw_geometry_sample,
     draw_precision_sample,
@@ -70,8 +71,8 @@ def main() -> None:
         if totals[part + "_total"]:
             print(f"{part}: {totals[part + '_hit']}/{totals[part + '_total']} = "
                   f"{totals[part + '_hit'] / totals[part + '_total']:.1%}")
-    # sample 1 shaped the precision rules; sample 2 (drawn later, excluding sample 1) did not
-    for sample in ("precision_sample.yaml", "precision_sample_2.yaml"):
+    # which samples shaped which rules: tests/yardstick.py PRECISION_SAMPLES
+    for sample in PRECISION_SAMPLES:
         kept, gone = precision(projects, sample)
         n = sum(kept.values())
         print(f"{sample}: of 150 labelled names {n} still extracted: {dict(kept)}; "
