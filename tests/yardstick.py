@@ -104,7 +104,8 @@ GEOMETRY_SAMPLE = FIXTURES / "labels" / "geometry_sample.yaml"
 # Labelled random samples of extracted names, oldest first. Sample 1 (seed 20261129) shaped the
 # first precision rules; sample 2 (seed 20261130) was read while writing the counted-class,
 # in-passing and positioning rules; sample 3 (seed 20261203, drawn at 2e395b0) was labelled
-# before any rule was tuned on it: 122 real of 150.
+# before any rule was tuned on it (122 real of 150), then read for the system, slogan and
+# kind-of-kind rules.
 PRECISION_SAMPLES = ("precision_sample.yaml", "precision_sample_2.yaml", "precision_sample_3.yaml")
 
 

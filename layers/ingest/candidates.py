@@ -442,19 +442,24 @@ def _in_passing(gazetteer, c: Candidate) -> bool:
 
 
 def _is_programme(gazetteer, name: str) -> bool:
-    """工业污染防治工程, 垃圾分类项目: an action everywhere, no work in one place."""
-    return any(w in name for w in rules()["programme_words"]) and not any(
+    """工业污染防治工程, 垃圾分类项目, 智慧社保零距离服务系统: an action everywhere or an
+    information system, no work in one place; 建设智能之谷、低碳之谷: a slogan."""
+    r = rules()
+    if name.endswith(tuple(r["slogan_endings"])):
+        return True
+    return any(w in name for w in (*r["programme_words"], *r["system_words"])) and not any(
         m.place_id for m in mentions_in(gazetteer, name))
 
 
 def _is_type_name(gazetteer, name: str) -> bool:
-    """创新中心, 科技平台: a type word after two characters that name no place."""
+    """创新中心, 科技平台: a type word after two characters; 高速公路: a kind of work named by
+    kinds of work — either naming no place (大学城 is one)."""
     p = name_patterns()
     suffix = project_suffix(name)
     modifier = strip_phase(name)[: -len(suffix)] if suffix else name
-    return suffix in p["type_suffixes"] and len(modifier) <= 2 and \
-        not re.search(r"[0-9A-Za-z]", modifier) and not any(
-            m.place_id for m in mentions_in(gazetteer, name))
+    typed = suffix and project_suffix(modifier) == modifier or suffix in p["type_suffixes"] \
+        and len(modifier) <= 2 and not re.search(r"[0-9A-Za-z]", modifier)
+    return bool(typed) and not any(m.place_id for m in mentions_in(gazetteer, name))
 
 
 def _is_whole_place(name: str, mentions) -> bool:
