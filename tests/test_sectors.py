@@ -150,11 +150,149 @@ def test_lj14_poles_and_heart(sectors):
     assert names(sectors, sid, "两极") == ["礼嘉—悦来—蔡家城市发展极", "龙盛城市发展极"]
     assert member_texts(sector(sectors, sid, "礼嘉—悦来—蔡家城市发展极")) == [
         "礼嘉片区", "悦来片区", "蔡家片区", "水土片区"]
-    three_axes = sector(sectors, sid, "三轴")  # the plan never says which three roads
-    assert three_axes.geometry is None and three_axes["status"] == "unknown"
+    # the text describes two of the three axes, each by the platforms it links (drawn
+    # schematically through them); the third is not in this copy of the plan
+    assert names(sectors, sid, "三轴") == ["两江大道城市发展轴", "智能创新发展轴", "第三条城市发展轴"]
+    avenue = sector(sectors, sid, "两江大道城市发展轴")
+    assert member_texts(avenue)[0] == "鱼嘴" and member_texts(avenue)[-1] == "石船"  # 南起…北至
+    assert avenue["schematic"] and avenue.geometry.geom_type == "LineString"
+    third = sector(sectors, sid, "第三条城市发展轴")
+    assert third.geometry is None and third["status"] == "unknown" and "第三条未见" in third["reason"]
     heart = sector(sectors, "lj14-yixin-liangdai", "中央绿心")
     assert heart["schematic"] and heart.geometry.geom_type in ("Polygon", "MultiPolygon")
     assert heart["status"] == "partial" and "金海湾公园" in heart["reason"]
+
+
+# --------------------------------------------------------------------------- named structures
+
+# Structures whose members the plans name, element by element: each label → its sectors as
+# (name, the plan's word for it, status), or None where the plan gives the formula only. The
+# word must be in the sector's sentence; the statuses say what could honestly be drawn.
+NAMED_STRUCTURES = {
+    "gx14-bei-zhong-nan": {
+        "北研发": [("北部研发策源地", "北部研发策源地", "located")],
+        "中转化": [("中部转化引领区", "中部转化引领区", "located")],
+        "南制造": [("南部制造示范带", "南部制造示范带", "located")],
+    },
+    "gx14-sange-gongneng-pianqu": {
+        "三个功能片区": [("基础研究功能片区", "基础研究", "unknown"),
+                   ("应用研究功能片区", "应用研究", "unknown"),
+                   ("成果转化功能片区", "成果转化", "unknown")],
+        "五大创新支撑": [("大学城", "大学城", "located"), ("科研港", "科研港", "located"),
+                   ("科学谷", "科学谷", "located"), ("生命岛", "生命岛", "located"),
+                   ("科创街", "科创街", "located")],
+    },
+    "cq14-sige-tongchenghua": {
+        "四个同城化先行区": [(f"{c}同城化先行区", c, "located") for c in ("璧山", "江津", "长寿", "南川")],
+        "四个支点城市": [(f"{c}支点城市", c, "located") for c in ("涪陵", "永川", "合川", "綦江—万盛")],
+        "四个桥头堡城市": [(f"{c}桥头堡城市", c, "located") for c in ("荣昌", "大足", "铜梁", "潼南")],
+    },
+    "cq14-shuanghe-yinling": {"双核": None, "成渝发展主轴": None},
+    "cq14-yidai-sanping": {
+        "长江上游生态保护带": [("长江上游生态保护带", "长江上游生态保护带", "located")],
+        "三大生态屏障": [("大巴山生态屏障", "大巴山", "located"), ("武陵山生态屏障", "武陵山", "located"),
+                   ("大娄山生态屏障", "大娄山", "unknown")],
+    },
+    "cq14-yicheng-yinling": {
+        "一城": [("西部（重庆）科学城", "西部（重庆）科学城", "located")],
+        "多园": None,
+    },
+    "cq14-youku-cangchu": {
+        "中心": [("油库仓储中心", "长寿、江北", "located")],
+        "支撑": [("油库仓储支撑", "万州、黔江、秀山、永川、合川", "located")],
+    },
+    "cq14-zhongyang-shangwuqu": {
+        "三个片区": [(c, c, "located") for c in ("解放碑", "江北嘴", "弹子石")],
+    },
+    "cq14-liangjiang-sian": {
+        "两江": [("长江主轴", "长江", "located"), ("嘉陵江主轴", "嘉陵江", "located")],
+        "四岸": None,
+        "三大平行槽谷": None,
+    },
+    "lj14-yihe-liangji-sanzhou": {
+        "一核": [("两江城市发展核", "两江城市发展核", "located")],
+        "两极": [("礼嘉—悦来—蔡家城市发展极", "礼嘉—悦来—蔡家城市发展极", "located"),
+               ("龙盛城市发展极", "龙盛城市发展极", "located")],
+        "三轴": [("两江大道城市发展轴", "两江大道城市发展轴", "located"),
+               ("智能创新发展轴", "智能创新发展轴", "located"),
+               ("第三条城市发展轴", "三轴", "unknown")],
+    },
+    "lj14-liangda-shuixi-sida-shanti": {
+        "两大水系": [("长江水系", "长江", "located"), ("嘉陵江水系", "嘉陵江", "located")],
+        "四大山体": [("中梁山山体", "中梁山", "unknown"), ("龙王洞山山体", "龙王洞山", "unlocated"),
+                 ("铜锣山山体", "铜锣山", "unlocated"), ("明月山山体", "明月山", "unknown")],
+    },
+}
+
+
+@pytest.mark.parametrize("structure_id", NAMED_STRUCTURES)
+def test_named_structures_element_by_element(structure_id, structures, sectors, doc_text, gaz):
+    expected = NAMED_STRUCTURES[structure_id]
+    definition = next(s for s in structures if s.id == structure_id)
+    text = doc_text[definition.doc_id]
+    assert [e["label"] for e in definition.elements] == list(expected)
+    rows = sectors[sectors["structure_id"] == structure_id]
+    for label, wanted in expected.items():
+        got = rows[rows["element"] == label]
+        if wanted is None:  # the formula only: one row that says why, and nothing drawn
+            assert len(got) == 1 and got.iloc[0]["name"] == label, (structure_id, label)
+            row = got.iloc[0]
+            assert row.geometry is None and row["status"] == "unknown" and row["reason"]
+            continue
+        assert list(got["name"]) == [name for name, _, _ in wanted], (structure_id, label)
+        count = label_count(label)
+        assert count is None or count == len(wanted), (structure_id, label, count)
+        for (name, word, status), (_, row) in zip(wanted, got.iterrows(), strict=True):
+            sentence = squash(row["sentence"])
+            assert sentence in text and squash(word) in sentence, (name, word)
+            made = next(d for d in definition.sectors if d.name == name)
+            for m in made.members:  # the plan's own members (a defined one carries its source)
+                assert m.source or squash(m.text) in sentence, (name, m.text)
+            assert row["status"] == status, (name, row["status"], row["reason"])
+            if status in ("located", "partial"):
+                assert row.geometry is not None and not row.geometry.is_empty, name
+                assert row.geometry.intersects(municipality().geometry), name
+            else:
+                assert row.geometry is None and row["reason"], name
+            if row["approximate"]:
+                assert "近似" in row["reason"], name
+            if status != "located" or row["method"] not in ("areas", "districts", "path"):
+                continue
+            # a drawn sector holds (or, as a path, passes through) every member place
+            for m in row["members"]:
+                place = gaz.place(m["id"])
+                at = Point(place.lon, place.lat)
+                if row["method"] == "path":
+                    assert row.geometry.distance(at) < 1e-9, (name, m["text"])
+                elif not made.within:
+                    assert row.geometry.contains(at), (name, m["text"])
+
+
+def test_named_structures_draw_what_the_plan_says(sectors, gaz):
+    # the 主城新区 cities are their districts; 綦江—万盛 is 綦江区 (万盛经开区 lies in it)
+    for name, district in (("璧山同城化先行区", "璧山区"), ("綦江—万盛支点城市", "綦江区"),
+                           ("潼南桥头堡城市", "潼南区")):
+        row = sector(sectors, "cq14-sige-tongchenghua", name)
+        assert row["approximate"] and row.geometry.equals(district_by_name(district).geometry)
+    # the 长江 protection belt runs the river's whole reach in the city: 朝天门 to 万州 and on
+    belt = sector(sectors, "cq14-yidai-sanping", "长江上游生态保护带")
+    for pid in ("c-chaotianmen", "d-500233", "c-xintiangang", "d-500237"):  # 忠县, 巫山 seats
+        assert belt.geometry.contains(Point(gaz.place(pid).lon, gaz.place(pid).lat)), pid
+    # 武陵山 is drawn as the plan's own 渝东南 group, each district given with its source
+    wuling = sector(sectors, "cq14-yidai-sanping", "武陵山生态屏障")
+    assert {m["text"] for m in wuling["members"]} == {"黔江", "秀山", "武隆", "石柱", "酉阳", "彭水"}
+    assert all("渝东南武陵山区城镇群" in m["source"] for m in wuling["members"])
+    # the 中心城区 river axes stay inside the 中心城区: none of 江津 or 长寿
+    for name in ("长江主轴", "嘉陵江主轴"):
+        axis = sector(sectors, "cq14-liangjiang-sian", name)
+        for other in ("江津区", "长寿区", "合川区"):
+            inside = axis.geometry.intersection(district_by_name(other).geometry)
+            assert inside.is_empty or area_m2(inside) < 1.0, (name, other)
+    # the 科学城 circle is cut to the five districts the city spans: nothing in 渝中
+    city = sector(sectors, "cq14-yicheng-yinling", "西部（重庆）科学城")
+    assert city["approximate"]
+    inside = city.geometry.intersection(district_by_name("渝中区").geometry)
+    assert inside.is_empty or area_m2(inside) < 1.0
 
 
 # --------------------------------------------------------------------------- 科学城, 一区两群
@@ -241,14 +379,18 @@ def test_hand_picked_projects_are_in_their_sectors(built_layers):
     assert "嘉陵江智能创新带" not in port
     bridge = sectors_of(built_layers, "水土嘉陵江大桥")
     assert "spatial" in bridge["嘉陵江智能创新带"]["by"] and "水土新城" in bridge
-    # a 专栏 entry titled 沙坪坝片区 in the 科学城 plan puts its works in that 片区 by text
-    qingfeng = sectors_of(built_layers, "青凤高科产业园")
-    assert qingfeng["科学城沙坪坝片区"]["by"] == ["spatial", "text"]
-    assert qingfeng["科学城沙坪坝片区"]["text"] == "沙坪坝片区"
+    # a 专栏 entry titled …片区 in the 科学城 plan (璧山片区：…) puts its works in that 片区 by text
+    projects = built_layers["projects"]
+    under = [(row, sections[-1]) for _, row in projects.iterrows() for sections in row["sections"]
+             if len(sections) > 1 and sections[-2].startswith("专栏")
+             and sections[-1].endswith("片区") and "gx14" in row["doc_ids"]]
+    assert len(under) >= 3
+    for row, title in under:
+        by_name = {s["name"]: s for s in row["sectors"]}
+        assert "text" in by_name["科学城" + title]["by"], (row["name"], title)
     # a work known only by its region is drawn as the region and left for review
     railway = sectors_of(built_layers, "渝东北旅游环线铁路")
     assert railway["渝东北三峡库区城镇群"]["by"] == ["spatial", "text"]
-    projects = built_layers["projects"]
     row = projects[projects["name"] == "渝东北旅游环线铁路"].iloc[0]
     assert (row["geometry_kind"], row["status"]) == ("area", "review")
     assert "仅知所在区域" in row["reason"]

@@ -10,6 +10,7 @@ from gazetteer.outside import outside_at_start
 from gazetteer.scan import abbreviations
 from geo.vocabulary import suffixes
 from layers.ingest.documents import Document, Section
+from layers.ingest.gate import is_admin_area, is_whole_place, rejected
 from layers.ingest.locate import mentions_in
 from layers.ingest.model import Candidate
 
@@ -27,13 +28,11 @@ from layers.ingest.names import (
     project_suffix,
     sentence_span,
     split_items,
-    strip_phase,
 )
 from layers.ingest.rules import rules, starts_with_verb
 
 SHARED_HEADS = suffixes("shared_heads")
 SIZE_WORDS = suffixes("size_words")
-DISTRICT_HEADS = frozenset(suffixes("district_heads"))
 PART_HEADS = suffixes("part_heads")
 LENT_HEADS = frozenset((*SHARED_HEADS, *PART_HEADS))
 # "…、彭水阿依河等大型水库", "…万州4个化工园区", "…渝武等重大高铁项目": an enumeration closed by
@@ -378,107 +377,16 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
             if len(name) > 25 or not (LINE_NUMBER.search(name) or any(
                     x.status in ("auto", "review") and x.place_id for x in mentions)):
                 continue
-            if _is_admin_area(gazetteer, name, mentions):
+            if is_admin_area(gazetteer, name, mentions):
                 continue  # 两江新区 in running text is where things are, not a project
             at = max(run.find(name), 0)
-            if _is_whole_place(name, mentions) and clean[:m.start() + at].endswith(
+            if is_whole_place(name, mentions) and clean[:m.start() + at].endswith(
                     name_patterns()["context_words"]):
                 continue  # 依托重庆大学城…: a place named in passing
             start = m.start() + at
             out.append(Candidate(name, doc, sentence_span(clean, start, start + len(name)),
                                   "", "entity", start))
     return out
-
-
-@lru_cache(maxsize=1)
-def _count_patterns() -> tuple[re.Pattern, re.Pattern]:
-    number = "[0-9０-９.一二三四五六七八九十百千万两]+(?:余|多)?"
-    measure = "(?:" + "|".join(map(re.escape, rules()["count_measures"])) + ")"
-    return (re.compile(number + measure),
-            re.compile(number + measure + "[^、，；：。,]{0,12}$"))
-
-
-def _is_counted(c: Candidate) -> bool:
-    """Whether the plan counts the name where it names it: a class (示范学校 of 250所…示范学校)."""
-    after, before = _count_patterns()
-    a, b = c.span
-    sentence = c.doc.clean[a:b]
-    for m in re.finditer(re.escape(c.name), sentence):
-        if after.match(sentence, m.end()) or before.search(sentence[:m.start()]):
-            return True
-    return False
-
-
-def _is_positioning(c: Candidate) -> bool:
-    """打造两江新区智慧体验中心、会展中心; 重点打造…中国西部氢谷: roles the plan gives a place
-    (names ending like a role, listed after 打造 in their clause, no 等项目 calling them works)."""
-    r = rules()
-    if c.found_by == "block" or not c.name.endswith(tuple(r["positioning_suffixes"])):
-        return False
-    clean = c.doc.clean
-    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
-    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
-    end = min(ends, default=len(clean))
-    at = clean.find(c.name, start, end)
-    lead = clean[start:at if at >= 0 else c.section_at]
-    # roles come listed (打造A、B、C); one work built is one object (打造万州企业研发基地)
-    return any(v in lead for v in r["positioning_verbs"]) and "、" in clean[start:end] \
-        and not re.search("等[^、，。；]{0,6}(?:项目|工程)", clean[start:end])
-
-
-def _in_passing(gazetteer, c: Candidate) -> bool:
-    """A running-text name that is wholly a known place, in a clause that builds nothing
-    (串联果园港、鱼复新城; 发挥悦来国际会展城…作用): the plan names a place it has."""
-    if c.found_by not in ("list", "entity"):
-        return False
-    mentions = mentions_in(gazetteer, c.name)
-    if not _is_whole_place(c.name, mentions):
-        return False
-    clean = c.doc.clean
-    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
-    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
-    clause = clean[start:min(ends, default=len(clean))].replace(c.name, "")
-    return not any(w in clause for w in rules()["build_words"])
-
-
-def _is_programme(gazetteer, name: str) -> bool:
-    """工业污染防治工程, 垃圾分类项目, 智慧社保零距离服务系统: an action everywhere or an
-    information system, no work in one place; 建设智能之谷、低碳之谷: a slogan."""
-    r = rules()
-    if name.endswith(tuple(r["slogan_endings"])):
-        return True
-    return any(w in name for w in (*r["programme_words"], *r["system_words"])) and not any(
-        m.place_id for m in mentions_in(gazetteer, name))
-
-
-def _is_type_name(gazetteer, name: str) -> bool:
-    """创新中心, 科技平台: a type word after two characters; 高速公路: a kind of work named by
-    kinds of work — either naming no place (大学城 is one)."""
-    p = name_patterns()
-    suffix = project_suffix(name)
-    modifier = strip_phase(name)[: -len(suffix)] if suffix else name
-    typed = suffix and project_suffix(modifier) == modifier or suffix in p["type_suffixes"] \
-        and len(modifier) <= 2 and not re.search(r"[0-9A-Za-z]", modifier)
-    return bool(typed) and not any(m.place_id for m in mentions_in(gazetteer, name))
-
-
-def _is_whole_place(name: str, mentions) -> bool:
-    """Whether one located mention covers all of ``name`` (鱼复新城 is a gazetteer place)."""
-    return any(m.start == 0 and m.end == len(name) and m.place_id for m in mentions)
-
-
-def _is_district(gazetteer, name: str) -> bool:
-    whole = [m for m in mentions_in(gazetteer, name)
-             if m.start == 0 and m.end == len(name) and m.place_id]
-    return bool(whole) and gazetteer.place(whole[0].place_id).kind in ("district", "municipality")
-
-
-def _is_admin_area(gazetteer, name: str, mentions) -> bool:
-    """Whether ``name`` is, as a whole, an administrative unit the gazetteer knows."""
-    whole = [m for m in mentions if m.start == 0 and m.end == len(name) and m.place_id]
-    if whole:
-        return gazetteer.place(whole[0].place_id).kind in ("district", "town", "municipality")
-    return False
 
 
 def _block_candidates(doc: Document) -> list[Candidate]:
@@ -512,11 +420,4 @@ def extract_candidates(doc: Document, gazetteer) -> list[Candidate]:
             cands += _entry_candidates(doc, s, gazetteer)
     cands += _sentence_list_candidates(doc, gazetteer)
     cands += _entity_candidates(doc, gazetteer)
-    cands = [c for c in cands if not _is_type_name(gazetteer, c.name)
-             and not _is_programme(gazetteer, c.name)
-             and not _in_passing(gazetteer, c) and not _is_counted(c)
-             and not _is_positioning(c)]
-    # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
-    # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
-    return [c for c in cands if not c.lent_head or c.lent_head in DISTRICT_HEADS
-            or not _is_district(gazetteer, c.name[: -len(c.lent_head)])]
+    return [c for c in cands if not rejected(gazetteer, c)]
