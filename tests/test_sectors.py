@@ -388,6 +388,10 @@ def test_hand_picked_projects_are_in_their_sectors(built_layers):
     for row, title in under:
         by_name = {s["name"]: s for s in row["sectors"]}
         assert "text" in by_name["科学城" + title]["by"], (row["name"], title)
+    # a sector's name ties only its own plan's works: the city plan's 大学城复线隧道 is not in
+    # the 科学城 plan's 大学城 support by text
+    tunnel = sectors_of(built_layers, "大学城复线隧道")
+    assert all("text" not in s["by"] for s in tunnel.values())
     # a work known only by its region is drawn as the region and left for review
     railway = sectors_of(built_layers, "渝东北旅游环线铁路")
     assert railway["渝东北三峡库区城镇群"]["by"] == ["spatial", "text"]

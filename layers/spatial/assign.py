@@ -1,5 +1,5 @@
 """Projects → sectors: a project belongs to a sector when its geometry meets the sector's
-footprint (spatial), or when its text names the sector in its own plan (textual).
+footprint (spatial), or when its text, in the sector's own plan, names the sector (textual).
 """
 
 from __future__ import annotations
@@ -97,11 +97,14 @@ def assign_sectors(projects, sectors) -> list[list[dict]]:
             member_ids = {m["id"]: m["text"] for m in sector["members"] if m["id"]}
         located_at = re.compile(rf"(?:{LOCATIVE}){re.escape(sector['name'])}")
         for i, (titles, sentences) in enumerate(texts):
-            names = [sector["name"], *own_doc_names] if sector["doc_id"] in doc_ids[i] \
-                else [sector["name"]]
-            said = next((a for a in names if a in titles), None)
-            if said is None and located_at.search(sentences):
-                said = sector["name"]
+            said = None
+            # a plan's sector names mean that plan's sector: 大学城 in the city plan's
+            # 大学城复线隧道 is no sign of the 科学城 plan's 大学城 support
+            if sector["doc_id"] in doc_ids[i]:
+                names = [sector["name"], *own_doc_names]
+                said = next((a for a in names if a in titles), None)
+                if said is None and located_at.search(sentences):
+                    said = sector["name"]
             if said:
                 link(i, sector, "text", said)
             elif member_ids and place_ids[i] & set(member_ids):
