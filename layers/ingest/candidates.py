@@ -36,10 +36,16 @@ SIZE_WORDS = suffixes("size_words")
 PART_HEADS = suffixes("part_heads")
 LENT_HEADS = frozenset((*SHARED_HEADS, *PART_HEADS))
 # "…、彭水阿依河等大型水库", "…万州4个化工园区", "…渝武等重大高铁项目": an enumeration closed by
-# 等 or a count, a size word and a shared head
+# 等 or a count, a size word and a shared head (with its qualifier after 一批)
 HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]{1,3}个)(?:重大|重点)?(?:" +
                        "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
-                       "|".join(map(re.escape, SHARED_HEADS)) + ")")
+                       # …金州等一批智慧商圈: after 一批, two characters qualify the head
+                       "(?:(?<=一批)[\u4e00-\u9fff]{2})?(?:" +
+                       "|".join(map(re.escape, SHARED_HEADS)) + "))")
+# "嘉陵江、乌江…等流域面积3000平方公里及以上重要支流和中小河流防洪综合治理": rivers closed by 等,
+# then what qualifies them, then the work done to each
+WATER_TAIL = re.compile("等[^、，；。]{0,30}?(" + "|".join(map(re.escape,
+                                                         suffixes("water_heads"))) + ")")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 WATER_HEADS = suffixes("water_heads")
 LINE_NUMBER = re.compile(r"\d+号线")
@@ -309,6 +315,12 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
                                 for h in SHARED_HEADS if clean.rfind(h + "和", a, m.start()) >= 0))
         out += _labelled(_list_candidates(doc, clean[start:m.start()], start, m.group(1), "list"),
                          clean, a, start)
+    for m in WATER_TAIL.finditer(clean):
+        a, _ = sentence_span(clean, m.start(), m.start())
+        start = max(a, *(clean.rfind(ch, a, m.start()) + 1 for ch in "，；："))
+        items = split_items(clean[start:m.start()], "、")
+        if all(clean_item(clean[start + x:start + y]).endswith(WATER_ENDINGS) for x, y in items):
+            out += _list_candidates(doc, clean[start:m.start()], start, m.group(1), "list")
     for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
         clause = m.group(0)
         items = split_items(clause, "、")

@@ -14,6 +14,7 @@ from layers.ingest.names import name_patterns, project_suffix, strip_phase
 from layers.ingest.rules import rules
 
 DISTRICT_HEADS = frozenset(suffixes("district_heads"))
+WATER_HEADS = frozenset(suffixes("water_heads"))
 
 
 def rejected(gazetteer, c: Candidate) -> bool:
@@ -23,8 +24,9 @@ def rejected(gazetteer, c: Candidate) -> bool:
         return True
     # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
     # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
-    return bool(c.lent_head) and c.lent_head not in DISTRICT_HEADS and is_district(
-        gazetteer, c.name[: -len(c.lent_head)])
+    # (綦江防洪综合治理: a work done to a river, which may share a district's name)
+    return bool(c.lent_head) and c.lent_head not in DISTRICT_HEADS and \
+        c.lent_head not in WATER_HEADS and is_district(gazetteer, c.name[: -len(c.lent_head)])
 
 
 @lru_cache(maxsize=1)

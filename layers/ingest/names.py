@@ -165,7 +165,9 @@ def _is_work_with_action(name: str) -> bool:
     rest = core[: -len(action)]
     reach = next((w for w in REACH_WORDS if rest.endswith(w)), "")
     river = rest[: len(rest) - len(reach)]
-    if len(river) >= 3 and river.endswith(WATER_ENDINGS) and \
+    # 梁滩河, 乌江; not 江河, 河湖 (water words, no river's name)
+    named = len(river) >= 3 or len(river) == 2 and river[0] not in "江河湖溪沟水"
+    if named and river.endswith(WATER_ENDINGS) and \
             not river.startswith(name_patterns()["generic"]):
         return True
     return bool(project_suffix(rest)) and is_project_name(rest)
