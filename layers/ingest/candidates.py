@@ -54,16 +54,18 @@ WATER_ENDINGS = suffixes("water_endings")
 
 
 def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str = "",
-                     found_by: str = "list", section_at: int | None = None) -> list[Candidate]:
+                     found_by: str = "list", section_at: int | None = None,
+                     in_place: bool = False) -> list[Candidate]:
     """Every project name in an enumeration ``text`` (at clean ``offset``); bare items take
-    ``shared_suffix``, or else the head of the item that closes their run."""
+    ``shared_suffix``, or else the head of the item that closes their run. ``in_place``: a
+    专栏 entry labelled by a place, whose bare items are its sites."""
     out = []
     items = split_items(text, "、")
     heads = [shared_suffix] * len(items) if shared_suffix else _run_heads(text, items)
     for (a, b), head in zip(items, heads, strict=True):
         plain = clean_item(text[a:b])
         found = _names_in_item(text[a:b], head)
-        if not found and found_by == "entry" and _is_site_name(plain):
+        if not found and found_by == "entry" and _is_site_name(plain, in_place):
             found = ((plain, ""),)  # 黔江濯水古镇, 江北不夜九街: a 专栏 lists sites by name
         for name, lent in found:
             span = sentence_span(doc.clean, offset + a, offset + b)
@@ -150,7 +152,8 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     return split_items(text, CLAUSE_SPLIT)
 
 
-def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list[Candidate]:
+def _enumeration(doc: Document, clause: str, offset: int, found_by: str,
+                 in_place: bool = False) -> list[Candidate]:
     """Items of one clause; a tail "等航电枢纽" lends its project word to bare items."""
     tail = re.search(r"等([^、，。；]{1,8})$", clause)
     shared = ""
@@ -170,7 +173,7 @@ def _enumeration(doc: Document, clause: str, offset: int, found_by: str) -> list
         closed = body.rfind("等", 0, cut) if cut > 0 else -1
         if closed >= 0 and _shared_head(body[closed + 1:cut]) and "、" not in body[closed:cut]:
             body, offset = body[cut + 1:], offset + cut + 1
-    return _list_candidates(doc, body, offset, shared, found_by)
+    return _list_candidates(doc, body, offset, shared, found_by, in_place=in_place)
 
 
 @lru_cache(maxsize=1)
@@ -187,13 +190,20 @@ def district_short_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=50_000)
-def _is_site_name(item: str) -> bool:
+def _is_site_name(item: str, in_place: bool = False) -> bool:
     """A district's short name then the site's own name (黔江濯水古镇, 永川茶山竹海, 江北不夜九街):
-    how a 专栏 lists the sites it is about, with no project word."""
+    how a 专栏 lists the sites it is about, with no project word; under a label that is a
+    place (悦来国际会展城：…、智博村、悦来汇) the site's own name alone."""
     head = next((d for d in district_short_names() if item.startswith(d)), "")
-    rest = item[len(head):]
+    if head:
+        return _is_site_own_name(item[len(head):], 12)
+    return in_place and not item.startswith(name_patterns()["generic"]) and \
+        _is_site_own_name(item, 8)
+
+
+def _is_site_own_name(rest: str, longest: int) -> bool:
     r = rules()
-    return bool(head) and 2 <= len(rest) <= 12 and re.fullmatch(r"[\u4e00-\u9fff·•—]+", rest) \
+    return 2 <= len(rest) <= longest and re.fullmatch(r"[\u4e00-\u9fff·•—]+", rest) \
         is not None and not starts_with_verb(rest) and not name_patterns()[
             "verb_inside"].search(rest) and not rest.endswith(tuple(r["not_site_endings"])) \
         and not any(w in rest for w in r["not_site_words"])
@@ -244,12 +254,16 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[Candidat
     label = entry.title
     body_at = len(label) + 1 if label and text.startswith(label) else 0
     body = text[body_at:]
+    in_place = bool(label) and _names_place(gazetteer, label)
     out = []
     for ca, cb in _clauses(body):
         clause = body[ca:cb].strip()
         if clause.startswith(DESCRIPTIVE_HEADS):
             continue
-        found = _enumeration(doc, body[ca:cb], a + body_at + ca, "entry")
+        # only a bare list under a place's label is its sites (…：悦来中心、智博村、悦来汇。)
+        bare = in_place and "，" not in body and not starts_with_verb(clause) and \
+            not name_patterns()["verb_inside"].search(clause)
+        found = _enumeration(doc, body[ca:cb], a + body_at + ca, "entry", bare)
         found += _route_items(doc, body[ca:cb], a + body_at + ca, gazetteer)
         for c in found:
             # 两江协同创新区核心区：推动A、B — the label's place locates its items
