@@ -399,6 +399,11 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
     for m in re.finditer(r"[^，。；：、！？“”《》\n\s]{4,40}", clean):
         run = m.group(0)
         for name, _ in _names_in_item(run):
+            # 绿道系统和礼嘉山城步道: the part before 和 names nothing, the work is what follows
+            joined = list(CONJUNCTIONS.finditer(name))
+            if joined and not anchored(gazetteer, name[: joined[-1].start()]) and \
+                    is_project_name(name[joined[-1].end():]):
+                name = name[joined[-1].end():]
             mentions = mentions_in(gazetteer, name)
             if len(name) > 25 or not (LINE_NUMBER.search(name) or any(
                     x.status in ("auto", "review") and x.place_id for x in mentions)):
