@@ -373,8 +373,9 @@ def anchored(gazetteer, name: str) -> bool:
         m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
 
 
-def _collective_candidates(doc: Document) -> list[Candidate]:
-    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…"""
+def _collective_candidates(doc: Document, distribute: bool = True) -> list[Candidate]:
+    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…;
+    with ``distribute``, also the works such a name enumerates (鱼复新城 …)."""
     clean = doc.clean
     out = []
     for m in re.finditer(r"(?:[十百千两\d一二三四五六七八九]+大(?:工程|项目))(?:主要)?包括", clean):
@@ -386,8 +387,14 @@ def _collective_candidates(doc: Document) -> list[Candidate]:
         for ia, ib in split_items(text, "，"):
             name = clean_item(text[ia:ib])
             if is_project_name(name, allow_enumeration=True):
-                out.append(Candidate(name, doc, sentence_span(clean, a + ia, a + ib), "",
-                                      "list", a + ia))
+                span = sentence_span(clean, a + ia, a + ib)
+                out.append(Candidate(name, doc, span, "", "list", a + ia))
+                # 鱼复、龙兴、水土新城建设工程: the works it enumerates are projects too
+                works = re.sub("(?:建设)?(?:工程|项目)$", "", name)
+                if distribute and "、" in works:
+                    at = clean.find(works, a + ia)
+                    out += _list_candidates(doc, works, at, project_suffix(works),
+                                            section_at=at)
     return out
 
 
@@ -427,7 +434,7 @@ def _block_candidates(doc: Document) -> list[Candidate]:
     if not blocks:
         return []
     named = {name_key(s.title) for s in blocks if s.title}
-    listed = [c.name for c in _collective_candidates(doc)]
+    listed = [c.name for c in _collective_candidates(doc, distribute=False)]
     leftover = list(dict.fromkeys(n for n in listed if name_key(n) not in named))
     unnamed = [s for s in blocks if not s.title]
     out = []
