@@ -13,8 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 MISSES_FILE = FIXTURES / "misses.yaml"
 HELD_OUT = "gx14"
-# A plan often names the programme and the work alike (果园港重大件码头建设工程).
+# A plan often names the programme and the work alike (果园港重大件码头建设工程), and the work
+# with or without the action done to it (寸滩邮轮母港改造): the fixtures were read both ways.
 EQUIVALENT_TAILS = ("建设工程", "建设项目", "工程", "项目")
+
+
+def _action_tails() -> tuple[str, ...]:
+    from geo.vocabulary import suffixes
+
+    return suffixes("work_actions")
 
 
 def yardstick_files() -> list[Path]:
@@ -39,7 +46,7 @@ def find(found: dict, name: str):
     for district in district_short_names():
         if name_key(district + name) in found:
             return found[name_key(district + name)]
-    for tail in EQUIVALENT_TAILS:
+    for tail in (*EQUIVALENT_TAILS, *_action_tails()):
         if key + tail in found:
             return found[key + tail]
         if key.endswith(tail) and key[: -len(tail)] in found:

@@ -209,6 +209,8 @@ def clean_item(item: str) -> str:
                 changed = True
         for tail in TRAILING:
             if s.endswith(tail) and len(s) > len(tail) + 1:
+                if _is_work_with_action(s):
+                    break  # 达（开）万铁路扩能改造, 蚂蟥梁立交改造: the action is the work's
                 s = s[: -len(tail)]
                 changed = True
                 break
