@@ -98,6 +98,8 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     second = raw[m.end():] if m else ""
     if rating and not QUALIFIER_HEAD.match(clean_item(second)):
         second = rating.group(0) + clean_item(second)
+    elif m and (host := _host_of(first)) and _is_component(clean_item(second)):
+        second = host + clean_item(second)  # 江北国际机场T3B航站楼及第四跑道: the airport's
     if m and (is_project_name(first) or shared_suffix in SHARED_HEADS
               and is_project_name(first + shared_suffix)):
         parts = [raw[: m.start()], second]
@@ -135,6 +137,22 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
                 continue
         names.append((_without_size_word(name), lent))
     return tuple(names)
+
+
+def _host_of(name: str) -> str:
+    """The work a part belongs to, at the start of its name (江北国际机场 of …T3B航站楼)."""
+    for end in range(len(name) - 1, 2, -1):
+        suffix = project_suffix(name[:end])
+        if len(suffix) >= 2 and is_project_name(name[:end]):
+            return name[:end]
+    return ""
+
+
+def _is_component(name: str) -> bool:
+    """A part named only by its order or number (第四跑道, T3航站楼)."""
+    suffix = project_suffix(name)
+    return bool(suffix) and len(name) - len(suffix) <= 3 and bool(
+        re.match(r"第|[A-Z]?\d", name))
 
 
 def _without_size_word(name: str) -> str:
