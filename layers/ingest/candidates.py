@@ -49,6 +49,7 @@ WATER_TAIL = re.compile("等[^、，；。]{0,30}?(" + "|".join(map(re.escape,
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 WATER_HEADS = suffixes("water_heads")
 LINE_NUMBER = re.compile(r"\d+号线")
+BASIN_WORK = re.compile(r"^.{1,6}?(?:河|江|溪|湖)(流域.{4,})$")
 QUALIFIER_HEAD = re.compile(r"\d+千伏")
 WATER_ENDINGS = suffixes("water_endings")
 
@@ -246,16 +247,22 @@ def _before_action(item: str) -> str:
 def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
     """The head each item takes: a run of bare items (no project word of their own) takes the
     shared head of the item that closes it (…大塘、枣子、学团变电站、礼白大道… → 枣子变电站)."""
-    heads, head = [], ""
+    heads, head, on_water = [], "", False
     for a, b in reversed(items):
-        item = _before_action(clean_item(text[a:b]))
+        whole = clean_item(text[a:b])
+        item = _before_action(whole)
         own = _shared_head(item)
-        if own and len(item) > len(own):
-            head = own
+        basin = BASIN_WORK.match(whole)
+        if basin and is_project_name(whole):
+            # 盘溪河、肖家河、跳蹬河流域海绵城市改造专项工程: the work in each river's basin
+            own = head = basin.group(1)
+            on_water = True
+        elif own and len(item) > len(own):
+            head, on_water = own, own in WATER_HEADS
         elif project_suffix(item):
             head = ""  # a work of another kind ends the run
         # a river keeps its own kind, except against a work done to a river
-        river = head in WATER_HEADS and item.endswith(WATER_ENDINGS)
+        river = on_water and item.endswith(WATER_ENDINGS)
         bare = not own and not project_suffix(item) and (
             river or not item.endswith(OWN_KIND_ENDINGS))
         heads.append(head if bare else "")

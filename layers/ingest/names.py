@@ -30,6 +30,7 @@ FUNCTION_HEAD = tuple(sorted(
     ("和", "及", "与", "或", "把", "将", "在", "以", "对", "向", "为", "从", "由", "等", "并",
      "同时", "着力", "全力", "加大", "向北", "向南", "向东", "向西"),
     key=len, reverse=True))
+WORK_QUALIFIERS = re.compile("^(?:重点|重大|专项)+(?=.)")
 NUMBERED_ROUTE = re.compile(r"[一二三四五六七八九十]+[纵横环射]")
 # Two works joined in one phrase (江北国际机场和重庆西站) are two projects.
 CONJUNCTIONS = re.compile("以及|和|及|与|并")
@@ -145,6 +146,7 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
         rest = name[m.end():]
         while (verb := starts_with_verb(rest)) and len(rest) > len(verb):
             rest = rest[len(verb):]
+        rest = WORK_QUALIFIERS.sub("", rest)  # …生态保护修复重点工程 is one work's name
         if strip_phase(rest) != project_suffix(rest):
             return False
     return True
