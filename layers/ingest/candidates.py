@@ -251,7 +251,8 @@ def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
     for a, b in reversed(items):
         whole = clean_item(text[a:b])
         item = _before_action(whole)
-        own = _shared_head(item)
+        # …铜锣峡、黄草峡储气库和巴南一品油库: the head of the work before 和 closes the run
+        own = _shared_head(item) or _shared_head(CONJUNCTIONS.split(item)[0])
         basin = BASIN_WORK.match(whole)
         if basin and is_project_name(whole):
             # 盘溪河、肖家河、跳蹬河流域海绵城市改造专项工程: the work in each river's basin

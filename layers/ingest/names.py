@@ -205,6 +205,8 @@ def clean_item(item: str) -> str:
         if verb and len(s) > len(verb) + 1:
             s = s[len(verb):]
             changed = True
+        if s.startswith(name_patterns()["proper"]):
+            break  # 以色列（重庆）生命科学园 begins with a name, not with 以
         for head in (*FUNCTION_HEAD, *name_patterns()["leading_actions"]):
             if s.startswith(head) and len(s) > len(head) + 1:
                 s = s[len(head):]
