@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.yardstick import (  # noqa: E402
     FIXTURES,
-    GEOMETRY_SAMPLE,
+    GEOMETRY_SAMPLES,
     HELD_OUT,
     MISSES_FILE,
     PRECISION_SAMPLES,
@@ -42,7 +42,7 @@ from tests.yardstick import (  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write-misses", action="store_true")
-    parser.add_argument("--draw-geometry", type=int, metavar="SEED",
+    parser.add_argument("--draw-geometry", nargs=2, metavar=("SEED", "FILE"),
                         help="write a fresh sample of 40 located projects to label")
     parser.add_argument("--draw-precision", nargs=2, metavar=("SEED", "FILE"),
                         help="write a fresh sample of 150 extracted names to label")
@@ -87,19 +87,21 @@ def main() -> None:
              "labelled_by": None, "items": draw_precision_sample(projects, 150, seed)},
             allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
         print(f"wrote {out.relative_to(ROOT)}")
-    if args.draw_geometry is not None:
-        rows = draw_geometry_sample(projects, gazetteer, 40, args.draw_geometry)
-        GEOMETRY_SAMPLE.write_text(yaml.safe_dump(
-            {"seed": args.draw_geometry, "population": sum(p.status != "unlocated"
-                                                           for p in projects),
+    if args.draw_geometry:
+        seed, name = int(args.draw_geometry[0]), args.draw_geometry[1]
+        out = FIXTURES / "labels" / name
+        rows = draw_geometry_sample(projects, gazetteer, 40, seed)
+        out.write_text(yaml.safe_dump(
+            {"seed": seed, "population": sum(p.status != "unlocated" for p in projects),
              "items": rows}, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
-        print(f"wrote {GEOMETRY_SAMPLE.relative_to(ROOT)}")
-    elif GEOMETRY_SAMPLE.exists():
-        sample = yaml.safe_load(GEOMETRY_SAMPLE.read_text(encoding="utf-8"))["items"]
-        if all(row["right"] is not None for row in sample):
+        print(f"wrote {out.relative_to(ROOT)}")
+    for name in GEOMETRY_SAMPLES:
+        path = FIXTURES / "labels" / name
+        sample = yaml.safe_load(path.read_text(encoding="utf-8"))["items"] if path.exists() else []
+        if sample and all(row["right"] is not None for row in sample):
             right, judged, wrong = geometry_right(projects, sample)
-            print(f"geometry right for {right}/{judged} = {right / max(judged, 1):.1%} of the "
-                  f"sampled located projects; wrong: {'、'.join(wrong)}")
+            print(f"{name}: geometry right for {right}/{judged} = {right / max(judged, 1):.1%} "
+                  f"of the sampled located projects; wrong: {'、'.join(wrong)}")
     if args.write_misses:
         MISSES_FILE.write_text(
             "# Fixture projects the extractor misses today (benchmarks/extraction.py\n"
