@@ -86,7 +86,8 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         raw = raw[: raw.index("等")]
     # 串联礼嘉智慧公园—金海湾公园—白马社区公园: a chain of works, each a name of its own (a
     # route's stops are places, not works, and stay one name)
-    chain = [clean_item(x) for x in name_patterns()["route"].split(raw)]
+    chain = [clean_item(x) for x in name_patterns()["route"].split(raw)] \
+        if name_patterns()["route"].search(raw) else []
     if len(chain) >= 3 and sum(map(is_project_name, chain)) * 3 >= len(chain) * 2:
         return tuple((_without_size_word(x), "") for x in chain if is_project_name(x))
     parts = [raw]
@@ -228,6 +229,7 @@ def _is_site_own_name(rest: str, longest: int) -> bool:
         and not any(w in rest for w in r["not_site_words"])
 
 
+@lru_cache(maxsize=100_000)
 def _shared_head(word: str) -> str:
     """The head ``word`` ends with, when it is one a list writes once for all its items."""
     return next((h for h in (*PART_HEADS, *SHARED_HEADS) if word.endswith(h)), "")
@@ -305,11 +307,12 @@ def _entry_candidates(doc: Document, entry: Section, gazetteer) -> list[Candidat
 
 
 def _names_place(gazetteer, label: str) -> bool:
-    """A label that is exactly a (non-administrative) gazetteer place: 长嘉汇, 艺术湾."""
-    res = gazetteer.resolve(label)
-    best = res.best
-    return bool(best) and res.status == "resolved" and best.confidence >= 0.95 and \
-        best.place.kind not in ("district", "town", "municipality")
+    """A label that is exactly a (non-administrative) gazetteer place: 长嘉汇, 艺术湾. The
+    scan's whole-label mention decides (the resolver's fuzzy rungs are no use for a label)."""
+    whole = [m for m in mentions_in(gazetteer, label)
+             if m.start == 0 and m.end == len(label) and m.place_id and m.status == "auto"]
+    return bool(whole) and whole[0].confidence >= 0.95 and gazetteer.place(
+        whole[0].place_id).kind not in ("district", "town", "municipality")
 
 
 def _route_items(doc: Document, clause: str, offset: int, gazetteer) -> list[Candidate]:
