@@ -48,6 +48,14 @@ def is_counted(c: Candidate) -> bool:
     return False
 
 
+def _clause(c: Candidate) -> tuple[int, int]:
+    """Clean offsets of the clause the candidate was read from (between ，；：。 marks)."""
+    clean = c.doc.clean
+    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
+    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
+    return start, min(ends, default=len(clean))
+
+
 def is_positioning(c: Candidate) -> bool:
     """打造两江新区智慧体验中心、会展中心; 重点打造…中国西部氢谷: roles the plan gives a place
     (names ending like a role, listed after 打造 in their clause, no 等项目 calling them works)."""
@@ -55,9 +63,7 @@ def is_positioning(c: Candidate) -> bool:
     if c.found_by == "block" or not c.name.endswith(tuple(r["positioning_suffixes"])):
         return False
     clean = c.doc.clean
-    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
-    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
-    end = min(ends, default=len(clean))
+    start, end = _clause(c)
     at = clean.find(c.name, start, end)
     lead = clean[start:at if at >= 0 else c.section_at]
     # roles come listed (打造A、B、C); one work built is one object (打造万州企业研发基地)
@@ -73,10 +79,8 @@ def in_passing(gazetteer, c: Candidate) -> bool:
     mentions = mentions_in(gazetteer, c.name)
     if not is_whole_place(c.name, mentions):
         return False
-    clean = c.doc.clean
-    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
-    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
-    clause = clean[start:min(ends, default=len(clean))].replace(c.name, "")
+    start, end = _clause(c)
+    clause = c.doc.clean[start:end].replace(c.name, "")
     return not any(w in clause for w in rules()["build_words"])
 
 
