@@ -49,9 +49,9 @@ def test_box_section_paths(key, extracted):
 # real / still extracted, per labelled sample (tests/yardstick.py PRECISION_SAMPLES says which
 # rules each shaped). Measured 2026-11-29: sample 1 102/125, sample 2 106/129, sample 3 122/150
 # when labelled untuned at 2e395b0, 122/140 after the rules read from it (systems, slogans,
-# kinds named by kinds).
+# kinds named by kinds); sample 4 (held out, drawn at 7b0d85b) 119/150.
 PRECISION_FLOORS = {"precision_sample.yaml": 0.81, "precision_sample_2.yaml": 0.82,
-                    "precision_sample_3.yaml": 0.87}
+                    "precision_sample_3.yaml": 0.87, "precision_sample_4.yaml": 0.79}
 
 
 @pytest.mark.parametrize("sample", PRECISION_SAMPLES)
