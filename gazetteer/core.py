@@ -82,7 +82,10 @@ class Gazetteer:
                     None)
 
     # ------------------------------------------------------------------ matching
-    def resolve(self, query, district: str | None = None) -> Resolution:
+    def resolve(self, query, district: str | None = None, fuzzy: bool = True) -> Resolution:
+        """The places ``query`` names, best first. ``fuzzy=False`` keeps to the written
+        rungs (exact … suffix, district hint): no readings, no edit distance — for names a
+        document writes as places are written (a route's stops)."""
         if not isinstance(query, str):
             return Resolution(str(query), "invalid", message="查询必须是文本")
         text = clean_query(query)
@@ -96,31 +99,33 @@ class Gazetteer:
             adcode = self.district_adcode(district)
             if adcode is None:
                 return Resolution(text, "invalid", message=f"未知区县：{district}")
-        remembered = self.index.answers.get((text, adcode))
+        key = (text, adcode) if fuzzy else (text, adcode, "written")
+        remembered = self.index.answers.get(key)
         if remembered is not None:
             return remembered
-        res = self._resolve(text, adcode)
+        res = self._resolve(text, adcode, fuzzy)
         if len(self.index.answers) >= MAX_REMEMBERED_ANSWERS:
             self.index.answers.clear()
             self.index.locations.clear()
-        self.index.answers[(text, adcode)] = res
+        self.index.answers[key] = res
         return res
 
-    def _resolve(self, text: str, adcode: str | None) -> Resolution:
-        scored = self._ladder(text, adcode)
+    def _resolve(self, text: str, adcode: str | None, fuzzy: bool = True) -> Resolution:
+        scored = self._ladder(text, adcode, fuzzy)
         if not scored:
             hinted = self._district_hint(text)
             if hinted and (adcode is None or hinted[0] == adcode):
                 scored = {i: (c * DISTRICT_HINT_FACTOR, f"district_hint+{rung}")
-                          for i, (c, rung) in self._ladder(hinted[1], hinted[0]).items()}
-        if not scored:
+                          for i, (c, rung) in self._ladder(hinted[1], hinted[0], fuzzy).items()}
+        if not scored and fuzzy:
             scored = self._fuzzy(text, adcode)
         return self._rank(text, scored, adcode)
 
     def _filter(self, ids, adcode):
         return [i for i in ids if adcode is None or self.index.places[i].adcode == adcode]
 
-    def _ladder(self, text: str, adcode: str | None) -> dict[int, tuple[float, str]]:
+    def _ladder(self, text: str, adcode: str | None,
+                fuzzy: bool = True) -> dict[int, tuple[float, str]]:
         """Every place reached by the exact … prefix rungs, each at its best rung."""
         ix = self.index
         key = normalise(text)
@@ -137,7 +142,7 @@ class Gazetteer:
         )
         scored: dict[int, tuple[float, str]] = {}
         for rung, hits in rungs:
-            if scored and rung in ("pinyin", "homophone"):
+            if rung in ("pinyin", "homophone") and (scored or not fuzzy):
                 break  # a Chinese-character rung answered: readings add nothing but time
             for i in self._filter(hits(), adcode):
                 scored.setdefault(i, (RUNG_CONFIDENCE[rung], rung))

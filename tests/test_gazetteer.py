@@ -160,3 +160,13 @@ def test_broken_data_file_names_the_file_and_the_fix(tmp_path, damage):
     with pytest.raises(DataError) as err:
         load_places(tmp_path)
     assert "towns.csv" in str(err.value) and "python -m gazetteer build" in str(err.value)
+
+
+def test_written_rungs_only_when_not_fuzzy(gaz):
+    """A route's stops are written as places are: without fuzzy rungs a reading or a typo
+    finds nothing, while a written name and a district-qualified stem still do."""
+    for query in ("guoyuangang", "礼家街道", "渝北礼家街道"):
+        assert gaz.resolve(query).status == "resolved", query
+        assert gaz.resolve(query, fuzzy=False).status == "unresolved", query
+    assert gaz.resolve("果园港", fuzzy=False).best.place.name == "果园港"
+    assert gaz.resolve("渝北礼嘉", fuzzy=False).status == "resolved"

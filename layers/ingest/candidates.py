@@ -324,7 +324,8 @@ def _route_items(doc: Document, clause: str, offset: int, gazetteer) -> list[Can
         parts = sep.split(item)
         if len(parts) < 2 or not all(parts):
             continue
-        inside = [gazetteer.resolve(part).status in ("resolved", "ambiguous") for part in parts]
+        inside = [gazetteer.resolve(part, fuzzy=False).status in ("resolved", "ambiguous")
+                  for part in parts]
         # a route may leave the city (重庆—赤水—叙永): an outside seat is a stop too
         outside = [not here and _is_outside(part) for part, here in zip(parts, inside, strict=True)]
         if any(inside) and all(h or o for h, o in zip(inside, outside, strict=True)):

@@ -240,7 +240,7 @@ def _route_by_tokens(gazetteer, name: str, mentions) -> list[PlaceRef] | None:
         if hit is not None:
             stops.append(PlaceRef(hit.place_id, hit.name, hit.text, hit.status, hit.confidence))
             continue
-        best = gazetteer.resolve(token).best
+        best = gazetteer.resolve(token, fuzzy=False).best
         if best is None or best.place is None or best.confidence < 0.9:
             return None
         stops.append(PlaceRef(best.place.id, best.place.name, token, "auto", best.confidence))

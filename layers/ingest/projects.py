@@ -72,6 +72,19 @@ def extract_projects(documents, gazetteer) -> list[Project]:
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
 
 
+def forget_texts(gazetteer) -> None:
+    """Drop every cache keyed by text (places found in a text, list items read, answers), so
+    the next extraction pays for its texts as a new plan would; rules stay loaded."""
+    from layers.ingest import candidates, locate, names
+
+    locate._MENTION_CACHE.clear()
+    for cached in (candidates._names_in_item, candidates._shared_head, candidates._is_site_name,
+                   names.clean_item):
+        cached.cache_clear()
+    gazetteer.index.answers.clear()
+    gazetteer.index.locations.clear()
+
+
 def _drop_fragments(merged: dict[str, Project], gazetteer) -> None:
     """Names that are pieces of another project's name, where both are read:
 
