@@ -42,9 +42,11 @@ def is_counted(c: Candidate) -> bool:
     after, before = _count_patterns()
     a, b = c.span
     sentence = c.doc.clean[a:b]
-    for m in re.finditer(re.escape(c.name), sentence):
-        if after.match(sentence, m.end()) or before.search(sentence[:m.start()]):
+    at = sentence.find(c.name)
+    while at >= 0:
+        if after.match(sentence, at + len(c.name)) or before.search(sentence[:at]):
             return True
+        at = sentence.find(c.name, at + 1)
     return False
 
 
