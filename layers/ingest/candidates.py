@@ -403,9 +403,8 @@ def anchored(gazetteer, name: str) -> bool:
         m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
 
 
-def _collective_candidates(doc: Document, distribute: bool = True) -> list[Candidate]:
-    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…;
-    with ``distribute``, also the works such a name enumerates (鱼复新城 …)."""
+def _collective_candidates(doc: Document) -> list[Candidate]:
+    """The list a collective introduces: 十大工程包括A，B，鱼复、龙兴、水土新城建设工程，…"""
     clean = doc.clean
     out = []
     for m in re.finditer(r"(?:[十百千两\d一二三四五六七八九]+大(?:工程|项目))(?:主要)?包括", clean):
@@ -419,12 +418,6 @@ def _collective_candidates(doc: Document, distribute: bool = True) -> list[Candi
             if is_project_name(name, allow_enumeration=True):
                 span = sentence_span(clean, a + ia, a + ib)
                 out.append(Candidate(name, doc, span, "", "list", a + ia))
-                # 鱼复、龙兴、水土新城建设工程: the works it enumerates are projects too
-                works = re.sub("(?:建设)?(?:工程|项目)$", "", name)
-                if distribute and "、" in works:
-                    at = clean.find(works, a + ia)
-                    out += _list_candidates(doc, works, at, project_suffix(works),
-                                            section_at=at)
     return out
 
 
@@ -464,7 +457,7 @@ def _block_candidates(doc: Document) -> list[Candidate]:
     if not blocks:
         return []
     named = {name_key(s.title) for s in blocks if s.title}
-    listed = [c.name for c in _collective_candidates(doc, distribute=False)]
+    listed = [c.name for c in _collective_candidates(doc)]
     leftover = list(dict.fromkeys(n for n in listed if name_key(n) not in named))
     unnamed = [s for s in blocks if not s.title]
     out = []
@@ -478,6 +471,12 @@ def _block_candidates(doc: Document) -> list[Candidate]:
         first = sentence_span(doc.clean, a + 1, a + 1)
         first = (max(first[0], a), first[1])
         out.append(Candidate(name, doc, first, doc.clean[a:b], "block", a))
+        # 鱼复、龙兴、水土新城建设工程: the block's works are projects too, each with the head
+        # its name writes once
+        works = re.sub("(?:建设)?(?:工程|项目)$", "", name)
+        at = doc.clean.rfind(works, 0, b)
+        if "、" in works and at >= 0:
+            out += _list_candidates(doc, works, at, project_suffix(works), section_at=a)
     return out
 
 
