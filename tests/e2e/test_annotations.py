@@ -103,7 +103,7 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     assert frame.locator(".leaflet-popup img").count() == 0  # not as an element
     # the annotations page lists it, as text too
     page.get_by_role("link", name="标注").click()
-    page.get_by_text("标注列表（1）").wait_for(timeout=30_000)
+    page.get_by_text("标注列表（1）").wait_for(timeout=60_000)  # a page switch on a busy machine
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
     assert page.page_errors == []
