@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from gazetteer.places import GAZETTEER_DIR, DataError, Place
+from geo.datafile import load_yaml
 
 CHANGES_FILE = GAZETTEER_DIR / "admin_changes.yaml"
 
@@ -19,7 +20,7 @@ def read_changes(path: Path = CHANGES_FILE) -> tuple[dict, ...]:
         return ()
     try:
         with open(path, encoding="utf-8") as fh:
-            return tuple(yaml.safe_load(fh)["changes"])
+            return tuple(load_yaml(fh)["changes"])
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise DataError(f"{Path(path).name} 无法读取（{exc}）") from exc
 

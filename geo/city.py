@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 
 CITY_FILE = DATA_DIR / "city.yaml"
@@ -30,7 +29,7 @@ class City:
 
 def load_city(path: Path = CITY_FILE) -> City:
     with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f)
+        raw = load_yaml(f)
     return City(
         name=raw["name"], short_name=raw["short_name"], prefixes=tuple(raw["prefixes"]),
         adcode=str(raw["adcode"]), province_code=str(raw["province_code"]),

@@ -3,14 +3,13 @@ uses, read once here so the gazetteer, the district names and ingestion share on
 
 from __future__ import annotations
 
-import yaml
-
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 
 VOCABULARY_FILE = DATA_DIR / "vocabulary.yaml"
 
 with open(VOCABULARY_FILE, encoding="utf-8") as _f:
-    _LISTS = yaml.safe_load(_f)
+    _LISTS = load_yaml(_f)
 
 
 def suffixes(role: str) -> tuple[str, ...]:

@@ -9,16 +9,15 @@ row's shape is known in one place.
 
 from __future__ import annotations
 
-import yaml
-
 from geo.crs import STORAGE_CRS
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 from layers.ingest.rules import rules
 
 SCHEMA_FILE = DATA_DIR / "schema.yaml"
 
 with open(SCHEMA_FILE, encoding="utf-8") as _f:
-    _SCHEMA = yaml.safe_load(_f)
+    _SCHEMA = load_yaml(_f)
 
 __all__ = ["STORAGE_CRS"]  # re-exported: geo.crs declares it, layers import it from here
 

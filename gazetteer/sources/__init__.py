@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from gazetteer.places import GAZETTEER_DIR
+from geo.datafile import load_yaml
 
 SOURCES_FILE = GAZETTEER_DIR / "sources.yaml"
 DEFAULT_MIRROR = Path(os.environ.get("PLANMAP_SOURCE_MIRROR", "/work/.mirror"))
@@ -45,7 +46,7 @@ class SourceError(RuntimeError):
 def registry(path: Path = SOURCES_FILE) -> dict[str, Source]:
     try:
         with open(path, encoding="utf-8") as fh:
-            entries = yaml.safe_load(fh)["sources"]
+            entries = load_yaml(fh)["sources"]
         return {key: Source(id=key, **{k: str(v) for k, v in entry.items()})
                 for key, entry in entries.items()}
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gazetteer.places import Place
 from geo.city import CITY
+from geo.datafile import load_yaml
 
 METRO_INDEX = "public/data/lines/China.json"
 METRO_GEOMETRY = "public/data/geometry/{id}.json"
@@ -71,7 +72,6 @@ def metro_lines(mirror: Path) -> list[tuple[Place, object]]:
 def river_lines() -> list[tuple[Place, object]]:
     """The rivers data/lines holds (extracted from World Data Bank II by python -m layers
     rivers), as gazetteer places."""
-    import yaml
     from shapely.geometry import shape
     from shapely.ops import linemerge, unary_union
 
@@ -80,7 +80,7 @@ def river_lines() -> list[tuple[Place, object]]:
     from geo.paths import DATA_DIR
 
     lines_dir = DATA_DIR / "lines"
-    items = yaml.safe_load((lines_dir / "lines.yaml").read_text(encoding="utf-8")) or []
+    items = load_yaml((lines_dir / "lines.yaml").read_text(encoding="utf-8")) or []
     out = []
     for item in items:
         if item.get("kind") != "river" or "file" not in item:

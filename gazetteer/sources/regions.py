@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from gazetteer.places import GAZETTEER_DIR, Place
 from geo.city import CITY
+from geo.datafile import load_yaml
 
 REGIONS_FILE = GAZETTEER_DIR / "regions.yaml"
 SIMPLIFY_DEG = 0.0005
@@ -17,7 +16,7 @@ SIMPLIFY_DEG = 0.0005
 
 def read_regions(path: Path = REGIONS_FILE) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["regions"]
+        return load_yaml(fh)["regions"]
 
 
 def region_places(path: Path = REGIONS_FILE) -> list[tuple[Place, object]]:

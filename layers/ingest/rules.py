@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import yaml
-
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 from geo.vocabulary import suffixes
 
@@ -17,7 +16,7 @@ RULES_FILE = DATA_DIR / "ingest" / "rules.yaml"
 @lru_cache(maxsize=1)
 def rules() -> dict:
     with open(RULES_FILE, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+        data = load_yaml(f)
     data["verbs"] = tuple(sorted(set(data["verbs"]), key=len, reverse=True))
     # the suffix lists live in the shared vocabulary (data/vocabulary.yaml)
     data["project_suffixes"] = suffixes("project_suffixes")

@@ -16,6 +16,7 @@ import yaml
 from shapely.geometry import LineString, shape
 from shapely.ops import linemerge, unary_union
 
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 
 LINES_DIR = DATA_DIR / "lines"
@@ -61,7 +62,7 @@ def load_lines(gazetteer, path: Path = LINES_FILE) -> dict[str, NamedLine]:
         return {}
     try:
         with open(path, encoding="utf-8") as f:
-            items = yaml.safe_load(f) or []
+            items = load_yaml(f) or []
     except (OSError, yaml.YAMLError) as exc:
         raise LinesError(f"{Path(path).name}：无法读取（{exc}）") from exc
     out: dict[str, NamedLine] = {}
@@ -142,7 +143,7 @@ def extract_rivers(gazetteer, data_dir: Path | None = None, out_dir: Path = LINE
     metric = [project_geometry(p) for p in parts]
     lengths = {}
     with open(lines_file, encoding="utf-8") as f:
-        rivers = [item for item in yaml.safe_load(f) or [] if item.get("anchors")]
+        rivers = [item for item in load_yaml(f) or [] if item.get("anchors")]
     for river in rivers:
         name, anchors = river["name"], river["anchors"]
         chain = []

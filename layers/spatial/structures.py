@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from geo.boundaries import district_by_name
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 from layers.schema import SECTOR_KIND_LABELS
 
@@ -163,7 +164,7 @@ def read_structure_file(path: Path) -> list[Structure]:
     where = path.name
     try:
         with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
+            data = load_yaml(f)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         _fail(where, f"无法读取（{exc}）")
     _check_keys(data, {"doc_id", "structures"}, where)

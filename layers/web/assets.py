@@ -37,6 +37,7 @@ import folium.plugins
 import yaml
 from folium.elements import JSCSSMixin
 
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR, REPO_DIR
 from layers.web.elements import IconPath
 
@@ -179,7 +180,7 @@ def load_manifest(path: Path | str = ASSETS_FILE) -> Manifest:
     ManifestError naming the file and what is wrong."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ManifestError(f"{path}：无法读取 / cannot read: {err}") from err
     try:

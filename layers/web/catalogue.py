@@ -20,6 +20,7 @@ import yaml
 
 from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
 from geo.city import CITY
+from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
 from layers.ingest.readers import read_manifest
@@ -61,7 +62,7 @@ def read_groups(projects: gpd.GeoDataFrame, path: Path = GROUPS_FILE) -> list[Gr
     if not path.exists():
         return []
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
         raise ValueError(f"{path.name}：不是有效的 YAML（{e}）") from e
     groups = []
