@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from geopy.location import Location
@@ -58,6 +57,20 @@ class Resolution:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.status == "resolved" else None
+
+
+def shared_table(build):
+    """A table derived from the index, built on first use and kept with the index (so every
+    Gazetteer over the same data folder shares it)."""
+    name = build.__name__
+
+    def get(self):
+        tables = self.index.derived
+        if name not in tables:
+            tables[name] = build(self)
+        return tables[name]
+
+    return property(get, doc=build.__doc__)
 
 
 class Gazetteer:
@@ -162,7 +175,7 @@ class Gazetteer:
                 return adcode, rest
         return None
 
-    @cached_property
+    @shared_table
     def _sorted_keys(self) -> list[str]:
         return sorted(self.index.norm)
 
@@ -178,7 +191,7 @@ class Gazetteer:
                 out.extend(self.index.norm[k])
         return out
 
-    @cached_property
+    @shared_table
     def _pinyin_index(self) -> dict[str, list[int]]:
         from gazetteer.normalise import latin_key, pinyin_keys
 
@@ -205,7 +218,7 @@ class Gazetteer:
             return []
         return [i for reading in pinyin_keys(key) for i in self._pinyin_index.get(reading, [])]
 
-    @cached_property
+    @shared_table
     def _fuzzy_keys(self) -> list[str]:
         return [k for k in self.index.norm if len(k) >= 2]
 
@@ -327,7 +340,7 @@ class Gazetteer:
         loc = Location(f"{district.name} {nearest.name}附近", point, raw)
         return loc if exactly_one else [loc]
 
-    @cached_property
+    @shared_table
     def _metric_xy(self):
         import numpy as np
 

@@ -42,6 +42,9 @@ class Index:
     # id(Resolution) → (Resolution, its best Location): a remembered answer's Location is
     # built once (geopy's Point and the raw dict are most of an exact geocode's cost)
     locations: dict = field(default_factory=dict)
+    # tables derived from the above on first use (sorted keys, readings, metric coordinates):
+    # shared like the index, so a new Gazetteer() over the same folder never rebuilds them
+    derived: dict = field(default_factory=dict)
 
 
 def add_to(table: dict, key: str, value) -> None:

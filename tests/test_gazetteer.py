@@ -170,3 +170,14 @@ def test_written_rungs_only_when_not_fuzzy(gaz):
         assert gaz.resolve(query, fuzzy=False).status == "unresolved", query
     assert gaz.resolve("果园港", fuzzy=False).best.place.name == "果园港"
     assert gaz.resolve("渝北礼嘉", fuzzy=False).status == "resolved"
+
+
+def test_derived_tables_are_shared_by_every_gazetteer_over_one_folder():
+    """A new Gazetteer() over the same data is cheap: its readings and key tables come with
+    the shared index, built once."""
+    from gazetteer import Gazetteer
+
+    first, second = Gazetteer(), Gazetteer()
+    assert first.resolve("guoyuangang").best.place.name == "果园港"
+    assert second._pinyin_index is first._pinyin_index
+    assert second._sorted_keys is first._sorted_keys
