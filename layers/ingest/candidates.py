@@ -66,8 +66,10 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
     for (a, b), head in zip(items, heads, strict=True):
         plain = clean_item(text[a:b])
         found = _names_in_item(text[a:b], head)
-        if not found and found_by == "entry" and _is_site_name(plain, in_place):
-            found = ((plain, ""),)  # 黔江濯水古镇, 江北不夜九街: a 专栏 lists sites by name
+        # 黔江濯水古镇, 江北不夜九街: a 专栏 lists sites by name (the last one before its 等…)
+        site = clean_item(text[a:b].split("等")[0])
+        if not found and found_by == "entry" and _is_site_name(site, in_place):
+            found = ((site, ""),)
         for name, lent in found:
             span = sentence_span(doc.clean, offset + a, offset + b)
             # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
