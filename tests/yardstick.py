@@ -159,6 +159,17 @@ def draw_geometry_sample(projects, gazetteer, n: int, seed: int) -> list[dict]:
     return rows
 
 
+def _completed(projects, row: dict):
+    """The project a sampled name cut short is now read as whole, in the same sentence
+    (产业孵化基地 → 两江协同创新区联合产业孵化基地)."""
+    from layers.ingest.names import name_key
+
+    key = name_key(row["name"])
+    return next((p for p in projects if name_key(p.name).endswith(key) and p.name != row["name"]
+                 and any(s.doc_id == row["doc_id"] and s.excerpt == row["excerpt"]
+                         for s in p.sources)), None)
+
+
 def geometry_right(projects, sample: list[dict]) -> tuple[int, int, list[str]]:
     """(right, judged, names wrong) over the sampled projects still located: right when the
     kind drawn is one the reader accepts and every place it is drawn from is one the reader
@@ -169,7 +180,8 @@ def geometry_right(projects, sample: list[dict]) -> tuple[int, int, list[str]]:
     right = judged = 0
     wrong = []
     for row in sample:
-        project = by_name.get((name_key(row["name"]), row["doc_id"]))
+        project = by_name.get((name_key(row["name"]), row["doc_id"])) or _completed(
+            projects, row)
         if project is None or project.status == "unlocated":
             continue
         judged += 1
