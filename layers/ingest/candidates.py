@@ -41,7 +41,8 @@ HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]
                        "|".join(map(re.escape, SIZE_WORDS)) + ")?(" +
                        # …金州等一批智慧商圈: after 一批, two characters qualify the head
                        "(?:(?<=一批)[\u4e00-\u9fff]{2})?(?:" +
-                       "|".join(map(re.escape, SHARED_HEADS)) + "))")
+                       "|".join(map(re.escape, SHARED_HEADS)) + "|(?:市级|国家)?(?:" +
+                       "|".join(map(re.escape, suffixes("tail_heads"))) + ")))")
 # "嘉陵江、乌江…等流域面积3000平方公里及以上重要支流和中小河流防洪综合治理": rivers closed by 等,
 # then what qualifies them, then the work done to each
 WATER_TAIL = re.compile("等[^、，；。]{0,30}?(" + "|".join(map(re.escape,
