@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from gazetteer.outside import outside_at_start
 from gazetteer.scan import abbreviations
+from geo.city import CITY
 from geo.vocabulary import suffixes
 from layers.ingest.documents import Document, Section
 from layers.ingest.gate import is_admin_area, is_whole_place, rejected
@@ -438,7 +439,9 @@ def _entity_candidates(doc: Document, gazetteer) -> list[Candidate]:
                     is_project_name(name[joined[-1].end():]):
                 name = name[joined[-1].end():]
             mentions = mentions_in(gazetteer, name)
-            if len(name) > 25 or not (LINE_NUMBER.search(name) or any(
+            # the city's own name opens an institution's (重庆卓越工程师学院): as good as a place
+            if len(name) > 25 or not (LINE_NUMBER.search(name) or name.startswith(
+                    CITY.short_name) and len(name) >= len(CITY.short_name) + 4 or any(
                     x.status in ("auto", "review") and x.place_id for x in mentions)):
                 continue
             if is_admin_area(gazetteer, name, mentions):
