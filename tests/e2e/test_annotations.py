@@ -78,25 +78,24 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     page.reload()
     wait_for_app(page, timeout=60_000)
     frame = map_frame(page, timeout=60_000)
-    # the note reaches the map as text: with the plan layers switched off in the layer
-    # control (a project marker may sit inside the shape), click the annotation
+    # the note reaches the map as text: open the annotation's popup through its own click
+    # handler (a pixel click raced the map's settling after the reload: two timeouts in six
+    # full runs), with the plan layers switched off in the layer control
     for overlay in ("规划项目", "空间结构片区", "区县界线"):
         frame.get_by_role("checkbox", name=overlay).uncheck()
-    point = frame.wait_for_function("""() => {
-        let at = null;
+    frame.wait_for_function("""() => {
+        let clicked = false;
         (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
             g => g.eachLayer(function walk(l) {
                 const p = l.feature && l.feature.properties.popup;
-                if (p && p.includes('planmap-annotation') && l.getCenter) {
-                    const c = window.map.latLngToContainerPoint(l.getCenter());
-                    at = [c.x, c.y];
+                if (!clicked && p && p.includes('planmap-annotation') && l.getCenter) {
+                    l.fire('click', {latlng: l.getCenter()}, true);  // to its group's handler too
+                    clicked = true;
                 }
                 if (l.eachLayer) { l.eachLayer(walk); }
             }));
-        return at;
-    }""", timeout=60_000).json_value()
-    box = frame.locator(".leaflet-container").bounding_box()
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+        return clicked;
+    }""", timeout=60_000)
     popup = frame.locator(".planmap-annotation")
     popup.wait_for(timeout=30_000)
     assert HOSTILE in popup.inner_text()  # shown as the characters typed
