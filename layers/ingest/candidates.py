@@ -44,16 +44,16 @@ HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]
                        "(?:(?<=一批)[\u4e00-\u9fff]{2})?(?:" +
                        "|".join(map(re.escape, SHARED_HEADS)) + "|(?:市级|国家)?(?:" +
                        "|".join(map(re.escape, suffixes("tail_heads"))) + ")))")
-# "嘉陵江、乌江…等流域面积3000平方公里及以上重要支流和中小河流防洪综合治理": rivers closed by 等,
-# then what qualifies them, then the work done to each
-WATER_TAIL = re.compile("等[^、，；。]{0,30}?(" + "|".join(map(re.escape,
-                                                         suffixes("water_heads"))) + ")")
 OWN_KIND_ENDINGS = suffixes("own_kind_endings")
 WATER_HEADS = suffixes("water_heads")
-LINE_NUMBER = re.compile(r"\d+号线")
-BASIN_WORK = re.compile(r"^.{1,6}?(?:河|江|溪|湖)(流域.{4,})$")
-QUALIFIER_HEAD = re.compile(r"\d+千伏")
 WATER_ENDINGS = suffixes("water_endings")
+# "嘉陵江、乌江…等流域面积3000平方公里及以上重要支流和中小河流防洪综合治理": rivers closed by 等,
+# then what qualifies them, then the work done to each
+WATER_TAIL = re.compile("等[^、，；。]{0,30}?(" + "|".join(map(re.escape, WATER_HEADS)) + ")")
+# 盘溪河…流域海绵城市改造专项工程: a river's name, then a work in its basin
+BASIN_WORK = re.compile("^.{1,6}?(?:" + "|".join(map(re.escape, WATER_ENDINGS)) + ")(流域.{4,})$")
+LINE_NUMBER = re.compile(r"\d+号线")
+QUALIFIER_HEAD = re.compile(r"\d+千伏")
 
 
 def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str = "",
