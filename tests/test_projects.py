@@ -139,6 +139,30 @@ def test_an_area_project_is_a_polygon_of_its_place_precision(by_name, gaz):
     assert abs(area_m2(p.geometry) - expected) / expected < 0.02
 
 
+def test_a_bracketed_aside_does_not_hide_the_place_the_name_is(by_name):
+    # …中心医院（重庆市急救医疗中心）科学城院区 is one campus, not 重庆大学 plus 科学城
+    p = by_name[name_key("重庆大学附属中心医院（重庆市急救医疗中心）科学城院区")]
+    assert p.located_by == ["c-chongqingdaxuefushuzhongxinyiyuankexuechengyuanqu"]
+    assert p.geometry_kind == "point"
+
+
+def test_a_chain_item_is_not_located_by_the_items_before_it(by_name):
+    # 串联礼嘉智慧公园—金海湾公园—白马社区公园…: 礼嘉智慧公园 is a sibling, not where the others are
+    assert by_name[name_key("礼嘉智慧公园")].located_by == ["c-lijiazhihuigongyuan"]
+    for name in ("金海湾公园", "白马社区公园"):
+        p = by_name[name_key(name)]
+        assert "c-lijiazhihuigongyuan" not in p.located_by and p.status == "unlocated"
+
+
+@pytest.mark.parametrize("name", ["永川茶山竹海", "丰都南天湖", "广阳岛", "南天湖国家级旅游度假区"])
+def test_a_scenic_place_named_whole_or_a_resort_there_is_an_area(by_name, name):
+    assert by_name[name_key(name)].geometry_kind == "area"
+
+
+def test_a_reservoir_named_by_its_place_stays_a_site(by_name):
+    assert by_name[name_key("酉阳桃花源水库")].geometry_kind == "point"
+
+
 def test_several_places_make_a_multi_geometry(by_name):
     p = by_name[name_key("鱼复、龙兴、水土新城建设工程")]
     assert p.geometry_kind == "multi" and len(p.geometry.geoms) >= 3

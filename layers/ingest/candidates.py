@@ -72,11 +72,13 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
         site = clean_item(text[a:b].split("等")[0])
         if not found and found_by == "entry" and _is_site_name(site, in_place):
             found = ((site, ""),)
+        # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work;
+        # the item's other works before it (串联礼嘉智慧公园—金海湾公园—…) are siblings, not where
+        first = min((at for at in (text.find(name, a) for name, _ in found) if at >= 0),
+                    default=-1)
         for name, lent in found:
             span = sentence_span(doc.clean, offset + a, offset + b)
-            # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work
-            at = text.find(name, a)
-            description = text[:at] if name != plain and at > 0 else ""
+            description = text[:first] if name != plain and first > 0 else ""
             out.append(Candidate(name, doc, span, description, found_by,
                                   offset + a if section_at is None else section_at, lent))
     return out

@@ -14,7 +14,13 @@ from geo.crs import buffer_m
 from layers.ingest.model import PlaceRef, Project
 
 # --------------------------------------------------------------------------- places, geometry
-from layers.ingest.names import AREA_PLACE_KINDS, AREA_SUFFIXES, name_patterns, strip_phase
+from layers.ingest.names import (
+    AREA_SUFFIXES,
+    WHOLE_AREA_ENDINGS,
+    WHOLE_AREA_KINDS,
+    name_patterns,
+    strip_phase,
+)
 from layers.ingest.rules import starts_with_verb
 
 # Names and descriptions recur across plans and runs: scan each text once. The key is the
@@ -60,8 +66,10 @@ def _place_refs(gazetteer, mentions) -> list[PlaceRef]:
 
 
 def locate(project: Project, name_mentions, description_mentions, gazetteer,
-           description: str = "") -> None:
-    """Set the project's places, geometry, precision, status and reason."""
+           description: str = "", name: str = "") -> None:
+    """Set the project's places, geometry, precision, status and reason; ``name`` is the
+    name the mentions were found in (the project's, unless its asides were left out)."""
+    name = name or project.name
     # The places listed are those of the name and of its own description; the geometry is
     # made from the name's places when it has located ones (礼嘉智慧公园 locates itself).
     name_located = any(m.place_id and m.status in ("auto", "review") for m in name_mentions)
@@ -85,7 +93,7 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer,
     project.places = refs_all = _place_refs(gazetteer, [*name_mentions, *description_mentions])
     located = [r for r in refs if r.place_id and r.status in ("auto", "review")]
     places = {r.place_id: gazetteer.place(r.place_id) for r in located}
-    linear_work = strip_phase(project.name).endswith(name_patterns()["linear"])
+    linear_work = strip_phase(name).endswith(name_patterns()["linear"])
     # A river, rail line or region named only in the description is context (沿长江…,
     # 主城都市区…), not the project's site; a line in the name of a work that does not run
     # along it lends only its name (长江音乐厅).
@@ -94,7 +102,7 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer,
     specific = [r for r in located if places[r.place_id].kind != "district"]
     points = [r for r in specific if not _extended(places[r.place_id])]
     used = points or specific or located
-    area_work = strip_phase(project.name).endswith(AREA_SUFFIXES)
+    area_work = strip_phase(name).endswith(AREA_SUFFIXES)
     if not name_located and not sited and len(specific) >= 2 and not (area_work or linear_work):
         # one site (…研发中心) whose description names several places: which one is unknown
         project.places = refs_all
@@ -114,17 +122,17 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer,
     pts = [Point(places[r.place_id].lon, places[r.place_id].lat) for r in used]
     precision = max(places[r.place_id].precision_m or 0 for r in used) or None
     # a block or zone named by its ends (巫溪—宣汉区块) is an area, not a route
-    route = None if area_work else _route_places(project.name, name_mentions)
+    route = None if area_work else _route_places(name, name_mentions)
     if not area_work and (route is None or any(r.place_id not in places for r in route)):
         # 涪陵—白涛—武隆: a stop the scan leaves (a town's bare stem) resolves as a whole token
-        stops = _route_by_tokens(gazetteer, project.name, name_mentions)
+        stops = _route_by_tokens(gazetteer, name, name_mentions)
         if stops is not None:
             route = stops
             places.update({r.place_id: gazetteer.place(r.place_id) for r in stops})
             known = {r.place_id for r in project.places}
             project.places += [r for r in stops if r.place_id not in known]
     leaving = None if area_work or route is not None and all(r.place_id in places for r in route) \
-        else _leaving_route(gazetteer, project.name, name_mentions)
+        else _leaving_route(gazetteer, name, name_mentions)
     project.schematic = False
     if not points and any(_extended(places[r.place_id]) for r in used):
         # Only lines or regions: the project follows the real shape (15号线二期 along the
@@ -160,10 +168,10 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer,
     elif len(used) == 1:
         place = places[used[0].place_id]
         # an area-like work there, or the area itself (科研港 is a 片区, whatever its ending)
-        whole = any(m.place_id == place.id and m.start == 0 and m.end == len(project.name)
+        whole = any(m.place_id == place.id and m.start == 0 and m.end == len(name)
                     for m in name_mentions)
-        if place.kind in AREA_PLACE_KINDS and (
-                whole and place.kind == "area" or strip_phase(project.name).endswith(AREA_SUFFIXES)):
+        if whole and (place.kind in WHOLE_AREA_KINDS or place.name.endswith(WHOLE_AREA_ENDINGS)) \
+                or strip_phase(name).endswith(AREA_SUFFIXES):
             if place.kind == "district":  # its own polygon (a former district's old one)
                 project.geometry = shape_of(place)
             else:

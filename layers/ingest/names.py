@@ -16,9 +16,9 @@ from layers.ingest.rules import rules, starts_with_verb
 CLAUSE_SPLIT = "，；。：！？\n"
 OPEN_BRACKETS = "（(“《【「"
 CLOSE_BRACKETS = "）)”》】」"
-# Area-like names take an area geometry when their place has one (片区, 新城 …).
 AREA_SUFFIXES = suffixes("area_suffixes")
-AREA_PLACE_KINDS = {"area", "district", "campus"}
+WHOLE_AREA_KINDS = set(suffixes("whole_area_kinds"))
+WHOLE_AREA_ENDINGS = suffixes("whole_area_endings")
 PHASE = re.compile(r"(?:[一二三四五六七八九十\d]+期(?:工程)?|（[^（）]{1,12}）|\([^()]{1,12}\))$")
 COUNT_HEAD = re.compile(
     r"^[\d一二三四五六七八九十百千万两]+(?:[—\-~～至][\d一二三四五六七八九十]+)?(?:\.\d+)?"
@@ -87,6 +87,15 @@ def strip_phase(name: str) -> str:
         if stripped == name or not stripped:
             return name
         name = stripped
+
+
+ASIDE = re.compile(r"（[^（）]{1,20}）|\([^()]{1,20}\)")
+
+
+def without_asides(name: str) -> str:
+    """The name without its bracketed asides: 重庆大学附属中心医院（重庆市急救医疗中心）科学城院区
+    is the place 重庆大学附属中心医院科学城院区."""
+    return ASIDE.sub("", name)
 
 
 def project_suffix(name: str) -> str:

@@ -23,7 +23,7 @@ from layers.ingest.locate import locate, mentions_in, plan_district
 
 # --------------------------------------------------------------------------- assembling
 from layers.ingest.model import FOUND_BY_RANK, Candidate, Project, Source
-from layers.ingest.names import name_key, project_id
+from layers.ingest.names import name_key, project_id, without_asides
 from layers.ingest.rules import category_of
 from layers.schema import STORAGE_CRS
 
@@ -65,11 +65,23 @@ def extract_projects(documents, gazetteer) -> list[Project]:
         # the plan's own district decides shared names, when every plan naming it agrees
         plans = {context[d] for d in project.doc_ids}
         district = plans.pop() if len(plans) == 1 else None
-        name_mentions = mentions_in(gazetteer, project.name, district)
+        name, name_mentions = _located_name(gazetteer, project.name, district)
         desc = descriptions.get(key, "")
         desc_mentions = mentions_in(gazetteer, desc, district) if desc else []
-        locate(project, name_mentions, desc_mentions, gazetteer, desc)
+        locate(project, name_mentions, desc_mentions, gazetteer, desc, name)
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
+
+
+def _located_name(gazetteer, name: str, district: str | None):
+    """(the name to locate by, its place mentions): the name without its bracketed asides when
+    that is one known place whole (…中心医院（重庆市急救医疗中心）科学城院区), else the name."""
+    plain = without_asides(name)
+    if plain != name:
+        mentions = mentions_in(gazetteer, plain, district)
+        if any(m.place_id and m.status == "auto" and m.start == 0 and m.end == len(plain)
+               for m in mentions):
+            return plain, mentions
+    return name, mentions_in(gazetteer, name, district)
 
 
 def forget_texts(gazetteer) -> None:
