@@ -32,6 +32,25 @@ def test_works_are_project_names(name):
     assert is_project_name(name)
 
 
+@pytest.mark.parametrize("name, why", [
+    ("复合材料页岩气", "a head lent to places (涪陵、南川页岩气) given to an industry"),
+    ("电子材料页岩气", "the same list, through 和"),
+    ("龙盛片区", "礼嘉、悦来、水土、龙盛等片区: areas named by way of example"),
+    ("渝北仙桃数据谷", "东连渝北仙桃数据谷: a position"),
+    ("水土高新城", "向北连接水土高新城: a position"),
+    ("制造业创新中心", "集中布局…: a kind laid out"),
+    ("文体设施", "a kind by its ending"),
+    ("城市水厂", "新（扩）建城市大型水厂49座: counted"),
+])
+def test_the_gate_keeps_non_works_out(by_name, name, why):
+    assert name_key(name) not in by_name, why
+
+
+@pytest.mark.parametrize("name", ["解放碑片区", "弹子石片区", "红崖寨公园", "涪陵页岩气", "复兴区块"])
+def test_sites_a_box_lists_stay_projects(by_name, name):
+    assert name_key(name) in by_name
+
+
 def test_list_items_lose_actions_and_tails():
     assert clean_item("续建和新开工黔江东南环线") == "黔江东南环线"
     assert clean_item("加快推动国家实验室重庆基地") == "国家实验室重庆基地"

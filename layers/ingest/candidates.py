@@ -7,11 +7,10 @@ import re
 from functools import lru_cache
 
 from gazetteer.outside import outside_at_start
-from gazetteer.scan import abbreviations
 from geo.city import CITY
 from geo.vocabulary import suffixes
 from layers.ingest.documents import Document, Section
-from layers.ingest.gate import is_admin_area, is_whole_place, rejected
+from layers.ingest.gate import anchored, is_admin_area, is_whole_place, rejected
 from layers.ingest.locate import mentions_in
 from layers.ingest.model import Candidate
 
@@ -97,6 +96,7 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     if len(chain) >= 3 and sum(map(is_project_name, chain)) * 3 >= len(chain) * 2:
         return tuple((_without_size_word(x), "") for x in chain if is_project_name(x))
     parts = [raw]
+    borrowed = ""  # the head the first of two works joined by 和 takes from the second
     m = CONJUNCTIONS.search(raw)
     first = clean_item(raw[: m.start()]) if m else ""
     second_head = _shared_head(clean_item(raw[m.end():])) if m else ""
@@ -113,15 +113,16 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
         parts = [raw[: m.start()], second]
     elif m and second_head and not project_suffix(first) and is_project_name(first + second_head):
         parts = [raw[: m.start()] + second_head, second]
+        borrowed = second_head
     elif m and project_suffix(first) and len(first) <= len(project_suffix(first)) + 1 \
             and is_project_name(clean_item(raw[m.end():])):
         # (…发展)示范园和礼嘉区块链谷: a bare project word before 和 is the tail of a work cut
         # off, no part of the next one's name
         parts = [raw[m.end():]]
     names = []
-    for part in parts:
+    for k, part in enumerate(parts):
         name = clean_item(part)
-        lent = ""
+        lent = borrowed if k == 0 else ""
         # a reach (…重庆段) says where, the shared head what: 渠江重庆段等航道整治工程
         # …重庆大学、西南大学等高校分校区: a part head names a part of each item's own work
         # 铜梁同心桥 in …等一批中小型水库 is a reservoir: a one-character project word (桥)
@@ -398,15 +399,6 @@ def _labelled(found: list[Candidate], clean: str, sentence_start: int, list_star
         for c in found:
             c.description = c.description or label
     return found
-
-
-def anchored(gazetteer, name: str) -> bool:
-    """Whether a name holds something proper: a located place, a number, a Latin name or a
-    compound of place abbreviations (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路、
-    成渝中线高铁 are works)."""
-    return bool(re.search(r"[0-9A-Za-z]", name)) or any(a in name for a in abbreviations()) \
-        or any(
-        m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
 
 
 def _collective_candidates(doc: Document) -> list[Candidate]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from gazetteer.scan import abbreviations
 from geo.vocabulary import suffixes
 from layers.ingest.locate import mentions_in
 from layers.ingest.model import Candidate
@@ -15,18 +16,36 @@ from layers.ingest.rules import rules
 
 DISTRICT_HEADS = frozenset(suffixes("district_heads"))
 WATER_HEADS = frozenset(suffixes("water_heads"))
+PLACE_HEADS = frozenset(suffixes("place_heads"))
+# size words that are not themselves a count (一批 is)
+SIZE_WORD = re.compile("|".join(w for w in suffixes("size_words") if not w.startswith("一")))
 
 
 def rejected(gazetteer, c: Candidate) -> bool:
     """Whether the candidate is not a work (see the module's doc)."""
     if is_type_name(gazetteer, c.name) or is_programme(gazetteer, c.name) \
-            or in_passing(gazetteer, c) or is_counted(c) or is_positioning(c):
+            or in_passing(gazetteer, c) or is_counted(c) or is_positioning(c) \
+            or is_laid_out_class(gazetteer, c):
         return True
+    if not c.lent_head:
+        return False
+    item = c.name[: -len(c.lent_head)]
+    start, end = _clause(c)
+    if c.lent_head in PLACE_HEADS and "等" + c.lent_head in c.doc.clean[start:end]:
+        # 协同建设好礼嘉、悦来、水土、龙盛等片区: areas "such as" places the gazetteer has are
+        # those places, named by way of example (解放碑、江北嘴、弹子石三个片区 are the three
+        # sites a 消费 专栏 is about)
+        return is_whole_place(item, mentions_in(gazetteer, item)) or bool(
+            gazetteer.resolve(item, fuzzy=False).candidates)
+    if c.lent_head in DISTRICT_HEADS:
+        # a head a plan lends to places (涪陵、南川页岩气) names nothing at a non-place
+        # (复合材料、电子材料和页岩气、氢能等产业 lists industries)
+        return not any(m.place_id for m in mentions_in(gazetteer, item)) \
+            and not gazetteer.resolve(item, fuzzy=False).candidates  # 万盛, 复兴: a bare stem
     # a head lent to a bare district names no work of its own (江津、铜梁、合川等至中心城区的…
     # 铁路 is not 江津铁路); a town's may (水土、龙兴老街 → 水土老街)
     # (綦江防洪综合治理: a work done to a river, which may share a district's name)
-    return bool(c.lent_head) and c.lent_head not in DISTRICT_HEADS and \
-        c.lent_head not in WATER_HEADS and is_district(gazetteer, c.name[: -len(c.lent_head)])
+    return c.lent_head not in WATER_HEADS and is_district(gazetteer, item)
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +61,13 @@ def is_counted(c: Candidate) -> bool:
     after, before = _count_patterns()
     a, b = c.span
     sentence = c.doc.clean[a:b]
-    at = sentence.find(c.name)
-    while at >= 0:
-        if after.match(sentence, at + len(c.name)) or before.search(sentence[:at]):
-            return True
-        at = sentence.find(c.name, at + 1)
+    # 新（扩）建城市大型水厂49座 counts 城市水厂: the size word is the list's, not the name's
+    for text in dict.fromkeys((sentence, SIZE_WORD.sub("", sentence))):
+        at = text.find(c.name)
+        while at >= 0:
+            if after.match(text, at + len(c.name)) or before.search(text[:at]):
+                return True
+            at = text.find(c.name, at + 1)
     return False
 
 
@@ -56,6 +77,26 @@ def _clause(c: Candidate) -> tuple[int, int]:
     start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
     ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
     return start, min(ends, default=len(clean))
+
+
+def anchored(gazetteer, name: str) -> bool:
+    """Whether a name holds something proper: a located place, a number, a Latin name or a
+    compound of place abbreviations (天际线、山脊线、水际线 is a slogan; 27号线、渝广城际铁路、
+    成渝中线高铁 are works)."""
+    return bool(re.search(r"[0-9A-Za-z]", name)) or any(a in name for a in abbreviations()) \
+        or any(
+        m.place_id and m.status in ("auto", "review") for m in mentions_in(gazetteer, name))
+
+
+def is_laid_out_class(gazetteer, c: Candidate) -> bool:
+    """集中布局技术创新中心、前沿交叉研究平台、孵化器: what a plan lays out is kinds of facility,
+    and 机动车尾气遥感检测设施 is one by its ending; such a name holding nothing proper is a kind."""
+    r = rules()
+    start, _ = _clause(c)
+    at = c.doc.clean.find(c.name, start)
+    lead = c.doc.clean[start:at] if at >= 0 else ""
+    return (c.name.endswith(tuple(r["class_endings"])) or any(v in lead for v in r["class_verbs"])) \
+        and not anchored(gazetteer, c.name)
 
 
 def is_positioning(c: Candidate) -> bool:
@@ -74,16 +115,22 @@ def is_positioning(c: Candidate) -> bool:
 
 
 def in_passing(gazetteer, c: Candidate) -> bool:
-    """A running-text name that is wholly a known place, in a clause that builds nothing
-    (串联果园港、鱼复新城; 发挥悦来国际会展城…作用): the plan names a place it has."""
-    if c.found_by not in ("list", "entity"):
-        return False
-    mentions = mentions_in(gazetteer, c.name)
-    if not is_whole_place(c.name, mentions):
+    """A name the plan draws by, in a clause that builds nothing: wholly a known place in
+    running text (串联果园港、鱼复新城; 发挥悦来国际会展城…作用), or any name listed in a
+    clause that opens with a linking word (串联…红崖寨公园, 东连渝北仙桃数据谷)."""
+    if c.found_by == "block":
         return False
     start, end = _clause(c)
-    clause = c.doc.clean[start:end].replace(c.name, "")
-    return not any(w in clause for w in rules()["build_words"])
+    clean = c.doc.clean
+    clause = clean[start:end].replace(c.name, "")
+    if any(w in clause for w in rules()["build_words"]):
+        return False
+    at = clean.find(c.name, start, end)
+    lead = clean[start:at] if at >= 0 else ""
+    if re.sub("^向[东南西北]", "", lead).startswith(tuple(rules()["passing_words"])):
+        return True
+    return c.found_by in ("list", "entity") and is_whole_place(c.name,
+                                                               mentions_in(gazetteer, c.name))
 
 
 def is_programme(gazetteer, name: str) -> bool:

@@ -18,7 +18,8 @@ source listed.
 
 from __future__ import annotations
 
-from layers.ingest.candidates import LENT_HEADS, anchored, extract_candidates
+from layers.ingest.candidates import LENT_HEADS, extract_candidates
+from layers.ingest.gate import anchored
 from layers.ingest.locate import locate, mentions_in, plan_district
 
 # --------------------------------------------------------------------------- assembling
