@@ -35,6 +35,7 @@ SHARED_HEADS = suffixes("shared_heads")
 SIZE_WORDS = suffixes("size_words")
 PART_HEADS = suffixes("part_heads")
 LENT_HEADS = frozenset((*SHARED_HEADS, *PART_HEADS))
+LENT_HEAD_ORDER = (*PART_HEADS, *SHARED_HEADS)  # part heads first: 新校区 before 校区
 # "…、彭水阿依河等大型水库", "…万州4个化工园区", "…渝武等重大高铁项目": an enumeration closed by
 # 等 or a count, a size word and a shared head (with its qualifier after 一批)
 HEAD_TAIL = re.compile("(?:等(?:一批)?|[0-9一二三四五六七八九十两]{1,3}个)(?:重大|重点)?(?:" +
@@ -239,7 +240,9 @@ def _is_site_own_name(rest: str, longest: int) -> bool:
 @lru_cache(maxsize=100_000)
 def _shared_head(word: str) -> str:
     """The head ``word`` ends with, when it is one a list writes once for all its items."""
-    return next((h for h in (*PART_HEADS, *SHARED_HEADS) if word.endswith(h)), "")
+    if not word.endswith(LENT_HEAD_ORDER):
+        return ""
+    return next(h for h in LENT_HEAD_ORDER if word.endswith(h))
 
 
 def _before_action(item: str) -> str:

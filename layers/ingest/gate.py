@@ -5,6 +5,7 @@ they were read. Words are data (``data/ingest/rules.yaml``)."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from gazetteer.scan import abbreviations
@@ -71,12 +72,22 @@ def is_counted(c: Candidate) -> bool:
     return False
 
 
+@lru_cache(maxsize=64)
+def _marks(clean: str, marks: str) -> list[int]:
+    """Offsets of every character of ``marks`` in a document's clean text, in order."""
+    return [i for i, ch in enumerate(clean) if ch in marks]
+
+
 def _clause(c: Candidate) -> tuple[int, int]:
-    """Clean offsets of the clause the candidate was read from (between ，；：。 marks)."""
+    """Clean offsets of the clause the candidate was read from (between ，；：。 marks; a
+    colon opens a clause but does not close one)."""
     clean = c.doc.clean
-    start = max(clean.rfind(ch, 0, c.section_at) for ch in "，；：。！？\n") + 1
-    ends = [i for i in (clean.find(ch, c.section_at) for ch in "，；。！？\n") if i >= 0]
-    return start, min(ends, default=len(clean))
+    opening = _marks(clean, "，；：。！？\n")
+    closing = _marks(clean, "，；。！？\n")
+    k = bisect_left(opening, c.section_at)
+    start = opening[k - 1] + 1 if k else 0
+    k = bisect_left(closing, c.section_at)
+    return start, closing[k] if k < len(closing) else len(clean)
 
 
 def anchored(gazetteer, name: str) -> bool:

@@ -68,6 +68,7 @@ def name_patterns() -> dict:
         "type_suffixes": frozenset(r["type_suffixes"]),
         "clause_markers": tuple(r["clause_markers"]),
         "leading_actions": tuple(sorted(r["leading_actions"], key=len, reverse=True)),
+        "item_heads": (*FUNCTION_HEAD, *sorted(r["leading_actions"], key=len, reverse=True)),
         "programme_endings": tuple(r["programme_endings"]),
         "context_words": tuple(sorted(r["context_words"], key=len, reverse=True)),
         "collective": re.compile(r["collective_pattern"]),
@@ -98,6 +99,7 @@ def without_asides(name: str) -> str:
     return ASIDE.sub("", name)
 
 
+@lru_cache(maxsize=200_000)
 def project_suffix(name: str) -> str:
     """The project word ``name`` ends with (工程, 大桥 …), ignoring a phase (二期, （一期）)."""
     core = strip_phase(name)
@@ -216,11 +218,12 @@ def clean_item(item: str) -> str:
             changed = True
         if s.startswith(name_patterns()["proper"]):
             break  # 以色列（重庆）生命科学园 begins with a name, not with 以
-        for head in (*FUNCTION_HEAD, *name_patterns()["leading_actions"]):
+        heads = name_patterns()["item_heads"]
+        for head in heads if s.startswith(heads) else ():
             if s.startswith(head) and len(s) > len(head) + 1:
                 s = s[len(head):]
                 changed = True
-        for tail in TRAILING:
+        for tail in TRAILING if s.endswith(TRAILING) else ():
             if s.endswith(tail) and len(s) > len(tail) + 1:
                 if _is_work_with_action(s):
                     break  # 达（开）万铁路扩能改造, 蚂蟥梁立交改造: the action is the work's

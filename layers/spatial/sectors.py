@@ -56,7 +56,9 @@ def _resolve_member(member: Member, gazetteer) -> _Resolved:
         if place is None:
             return _Resolved(member, None, f"地名库中没有 {member.place}")
         return _Resolved(member, place)
-    res = gazetteer.resolve(member.text)
+    # by name only: a reading or spelling guess would put a sector elsewhere (and the
+    # homophone table costs a cold build a quarter second)
+    res = gazetteer.resolve(member.text, fuzzy=False)
     if res.status == "ambiguous":
         return _Resolved(member, None, "地名有歧义：" + "、".join(
             c.place.name if c.place else c.name for c in res.candidates[:3]))
@@ -64,7 +66,7 @@ def _resolve_member(member: Member, gazetteer) -> _Resolved:
     if best is None or best.place is None:
         return _Resolved(member, None, "地名库中没有")
     if best.matched_by not in NAME_RUNGS:
-        # a curated definition names its places exactly; a guess would put a sector elsewhere
+        # a curated definition names its places exactly (a longer name it begins is not it)
         return _Resolved(member, None, f"地名库只有近似匹配 {best.place.name}，请在定义中写明 place")
     return _Resolved(member, best.place)
 
