@@ -81,7 +81,11 @@ def test_every_sample_has_a_floor():
 # left to place by hand) bring 30 of 35. Sample 2 (drawn at 7b0d85b): 31 of 40 untuned; then
 # read for the aside, chain-sibling and whole-scenic-area rules and the rebased recalled rows:
 # sample 1 33 of 34, sample 2 37 of 39.
-GEOMETRY_FLOORS = {"geometry_sample.yaml": 0.97, "geometry_sample_2.yaml": 0.94}
+# Sample 3 (seed 20261206, drawn at 9315cbf): 35 of 40 by its reader, 36 of 40 by this judge at
+# 61faf6c (the judge saw only the places a route's line was drawn from, not its far stop);
+# then read for border routes, outside short names, two rebased recalled rows and 沿…: 38/39.
+GEOMETRY_FLOORS = {"geometry_sample.yaml": 0.97, "geometry_sample_2.yaml": 0.94,
+                   "geometry_sample_3.yaml": 0.97}
 
 
 @pytest.mark.parametrize("name", sorted(GEOMETRY_FLOORS))

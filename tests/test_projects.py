@@ -38,6 +38,7 @@ def test_works_are_project_names(name):
     ("龙盛片区", "礼嘉、悦来、水土、龙盛等片区: areas named by way of example"),
     ("渝北仙桃数据谷", "东连渝北仙桃数据谷: a position"),
     ("水土高新城", "向北连接水土高新城: a position"),
+    ("沿空港大道", "沿空港大道、渝都大道: the linking word read into the name"),
     ("制造业创新中心", "集中布局…: a kind laid out"),
     ("文体设施", "a kind by its ending"),
     ("城市水厂", "新（扩）建城市大型水厂49座: counted"),
@@ -91,6 +92,25 @@ def test_a_route_leaving_the_city_is_drawn_to_its_boundary(by_name):
     assert "十堰" in project.reason
     inside = by_name[name_key("万州—利川—张家界高铁")]
     assert inside.outside == ["利川市（湖北省）", "张家界市（湖南省）"]
+
+
+@pytest.mark.parametrize("name, outside", [
+    ("黔江—务川", "务川仡佬族苗族自治县（贵州省）"),  # an autonomous county's short name
+    ("秀山—来凤", "来凤县（湖北省）"),  # not 璧山's 来凤街道, 290 km away
+])
+def test_a_border_route_ends_at_the_county_over_the_border(by_name, name, outside):
+    project = by_name[name_key(name)]
+    assert project.partial and project.outside == [outside]
+    assert project.geometry_kind == "line" and project.geometry.length < 1.0  # degrees
+
+
+def test_short_names_of_outside_counties_drop_their_nationalities():
+    from gazetteer.sources.outside import short_of
+
+    assert short_of("务川仡佬族苗族自治县") == "务川"
+    assert short_of("恩施土家族苗族自治州") == "恩施"
+    assert short_of("管城回族区") == "管城"
+    assert short_of("安岳县") == "安岳"
 
 
 def test_outside_seats_are_never_sites(gaz):

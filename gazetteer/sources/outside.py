@@ -12,19 +12,27 @@ from pathlib import Path
 
 from gazetteer.places import GAZETTEER_DIR
 from geo.city import CITY
+from geo.vocabulary import suffixes
 
 OUTSIDE_FILE = GAZETTEER_DIR / "outside.csv"
 COLUMNS = ("id", "name", "short_name", "level", "province", "city", "adcode", "lon", "lat",
            "source", "licence")
 LEVEL_SUFFIXES = ("自治县", "自治州", "地区", "市", "县", "区", "州")
+ETHNIC_NAMES = suffixes("ethnic_names")
 
 
 def short_of(name: str) -> str:
-    """安岳县 → 安岳, 安康市 → 安康; a name that would shrink to one character stays whole."""
-    for suffix in LEVEL_SUFFIXES:
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
-    return name
+    """安岳县 → 安岳, 安康市 → 安康, 务川仡佬族苗族自治县 → 务川; a name that would shrink to one
+    character stays whole."""
+    short = next((name[: -len(s)] for s in LEVEL_SUFFIXES
+                  if name.endswith(s) and len(name) - len(s) >= 2), name)
+    stripped = True
+    while stripped:
+        stripped = False
+        for ethnic in ETHNIC_NAMES:
+            if short.endswith(ethnic) and len(short) - len(ethnic) >= 2:
+                short, stripped = short[: -len(ethnic)], True
+    return short
 
 
 def outside_rows(mirror: Path) -> list[dict]:

@@ -138,7 +138,8 @@ def in_passing(gazetteer, c: Candidate) -> bool:
         return False
     at = clean.find(c.name, start, end)
     lead = clean[start:at] if at >= 0 else ""
-    if re.sub("^向[东南西北]", "", lead).startswith(tuple(rules()["passing_words"])):
+    # (沿空港大道、渝都大道: the linking word may be read into the first name)
+    if re.sub("^向[东南西北]", "", lead + c.name).startswith(tuple(rules()["passing_words"])):
         return True
     return c.found_by in ("list", "entity") and is_whole_place(c.name,
                                                                mentions_in(gazetteer, c.name))

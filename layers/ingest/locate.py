@@ -159,6 +159,7 @@ def locate(project: Project, name_mentions, description_mentions, gazetteer,
             project.geometry = LineString(
                 [(places[r.place_id].lon, places[r.place_id].lat) for r in route_used])
             project.geometry_kind, project.schematic = "line", True
+            project.located_by = list(dict.fromkeys(r.place_id for r in route_used))
         else:
             review = True
             reason = "线路端点未全部定位：" + "、".join(r.text for r in route
@@ -251,6 +252,8 @@ def _route_by_tokens(gazetteer, name: str, mentions) -> list[PlaceRef] | None:
         best = gazetteer.resolve(token, fuzzy=False).best
         if best is None or best.place is None or best.confidence < 0.9:
             return None
+        if best.place.kind == "town" and (outside_at_start(token) or outside_at_end(token)):
+            return None  # 秀山—来凤: the county over the border, not 璧山's 来凤街道
         stops.append(PlaceRef(best.place.id, best.place.name, token, "auto", best.confidence))
     return stops
 
