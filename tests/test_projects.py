@@ -52,6 +52,19 @@ def test_sites_a_box_lists_stay_projects(by_name, name):
     assert name_key(name) in by_name
 
 
+def test_a_bare_work_after_and_takes_the_head_of_the_run_that_follows(by_name):
+    # 推进涪陵、南川页岩气和潼南—合川、开州罗家寨常规天然气稳产增能
+    assert name_key("潼南—合川常规天然气") in by_name
+    assert name_key("南川页岩气") in by_name and name_key("潼南—合川页岩气") not in by_name
+
+
+def test_a_word_holding_deng_closes_no_list(by_name):
+    from layers.ingest.names import etc_at
+
+    assert etc_at("重庆电力高等专科学校") == -1 and etc_at("黔江、秀山等区块") == 5
+    assert name_key("重庆电力高等专科学校分校区") in by_name
+
+
 def test_list_items_lose_actions_and_tails():
     assert clean_item("续建和新开工黔江东南环线") == "黔江东南环线"
     assert clean_item("加快推动国家实验室重庆基地") == "国家实验室重庆基地"

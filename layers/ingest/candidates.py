@@ -21,6 +21,7 @@ from layers.ingest.names import (
     DESCRIPTIVE_HEADS,
     TRAILING,
     clean_item,
+    etc_at,
     inside_suffix_word,
     is_project_name,
     name_key,
@@ -69,7 +70,8 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
         plain = clean_item(text[a:b])
         found = _names_in_item(text[a:b], head)
         # 黔江濯水古镇, 江北不夜九街: a 专栏 lists sites by name (the last one before its 等…)
-        site = clean_item(text[a:b].split("等")[0])
+        item = text[a:b]
+        site = clean_item(item[: etc_at(item)] if etc_at(item) >= 0 else item)
         if not found and found_by == "entry" and _is_site_name(site, in_place):
             found = ((site, ""),)
         # "在万州、达州、开州设立万达开…示范区": what precedes the action locates the work;
@@ -88,8 +90,8 @@ def _list_candidates(doc: Document, text: str, offset: int, shared_suffix: str =
 def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], ...]:
     """(project name, the head it was lent or '') of each work in one list item: "X等Y" keeps
     X; "A和B" is two works when A is one; a bare item takes the list's shared head."""
-    if "等" in raw:
-        raw = raw[: raw.index("等")]
+    if etc_at(raw) >= 0:
+        raw = raw[: etc_at(raw)]
     # 串联礼嘉智慧公园—金海湾公园—白马社区公园: a chain of works, each a name of its own (a
     # route's stops are places, not works, and stay one name)
     chain = [clean_item(x) for x in name_patterns()["route"].split(raw)] \
@@ -265,6 +267,11 @@ def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
         item = _before_action(whole)
         # …铜锣峡、黄草峡储气库和巴南一品油库: the head of the work before 和 closes the run
         own = _shared_head(item) or _shared_head(CONJUNCTIONS.split(item)[0])
+        # 南川页岩气和潼南—合川、开州罗家寨常规天然气: a bare work after 和 opens the run that
+        # follows, and takes its head
+        joined = CONJUNCTIONS.split(item)
+        second_bare = head if len(joined) == 2 and own and not _shared_head(item) and \
+            not project_suffix(joined[1]) and not joined[1].endswith(OWN_KIND_ENDINGS) else ""
         basin = BASIN_WORK.match(whole)
         if basin and is_project_name(whole):
             # 盘溪河、肖家河、跳蹬河流域海绵城市改造专项工程: the work in each river's basin
@@ -278,7 +285,7 @@ def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
         river = on_water and item.endswith(WATER_ENDINGS)
         bare = not own and not project_suffix(item) and (
             river or not item.endswith(OWN_KIND_ENDINGS))
-        heads.append(head if bare else "")
+        heads.append(head if bare else second_bare)
     return heads[::-1]
 
 

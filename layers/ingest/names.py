@@ -39,6 +39,7 @@ DESCRIPTIVE_HEADS = ("包括", "依托", "围绕", "聚焦", "面向", "立足",
 TRAILING = ("等项目建设", "等重点项目", "等重大项目", "等项目", "等工程", "项目建设", "等建设",
             "建设", "等", "改扩建", "扩建", "提档升级", "提质升级", "改造提升", "前期研究",
             "前期工作", "落地实施", "落地", "开工", "建成投用", "投用", "升级改造", "改造", "提升",
+            "研究",
             "为牵引", "为核心", "为主体", "为重点", "为龙头", "为载体", "为依托", "为引领",
             "为主线", "为中心", "为主轴")
 
@@ -68,6 +69,7 @@ def name_patterns() -> dict:
         "type_suffixes": frozenset(r["type_suffixes"]),
         "clause_markers": tuple(r["clause_markers"]),
         "leading_actions": tuple(sorted(r["leading_actions"], key=len, reverse=True)),
+        "etc_words": tuple(r["etc_words"]),
         "item_heads": (*FUNCTION_HEAD, *sorted(r["leading_actions"], key=len, reverse=True)),
         "programme_endings": tuple(r["programme_endings"]),
         "context_words": tuple(sorted(r["context_words"], key=len, reverse=True)),
@@ -91,6 +93,16 @@ def strip_phase(name: str) -> str:
 
 
 ASIDE = re.compile(r"（[^（）]{1,20}）|\([^()]{1,20}\)")
+
+
+def etc_at(text: str) -> int:
+    """Where the 等 closing a list stands in ``text`` (-1: none); the 等 of a word (高等专科学校,
+    同等, 等级: rules.yaml etc_words) is no list's."""
+    words = name_patterns()["etc_words"]
+    at = text.find("等")
+    while at >= 0 and any(text.startswith(w, at - w.index("等")) for w in words):
+        at = text.find("等", at + 1)
+    return at
 
 
 def without_asides(name: str) -> str:
@@ -119,7 +131,7 @@ def is_project_name(name: str, allow_enumeration: bool = False) -> bool:
     forbidden = r"[，。；：！？\n的]" if allow_enumeration else r"[，。；：！？、\n的]"
     if not 3 <= len(name) <= 40 or re.search(forbidden, name):
         return False
-    if "等" in name or strip_phase(name) in p["generic_names"]:
+    if etc_at(name) >= 0 or strip_phase(name) in p["generic_names"]:
         return False
     if strip_phase(name).endswith(p["programme_endings"]):
         return False
