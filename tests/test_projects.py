@@ -58,6 +58,11 @@ def test_a_bare_work_after_and_takes_the_head_of_the_run_that_follows(by_name):
     assert name_key("南川页岩气") in by_name and name_key("潼南—合川页岩气") not in by_name
 
 
+def test_two_firms_works_of_one_kind_written_once_are_two(by_name):
+    # 京东方及宇隆研发中心
+    assert name_key("京东方研发中心") in by_name and name_key("宇隆研发中心") in by_name
+
+
 def test_a_word_holding_deng_closes_no_list(by_name):
     from layers.ingest.names import etc_at
 

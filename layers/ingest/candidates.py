@@ -117,6 +117,9 @@ def _names_in_item(raw: str, shared_suffix: str = "") -> tuple[tuple[str, str], 
     elif m and second_head and not project_suffix(first) and is_project_name(first + second_head):
         parts = [raw[: m.start()] + second_head, second]
         borrowed = second_head
+    elif m and (brand := _brand_pair(first, clean_item(second))):
+        # 京东方及宇隆研发中心: two firms' works of one kind, the kind written once
+        parts, borrowed = [first + brand, second], brand
     elif m and project_suffix(first) and len(first) <= len(project_suffix(first)) + 1 \
             and is_project_name(clean_item(raw[m.end():])):
         # (…发展)示范园和礼嘉区块链谷: a bare project word before 和 is the tail of a work cut
@@ -237,6 +240,21 @@ def _is_site_own_name(rest: str, longest: int) -> bool:
         is not None and not starts_with_verb(rest) and not name_patterns()[
             "verb_inside"].search(rest) and not rest.endswith(tuple(r["not_site_endings"])) \
         and not any(w in rest for w in r["not_site_words"])
+
+
+def _brand_pair(first: str, second: str) -> str:
+    """The kind two short names share when only the second writes it (京东方及宇隆研发中心 →
+    研发中心), else ''. Both names are a firm's or brand's two or three characters, and the
+    kind is one the vocabulary knows (a project word, or a generic name such as 研发中心)."""
+    if project_suffix(first) or not (2 <= len(first) <= 3) \
+            or not re.fullmatch(r"[\u4e00-\u9fff]+", first):
+        return ""
+    kinds = name_patterns()["generic_names"]
+    for k in (2, 3):
+        kind = second[k:]
+        if kind in kinds or kind == project_suffix(kind):
+            return kind if is_project_name(first + kind) else ""
+    return ""
 
 
 @lru_cache(maxsize=100_000)
