@@ -4,6 +4,7 @@ benchmarks/extraction.py."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def found_by_doc(projects, doc_id) -> dict:
     return {name_key(p.name): p for p in projects if doc_id in p.doc_ids}
 
 
+RATING = re.compile(r"\d+千伏")
+
+
 def find(found: dict, name: str):
     """The extracted project a fixture name denotes: the same name, with or without a
     programme tail (建设工程 …), or qualified by its district (观景口水库 = 巴南观景口水库)."""
@@ -46,6 +50,10 @@ def find(found: dict, name: str):
     for district in district_short_names():
         if name_key(district + name) in found:
             return found[name_key(district + name)]
+    # a substation with or without the rating the list wrote once (110千伏云计算中心1号变电站)
+    rated = [k for k in found if k.endswith(key) and RATING.fullmatch(k[: -len(key)])]
+    if rated:
+        return found[rated[0]]
     for tail in (*EQUIVALENT_TAILS, *_action_tails()):
         if key + tail in found:
             return found[key + tail]

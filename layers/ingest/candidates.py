@@ -297,8 +297,9 @@ def _run_heads(text: str, items: list[tuple[int, int]]) -> list[str]:
             on_water = True
         elif own and len(item) > len(own):
             head, on_water = own, own in WATER_HEADS
-        elif project_suffix(item):
-            head = ""  # a work of another kind ends the run
+        elif project_suffix(item) and not (len(project_suffix(item)) == 1
+                                           and head.endswith(project_suffix(item))):
+            head = ""  # a work of another kind ends the run (高新站 in a run of 变电站 does not)
         # a river keeps its own kind, except against a work done to a river
         river = on_water and item.endswith(WATER_ENDINGS)
         bare = not own and not project_suffix(item) and (
