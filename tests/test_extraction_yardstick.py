@@ -57,9 +57,11 @@ def test_box_section_paths(key, extracted):
 # rules each shaped). Sample 3 was 122/150 when labelled untuned at 2e395b0, sample 4 119/150
 # at 7b0d85b. After the rules read from sample 4 (heads lent to places, positions, kinds laid
 # out or ending 设施, counts behind a size word), measured 2026-11-29: sample 1 102/122,
-# sample 2 106/126, sample 3 122/138, sample 4 119/136.
+# sample 2 106/126, sample 3 122/138, sample 4 119/136. Sample 5 (held out, drawn at aca0a83):
+# 122/150 when labelled, and at 32a1eb8.
 PRECISION_FLOORS = {"precision_sample.yaml": 0.83, "precision_sample_2.yaml": 0.84,
-                    "precision_sample_3.yaml": 0.88, "precision_sample_4.yaml": 0.87}
+                    "precision_sample_3.yaml": 0.88, "precision_sample_4.yaml": 0.87,
+                    "precision_sample_5.yaml": 0.81}
 
 
 @pytest.mark.parametrize("sample", PRECISION_SAMPLES)

@@ -139,9 +139,10 @@ GEOMETRY_SAMPLES = ("geometry_sample.yaml", "geometry_sample_2.yaml", "geometry_
 # in-passing and positioning rules; sample 3 (seed 20261203, drawn at 2e395b0) was labelled
 # before any rule was tuned on it (122 real of 150), then read for the system, slogan and
 # kind-of-kind rules; sample 4 (seed 20261204, drawn at 7b0d85b) was labelled untuned (119
-# real of 150), then read for the lent-head, position, laid-out-kind and count rules.
+# real of 150), then read for the lent-head, position, laid-out-kind and count rules; sample 5
+# (seed 20261207, drawn at aca0a83) is held out: 122 real of 150 when labelled.
 PRECISION_SAMPLES = ("precision_sample.yaml", "precision_sample_2.yaml", "precision_sample_3.yaml",
-                     "precision_sample_4.yaml")
+                     "precision_sample_4.yaml", "precision_sample_5.yaml")
 
 
 def draw_precision_sample(projects, n: int, seed: int) -> list[dict]:
