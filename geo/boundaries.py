@@ -51,9 +51,14 @@ class District:
     geometry: object  # shapely (Multi)Polygon, WGS84
 
 
-@lru_cache(maxsize=4)
 def load_districts(path: Path = BOUNDARIES_FILE) -> tuple[District, ...]:
     """The municipality first, then districts/counties in adcode order."""
+    # one cache entry per file, however the path is passed (the 2 MB file parses once)
+    return _load_districts(Path(path).resolve())
+
+
+@lru_cache(maxsize=4)
+def _load_districts(path: Path) -> tuple[District, ...]:
     with open(path, encoding="utf-8") as fh:
         collection = json.load(fh)
     districts = []
@@ -119,7 +124,7 @@ def write_boundaries(features: list[dict], path: Path = BOUNDARIES_FILE,
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(collection, fh, ensure_ascii=False, separators=(",", ":"))
         fh.write("\n")
-    load_districts.cache_clear()
+    _load_districts.cache_clear()
     former_districts.cache_clear()
     return len(features)
 

@@ -404,7 +404,8 @@ def _sentence_list_candidates(doc: Document, gazetteer) -> list[Candidate]:
     for m in re.finditer(r"[^，；。：！？\n]{6,300}", clean):
         clause = m.group(0)
         items = split_items(clause, "、")
-        if len(items) == 1 and len(_names_in_item(clause)) >= 3:
+        # (only a chain, joined by route separators, reads as three names or more)
+        if len(items) == 1 and p["route"].search(clause) and len(_names_in_item(clause)) >= 3:
             # 串联桃源公园—红树林公园—…: a chain of works is a list of its own
             out += _list_candidates(doc, clause, m.start())
             continue
