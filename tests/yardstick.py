@@ -41,7 +41,7 @@ RATING = re.compile(r"\d+千伏")
 def find(found: dict, name: str):
     """The extracted project a fixture name denotes: the same name, with or without a
     programme tail (建设工程 …), or qualified by its district (观景口水库 = 巴南观景口水库)."""
-    from layers.ingest.candidates import district_short_names
+    from layers.ingest.items import district_short_names
     from layers.ingest.names import name_key
 
     key = name_key(name)
@@ -85,7 +85,7 @@ def precision(projects, sample_file: str = "precision_sample.yaml") -> tuple[Cou
     """(labels of the sampled names still extracted, labels of those no longer extracted). A
     sampled name still counts as extracted under the names a later rule gives the same work
     (云阳向阳大型水库 → 云阳向阳水库, 极客社区项目 → 极客社区): see ``find``."""
-    from layers.ingest.candidates import _names_in_item, _without_size_word
+    from layers.ingest.items import names_in_item, without_size_word
 
     sample = yaml.safe_load((FIXTURES / "labels" / sample_file).read_text("utf-8"))
     by_doc = {}
@@ -94,9 +94,9 @@ def precision(projects, sample_file: str = "precision_sample.yaml") -> tuple[Cou
         found = by_doc.setdefault(item["doc_id"], found_by_doc(projects, item["doc_id"]))
         # a name the extractor now reads as two works (京东方及宇隆研发中心 → 京东方研发中心,
         # 宇隆研发中心) is still extracted when both are
-        parts = [n for n, _ in _names_in_item(item["name"])]
+        parts = [n for n, _ in names_in_item(item["name"])]
         still = any(find(found, n) is not None
-                    for n in (item["name"], _without_size_word(item["name"]))) or (
+                    for n in (item["name"], without_size_word(item["name"]))) or (
             len(parts) > 1 and all(find(found, n) is not None for n in parts))
         (kept if still else gone)[item["label"]] += 1
     return kept, gone

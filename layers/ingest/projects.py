@@ -18,8 +18,9 @@ source listed.
 
 from __future__ import annotations
 
-from layers.ingest.candidates import LENT_HEADS, extract_candidates
+from layers.ingest.candidates import extract_candidates
 from layers.ingest.gate import anchored
+from layers.ingest.items import LENT_HEADS
 from layers.ingest.locate import locate, mentions_in, plan_district
 
 # --------------------------------------------------------------------------- assembling
@@ -88,11 +89,11 @@ def _located_name(gazetteer, name: str, district: str | None):
 def forget_texts(gazetteer) -> None:
     """Drop every cache keyed by text (places found in a text, list items read, answers), so
     the next extraction pays for its texts as a new plan would; rules stay loaded."""
-    from layers.ingest import candidates, locate, names
+    from layers.ingest import items, locate, names
 
     locate._MENTION_CACHE.clear()
-    for cached in (candidates._names_in_item, candidates._shared_head, candidates._is_site_name,
-                   names.clean_item):
+    for cached in (items.names_in_item, items.shared_head, items.is_site_name, names.clean_item,
+                   names.project_suffix):
         cached.cache_clear()
     gazetteer.index.answers.clear()
     gazetteer.index.locations.clear()
