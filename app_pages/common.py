@@ -11,7 +11,7 @@ import streamlit as st
 
 from layers.notes.access import Access, AccessError, User
 from layers.notes.corrections import corrections
-from layers.notes.model import SUGGESTED_TAGS, AnnotationError
+from layers.notes.model import SUGGESTED_TAGS, AnnotationError, target_of
 from layers.notes.store import AnnotationStore
 from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
 from layers.web import features
@@ -76,7 +76,7 @@ def notes_layer(_store: AnnotationStore, where: str, revision: str, datum: str,
                 catalogue_id: int, _cat: Catalogue) -> dict:
     # catalogue_id keys the cache: a rebuilt catalogue may label targets differently
     every = notes_at(_store, where, revision)
-    labels = {t: _cat.target_label(t) for t in set(every["target"].dropna())}
+    labels = {t: _cat.target_label(t) for t in set(map(target_of, every["target"])) if t}
     return features.annotations_data(every, labels, datum)
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.common import page_frame
 from layers.export import geojson_text
-from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
+from layers.notes.model import NOTE_MAX_CHARS, AnnotationError, target_of
 from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
 from layers.web.tables import annotation_table, history_table, short_time
 
@@ -20,8 +20,8 @@ cat, user, store = frame.cat, frame.user, frame.store
 all_notes, notes = frame.all_notes, frame.notes
 
 
-def target_label(target: str) -> str:
-    return "（无：普通标注）" if not target else cat.target_label(target)
+def target_label(target) -> str:
+    return cat.target_label(target_of(target)) if target_of(target) else "（无：普通标注）"
 
 
 def on_note_pick() -> None:
@@ -62,7 +62,7 @@ if len(chosen):
     st.text(f"{row['note'] or '（无备注）'}")
     st.caption(f"{NOTE_STATUS_LABELS[row['status']]} · {row['author']} · "
                f"第 {row['version']} 版 · {short_time(row['updated_at'])}"
-               + (f" · 更正：{target_label(row['target'])}" if row["target"] else ""))
+               + (f" · 更正：{target_label(row['target'])}" if target_of(row["target"]) else ""))
     if st.button("在地图上查看", key=f"show-{row['id']}"):
         ss.note_focus, ss.focus = row["id"], ""
         st.switch_page("app_pages/map.py")

@@ -118,3 +118,20 @@ def test_a_correction_moves_the_project_on_the_map(store, built_layers):
     layers = shown(run())
     assert "规划师更正" in layers and "码头实际在这里" in layers and "张工" in layers
     assert "[106.7, 29.7]" in layers  # where the planner put it
+
+
+def test_a_plain_note_beside_a_correction_names_no_target(store, built_layers):
+    """Issue 17 (5): once any correction exists, a plain note's 更正对象 read back as NaN and
+    showed "（已不存在：nan）" in the list, the detail line and the map popup."""
+    projects = built_layers["projects"]
+    pid = projects.loc[projects["name"] == "果园港枢纽港建设工程", "id"].iloc[0]
+    plain = store.add(Point(106.55, 29.57), "普通标注", "张工")
+    store.add(Point(106.70, 29.70), "码头实际在这里", "张工", target=pid)
+    at = run()
+    assert "已不存在" not in shown(at)
+    at.session_state["note_pick_id"] = plain
+    at.switch_page(NOTES_PAGE).run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["更正对象"]).count("") == 1 and "nan" not in table.to_string()
+    assert not any("nan" in c.value or "已不存在" in c.value for c in at.caption)

@@ -34,6 +34,12 @@ COLUMNS = ["id", "note", "author", "tags", "status", "target", "created_at", "up
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
+def target_of(value) -> str:
+    """An annotation's 更正对象 as text, '' for a plain annotation (a missing target reads back
+    as None or, in a frame that holds some targets, NaN: neither is a target)."""
+    return value if isinstance(value, str) else ""
+
+
 class AnnotationError(ValueError):
     """Input that cannot be stored, or a write that is not allowed; the message says why.
     Nothing was written."""

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.export import geojson_dict, to_datum
+from layers.notes.model import target_of
 from layers.schema import (
     CATEGORY_COLOURS,
     COLOURS,
@@ -142,7 +143,7 @@ def annotations_data(annotations: gpd.GeoDataFrame, target_labels: dict[str, str
     rows = [r for _, r in annotations.iterrows()]
     return _features(annotations, {
         "tooltip": [e(r["note"][:40]) if r["note"] else "（无备注）" for r in rows],
-        "popup": [annotation_popup(r, target_labels.get(r["target"] or "", "")) for r in rows],
+        "popup": [annotation_popup(r, target_labels.get(target_of(r["target"]), "")) for r in rows],
         "style": [annotation_style(r) for r in rows]}, datum, simplify_deg=0)
 
 

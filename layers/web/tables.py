@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from layers.notes.model import target_of
 from layers.schema import GEOMETRY_LABELS, NOTE_ACTION_LABELS, NOTE_STATUS_LABELS
 
 
@@ -38,7 +39,7 @@ def annotation_table(notes: gpd.GeoDataFrame, target_label) -> pd.DataFrame:
         "状态": [NOTE_STATUS_LABELS.get(s, s) for s in notes["status"]],
         "作者": list(notes["author"]),
         "更新": [short_time(t) for t in notes["updated_at"]],
-        "更正对象": [target_label(t) if t else "" for t in notes["target"]],
+        "更正对象": [target_label(t) if target_of(t) else "" for t in notes["target"]],
     })
 
 
