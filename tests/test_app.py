@@ -131,6 +131,28 @@ def test_a_filter_change_fits_the_new_selection_not_the_old_focus():
     assert map_args(at)["zoom"] < 14  # 水利 projects spread over the municipality
 
 
+def test_a_filter_fits_the_view_to_the_selection():
+    """Issue 17 (1): choosing a district or a group zooms to it (the view used to stay fitted
+    to every sector, so it never moved)."""
+    from shapely.geometry import Point
+
+    from geo.boundaries import district_by_name
+
+    at = run()
+    city_zoom = map_args(at)["zoom"]
+    at.sidebar.multiselect(key="districts").set_value(["万州区"]).run()
+    args = map_args(at)
+    assert args["zoom"] >= city_zoom + 2
+    lat, lon = args["center"]
+    assert district_by_name("万州区").geometry.contains(Point(lon, lat))
+    at.sidebar.multiselect(key="districts").set_value([]).run()
+    at.sidebar.multiselect(key="documents").set_value(["lj10"]).run()  # 两江's ten projects
+    args = map_args(at)
+    assert args["zoom"] >= city_zoom + 2
+    lat, lon = args["center"]
+    assert district_by_name("两江新区").geometry.buffer(0.05).contains(Point(lon, lat))
+
+
 def test_a_rebuild_while_the_app_runs_is_picked_up_by_the_next_rerun(built_layers):
     """python -m layers build on a running server: the next rerun shows the new build,
     no restart (the catalogue compares the GeoPackage's stamp on each rerun)."""

@@ -30,8 +30,9 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
       ``show_notes``;
     - the searched or clicked record (``state.focus``) outlined with its popup open.
 
-    The view fits the focused record, else the selection; an annotation chosen in the list
-    (``note_focus``, its geometries) takes precedence over both."""
+    The view fits the focused record, else the selection (``_selection_extent``; every
+    sector when nothing in it is located); an annotation chosen in the list (``note_focus``,
+    its geometries) takes precedence over both."""
     datum = BASEMAPS[state.basemap].datum
     view = MapView(datum=datum)
     fixed_ids = set(fixes.index) if fixes is not None else set()
@@ -59,9 +60,22 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
         view.groups.append(webmap.focus_layer(focus_geometry, popup, datum))
         fit = webmap.fit_view([focus_geometry], datum)
     else:
-        fit = webmap.fit_view(list(selected.geometry) + list(sectors.geometry), datum)
+        fit = webmap.fit_view(_selection_extent(catalogue, state, selected, sectors), datum) \
+            or webmap.fit_view(list(sectors.geometry), datum)
     if note_focus is not None and len(note_focus):
         fit = webmap.fit_view(list(note_focus), datum) or fit
     if fit:
         view.center, view.zoom = fit
     return view
+
+
+def _selection_extent(catalogue, state, selected, sectors) -> list:
+    """What the view fits when nothing is focused: the chosen districts when the planner chose
+    some (a railway through 万州 would otherwise widen 万州's view to its far end), else the
+    located projects, with the sectors only when the planner chose some (the default shows
+    every sector, which would pin the view to the city)."""
+    if state.districts:
+        districts = catalogue.districts
+        return list(districts[districts["name"].isin(state.districts)].geometry)
+    chosen = list(sectors.geometry) if state.structures or state.sectors else []
+    return list(selected.geometry) + chosen

@@ -203,3 +203,33 @@ def test_a_table_row_focuses_the_map(app_server, page, cat):
     popup.wait_for(timeout=30_000)
     assert row["name"] in popup.inner_text()
     assert page.external_requests == [] and page.page_errors == []
+
+
+VIEW_JS = """() => {
+    const b = window.map.getBounds();
+    return {zoom: window.map.getZoom(), south: b.getSouth(), west: b.getWest(),
+            north: b.getNorth(), east: b.getEast()};
+}"""
+
+
+def test_a_district_filter_moves_the_view_to_the_district(app_server, page, cat):
+    """Issue 17 (1): the view follows the filter (it stayed fitted to every sector)."""
+    from geo.boundaries import district_by_name
+
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    frame = map_frame(page, timeout=60_000)
+    before = frame.evaluate(VIEW_JS)
+    box = page.get_by_role("combobox", name="区县")
+    box.click()
+    box.fill("万州")
+    page.get_by_role("option", name="万州区").first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**dist=**", timeout=30_000)
+    frame = map_frame(page, timeout=60_000)
+    frame.wait_for_function(f"() => window.map && window.map.getZoom() >= {before['zoom'] + 2}",
+                            timeout=30_000)
+    after = frame.evaluate(VIEW_JS)
+    seat = district_by_name("万州区").geometry.representative_point()
+    assert after["south"] < seat.y < after["north"] and after["west"] < seat.x < after["east"]
+    assert page.external_requests == [] and page.page_errors == []
