@@ -50,6 +50,7 @@ GEOMETRY_LABELS: dict[str, str] = dict(_SCHEMA["geometry_types"])
 EXPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["export_datums"])
 IMPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["import_datums"])
 COLOURS: dict = dict(_SCHEMA["colours"])
+UNCERTAINTY: dict = dict(_SCHEMA["uncertainty"])
 
 OTHER_CATEGORY: str = rules()["other_category"]["name"]
 CATEGORY_COLOURS: dict[str, str] = {

@@ -258,3 +258,26 @@ def test_places_from_memory_say_unverified(built_layers):
     projects = built_layers["projects"]
     flagged = [r for _, r in projects.iterrows() if any(p["unverified"] for p in r["places"])]
     assert flagged and popups.UNVERIFIED_LABEL in popups.project_popup(flagged[0], {})
+
+
+def test_coarse_points_carry_their_circle_and_unchecked_ones_say_so(cat):
+    """Issue 17 (2): a point coarser than schema.yaml's exact_m carries its precision as the
+    radius of the circle drawn under it; a record standing on a coordinate from memory says
+    位置未核实 in its tooltip."""
+    from layers.schema import UNCERTAINTY
+
+    data = features.projects_data(cat.projects, cat.documents)
+    by_id = {f["properties"]["id"]: f["properties"] for f in data["features"]}
+    exact = UNCERTAINTY["exact_m"]
+    for _, row in cat.projects.iterrows():
+        if row["id"] not in by_id:
+            continue
+        radius = by_id[row["id"]]["radius_m"]
+        point = row.geometry.geom_type == "Point"
+        assert radius == (row["precision_m"] if point and row["precision_m"] > exact else 0)
+    unchecked = [r for _, r in cat.projects.iterrows() if r["id"] in by_id and any(
+        p["unverified"] and p["status"] == "auto" for p in r["places"])]
+    assert unchecked and all("位置未核实" in by_id[r["id"]]["tooltip"] for r in unchecked)
+    checked = [r for _, r in cat.projects.iterrows() if r["id"] in by_id and r["places"]
+               and not any(p["unverified"] for p in r["places"])]
+    assert checked and not any("位置未核实" in by_id[r["id"]]["tooltip"] for r in checked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geo.crs import buffer_m
 from layers.web import features, popups, webmap
 from layers.web.basemaps import BASEMAPS
 
@@ -58,7 +59,10 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
     if focus_geometry is not None:
         popup = popups.focus_popup(*focus, catalogue.documents)
         view.groups.append(webmap.focus_layer(focus_geometry, popup, datum))
-        fit = webmap.fit_view([focus_geometry], datum)
+        # a point known to ±20 km is shown with that circle, not at street scale
+        radius = features.uncertainty_m(focus_geometry, focus[1].get("precision_m"))
+        fit = webmap.fit_view([buffer_m(focus_geometry, radius) if radius else focus_geometry],
+                              datum)
     else:
         fit = webmap.fit_view(_selection_extent(catalogue, state, selected, sectors), datum) \
             or webmap.fit_view(list(sectors.geometry), datum)

@@ -18,6 +18,7 @@ from layers.schema import (
     NOTE_STATUS_COLOURS,
     SECTOR_STYLES,
     STORAGE_CRS,
+    UNCERTAINTY,
 )
 from layers.web.popups import (
     CORRECTION_COLOUR,
@@ -87,13 +88,36 @@ def project_style(row) -> dict:
     return style
 
 
+def uncertainty_m(geometry, precision_m) -> float:
+    """The radius of the circle a point is drawn with: its precision when coarser than
+    ``exact_m`` (schema.yaml uncertainty), else 0; lines and areas carry theirs in their shape."""
+    if geometry is None or geometry.geom_type != "Point" or not precision_m \
+            or pd.isna(precision_m) or precision_m <= UNCERTAINTY["exact_m"]:
+        return 0.0
+    return float(precision_m)
+
+
+def _unverified(row) -> bool:
+    """Whether a located place the record stands on is a coordinate nobody has checked."""
+    places = row.get("places")
+    if isinstance(places, list):  # a project: the places it cites
+        return any(p.get("unverified") and p.get("status") in ("auto", "review") for p in places)
+    return bool(row.get("unverified"))  # a place
+
+
+def _tooltip(row) -> str:
+    suffix = f"（{UNCERTAINTY['unverified_label']}）" if _unverified(row) else ""
+    return e(row["name"]) + suffix
+
+
 def projects_data(projects: gpd.GeoDataFrame, documents: dict[str, str],
                   datum: str = "wgs84") -> dict:
     rows = [r for _, r in projects.iterrows()]
     return _features(projects, {
-        "tooltip": [e(r["name"]) for r in rows],
+        "tooltip": [_tooltip(r) for r in rows],
         "popup": [project_popup(r, documents) for r in rows],
-        "style": [project_style(r) for r in rows]}, datum)
+        "style": [project_style(r) for r in rows],
+        "radius_m": [uncertainty_m(r.geometry, r["precision_m"]) for r in rows]}, datum)
 
 
 def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
@@ -113,9 +137,10 @@ def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
 def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     rows = [r for _, r in places.iterrows()]
     return _features(places, {
-        "tooltip": [e(r["name"]) for r in rows],
+        "tooltip": [_tooltip(r) for r in rows],
         "popup": [place_popup(r) for r in rows],
-        "style": [{"color": COLOURS["place"], "fillColor": "#ffffff"}] * len(rows)}, datum)
+        "style": [{"color": COLOURS["place"], "fillColor": "#ffffff"}] * len(rows),
+        "radius_m": [uncertainty_m(r.geometry, r["precision_m"]) for r in rows]}, datum)
 
 
 def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:

@@ -33,6 +33,7 @@ from layers.schema import (
     SECTOR_KIND_LABELS,
     SECTOR_STYLES,
     STORAGE_CRS,
+    UNCERTAINTY,
 )
 from layers.web.assets import localise
 from layers.web.basemaps import BASEMAPS
@@ -66,7 +67,9 @@ def legend_html() -> str:
     return ('<details class="planmap-legend" open><summary>图例</summary>'
             f'<b>片区类型</b><div class="planmap-grid">{kinds}</div>'
             f'<b>项目类别</b><div class="planmap-grid">{cats}</div>'
-            '<div class="planmap-note">虚线：位置近似或示意</div></details>')
+            '<div class="planmap-note">虚线：位置近似或示意；虚线圆：点位只知道在此范围内'
+            f'（精度粗于 {UNCERTAINTY["exact_m"]} 米）；提示“{e(UNCERTAINTY["unverified_label"])}”：'
+            '坐标凭记忆、未经独立核对</div></details>')
 
 
 
@@ -147,7 +150,7 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
     group = folium.FeatureGroup(name=label)
     FetchedLayer({
         "layer": layer, "ids": None if ids is None else sorted(map(str, ids)),
-        "url": urls[0], "popups": urls[1], "radius": radius,
+        "url": urls[0], "popups": urls[1], "radius": radius, "circle": UNCERTAINTY["circle"],
         "failed": f"无法载入图层“{label}”，请刷新页面",
     }).add_to(group)
     return group

@@ -124,7 +124,9 @@ def test_search_finds_guoyuangang_and_opens_it(app_server, page, cat, query):
     page.get_by_text("果园港 · 地名 · 港口 · 两江新区").click()
     place = cat.places[cat.places["id"] == "c-guoyuangang"].geometry.iloc[0]
     frame = map_frame(page, timeout=60_000)
-    frame.wait_for_function("() => window.map && window.map.getZoom() >= 14", timeout=30_000)
+    # 果园港 is known to ±5 km: the view zooms in to show that circle, no closer (zoom 12)
+    frame.wait_for_function("() => window.map && window.map.getZoom() >= 11", timeout=30_000)
+    assert frame.evaluate("() => window.map.getZoom()") <= 13
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=30_000)
     assert "果园港" in popup.inner_text() and "两江新区" in popup.inner_text()
@@ -232,4 +234,34 @@ def test_a_district_filter_moves_the_view_to_the_district(app_server, page, cat)
     after = frame.evaluate(VIEW_JS)
     seat = district_by_name("万州区").geometry.representative_point()
     assert after["south"] < seat.y < after["north"] and after["west"] < seat.x < after["east"]
+    assert page.external_requests == [] and page.page_errors == []
+
+
+CIRCLES_JS = """() => {
+    const out = [];
+    (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
+        g => g.eachLayer(function walk(l) {
+            if (l instanceof L.Circle) {
+                const p = l.getLatLng(); out.push([p.lng, p.lat, l.getRadius()]);
+            }
+            if (l.eachLayer) l.eachLayer(walk);
+        }));
+    return out;
+}"""
+
+
+def test_a_point_known_to_twenty_km_is_drawn_with_its_circle(app_server, page, cat):
+    """Issue 17 (2): a place known to ±20 km or worse is no exact dot."""
+    projects = cat.projects
+    row = projects[projects["name"] == "涪陵页岩气"].iloc[0]
+    assert row["geometry_kind"] == "point" and row["precision_m"] >= 20_000
+    open_app(page, app_server, timeout=60_000)
+    drawn = features(page)
+    circles = map_frame(page).evaluate(CIRCLES_JS)
+    lon, lat = drawn[row["id"]]
+    assert any(abs(c[0] - lon) < 1e-6 and abs(c[1] - lat) < 1e-6 and c[2] == row["precision_m"]
+               for c in circles)
+    # every circle is a coarse point's: none for points known to a few hundred metres
+    coarse = projects[(projects["geometry_kind"] == "point") & (projects["precision_m"] > 300)]
+    assert 0 < len(circles) <= len(coarse)
     assert page.external_requests == [] and page.page_errors == []

@@ -42,6 +42,12 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
             },
             style: function (f) { return f.properties.style; },
             pointToLayer: function (f, latlng) {
+                // a point known only to within radius_m metres: its circle, under the dot
+                if (f.properties.radius_m) {
+                    L.circle(latlng, Object.assign({radius: f.properties.radius_m,
+                        interactive: false, color: f.properties.style.color,
+                        fillColor: f.properties.style.color}, options.circle)).addTo(group);
+                }
                 return L.circleMarker(latlng, Object.assign(
                     {radius: options.radius, fill: true, weight: 1, fillOpacity: 0.85},
                     f.properties.style));
