@@ -88,25 +88,38 @@ def test_choosing_one_project_leaves_only_it_on_the_map(app_server, page, cat):
     assert page.page_errors == []
 
 
-OPEN_POPUP_JS = """(id) => {
-    let opened = false;
+CLICK_JS = """(id) => {
+    let clicked = false;
     (window.feature_group || []).filter(g => window.map.hasLayer(g)).forEach(
         g => g.eachLayer(function walk(l) {
-            if (!opened && l.feature && l.feature.properties.id === id && l.openPopup) {
-                l.openPopup(); opened = true;
+            if (!clicked && l.feature && l.feature.properties.id === id && l.getLatLng) {
+                l.fire("click", {latlng: l.getLatLng()}); clicked = true;
             }
             if (l.eachLayer) l.eachLayer(walk);
         }));
-    return opened;
+    return clicked;
 }"""
 
 
-def test_a_project_popup_is_fetched_from_the_app(app_server, page, cat):
+def test_every_project_stacked_at_guoyuangang_is_reachable(app_server, page, cat):
+    """Issue 17 (3): projects drawn at one spot (果园港's) open a pick list whichever is on
+    top; each item opens that project's popup, fetched from the app."""
     open_app(page, app_server, timeout=60_000)
-    features(page)
+    drawn = features(page)
     row = cat.projects[cat.projects["name"] == "果园港枢纽港建设工程"].iloc[0]
-    assert map_frame(page).evaluate(OPEN_POPUP_JS, row["id"])
-    popup = map_frame(page).locator(".leaflet-popup-content")
+    here = drawn[row["id"]]
+    stacked = {pid for pid, at in drawn.items() if at == here}
+    assert len(stacked) >= 5
+    names = set(cat.projects.loc[cat.projects["id"].isin(stacked), "name"])
+    frame = map_frame(page)
+    assert frame.evaluate(CLICK_JS, row["id"])
+    items = frame.locator(".planmap-pick-item")
+    items.first.wait_for(timeout=30_000)
+    assert items.count() == len(stacked)
+    assert {t.split("（")[0] for t in items.all_inner_texts()} == names
+    items.filter(has_text=row["name"]).first.click()
+    items.first.wait_for(state="detached", timeout=30_000)  # the list gives way
+    popup = frame.locator(".leaflet-popup-content")
     popup.get_by_text("两江新区十大工程（新闻）").wait_for(timeout=30_000)
     text = popup.inner_text()
     assert row["name"] in text and "果园港" in text and "±" in text

@@ -35,8 +35,60 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
     }
     if (group._map) { mark(group._map); } else { group.once("add", function () { mark(group._map); }); }
     window.planmapLoading = (window.planmapLoading || 0) + 1;  // layers still to draw
+    // Points at one spot (30 projects at 果园港): each is reachable through a pick list that
+    // any of them opens, so hover and click say the same whichever lies on top.
+    function pickList(stack, latlng) {
+        var map = group._map;
+        var box = L.DomUtil.create("div", "planmap-pick");
+        var head = L.DomUtil.create("div", "planmap-pick-head", box);
+        head.textContent = stack.length + " 项重叠于此，点击查看：";
+        var list = L.DomUtil.create("ol", "", box);
+        list.style.cssText = "margin:4px 0 0 18px;padding:0;max-height:260px;overflow:auto";
+        stack.forEach(function (layer) {
+            var item = L.DomUtil.create("li", "", list);
+            var link = L.DomUtil.create("a", "planmap-pick-item", item);
+            link.href = "#";
+            link.innerHTML = layer.feature.properties.tooltip;  // built escaped by the app
+            L.DomEvent.on(link, "click", function (e) {
+                L.DomEvent.preventDefault(e);
+                map.removeLayer(pick);  // the list gives way to the item it opens
+                var popup = L.popup({maxWidth: 380}).setLatLng(latlng)
+                    .setContent("<small>载入中…</small>").openOn(map);
+                load(options.popups).then(function (popups) {
+                    popup.setContent(popups[layer.feature.properties.id] ||
+                                     "<small>（无详情）</small>");
+                }, function () {
+                    popup.setContent("<small>详情载入失败，请关闭后再点一次。</small>");
+                });
+            });
+        });
+        var pick = L.popup({maxWidth: 380}).setLatLng(latlng).setContent(box);
+        pick.openOn(map);
+    }
+    function gatherStacks(layers) {
+        var stacks = {};
+        layers.eachLayer(function (layer) {
+            if (!(layer instanceof L.CircleMarker) || layer instanceof L.Circle) { return; }
+            var p = layer.getLatLng();
+            var key = p.lat.toFixed(5) + "," + p.lng.toFixed(5);
+            (stacks[key] = stacks[key] || []).push(layer);
+        });
+        Object.keys(stacks).forEach(function (key) {
+            var stack = stacks[key];
+            if (stack.length < 2) { return; }
+            stack.forEach(function (layer) {
+                layer.unbindTooltip();
+                layer.unbindPopup();
+                layer.off("popupopen");
+                layer.bindTooltip(stack.length + " 项重叠于此（点击选择）：" +
+                    stack.slice(0, 3).map(function (l) { return l.feature.properties.tooltip; })
+                        .join("、") + (stack.length > 3 ? "…" : ""), {sticky: true});
+                layer.on("click", function (e) { pickList(stack, layer.getLatLng()); });
+            });
+        });
+    }
     load(options.url).then(function (data) {
-        L.geoJSON(data, {
+        var drawn = L.geoJSON(data, {
             filter: function (f) {
                 return keep === null || keep.has(String(f.properties.id));
             },
@@ -57,6 +109,7 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
                 bindPopup(f, layer);
             }
         }).addTo(group);
+        gatherStacks(drawn);
     }).catch(function (error) {
         console.error(error);
         var map = group._map || window.map;
