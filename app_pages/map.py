@@ -26,6 +26,7 @@ frame = page_frame()
 cat, user, store = frame.cat, frame.user, frame.store
 all_notes, notes, fixes = frame.all_notes, frame.notes, frame.fixes
 can_write = frame.can_write
+shown = cat.with_corrections(fixes)  # what the planners corrected counts, lists and exports
 
 # ----------------------------------------------------------------- state from the URL, once
 if "initialised" not in ss:
@@ -68,7 +69,7 @@ with frame.sidebar:
     st.text_input("地名或项目（汉字或拼音，如 果园港 / guoyuangang）", key="query",
                   max_chars=100)
     if ss.query.strip():
-        hits = cat.search(ss.query)
+        hits = shown.search(ss.query)
         if hits:
             labels = {f"{h.kind}:{h.id}": f"{h.name} · {h.detail}" for h in hits}
             st.radio("搜索结果", list(labels), format_func=labels.get, index=None,
@@ -125,14 +126,14 @@ st.title("规划项目地图")
 for problem in ss.get("url_problems", []):
     st.warning(problem)
 
-selected = cat.select(state)
+selected = shown.select(state)
 sectors = cat.visible_sectors(state)
 counts = selected["status"].value_counts()
-cols = st.columns(5)
+cols = st.columns(len(PROJECT_STATUS_LABELS) + 2)
 cols[0].metric("项目", len(selected))
-for col, status in zip(cols[1:4], PROJECT_STATUS_LABELS, strict=True):
+for col, status in zip(cols[1:-1], PROJECT_STATUS_LABELS, strict=True):
     col.metric(PROJECT_STATUS_LABELS[status], int(counts.get(status, 0)))
-cols[4].metric("片区", len(sectors))
+cols[-1].metric("片区", len(sectors))
 
 map_col, side_col = st.columns([3, 1])
 with map_col:
@@ -221,7 +222,7 @@ if ss.get("flash"):
 
 st.subheader("项目列表")
 st.caption("点击一行，地图定位到该项目。列标题可排序。")
-table = cat.table(selected)
+table = shown.table(selected)
 ss.table_ids = list(table.index)
 st.dataframe(table, hide_index=True, on_select=on_table_pick, selection_mode="single-row",
              key="table_pick", height=360)
@@ -232,10 +233,10 @@ st.subheader("下载 GeoJSON（WGS84）")
 today = dt.date.today().isoformat()
 dl = st.columns(len(LAYER_NAMES) + 1)
 dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
-                      data=cat.selection_geojson(selected, fixes),
+                      data=shown.selection_geojson(selected),
                       file_name=f"projects-view-{today}.geojson",
                       mime="application/geo+json", key="dl-view", on_click="ignore")
 for col, name in zip(dl[1:], LAYER_NAMES, strict=True):
-    col.download_button(f"{LAYER_LABELS[name]}（全部）", data=cat.layer_geojson(name, fixes),
+    col.download_button(f"{LAYER_LABELS[name]}（全部）", data=shown.layer_geojson(name),
                         file_name=f"{name}-{today}.geojson", mime="application/geo+json",
                         key=f"dl-{name}", on_click="ignore")

@@ -222,3 +222,36 @@ def test_an_unchanged_field_is_not_a_change(store):
     with pytest.raises(AnnotationError, match="没有要修改"):
         store.update(aid, author="甲", note="原样", status="resolved")
     assert store.get(aid)["version"] == 2
+
+
+def test_a_moved_place_moves_the_projects_drawn_from_it():
+    """Issue 17 (4): correcting a place moves the projects located by it (a point at it, a
+    route's stop); a project the planner corrected itself keeps its own correction."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from layers.notes.corrections import apply_corrections
+
+    places = gpd.GeoDataFrame({"id": ["c-a", "c-b"], "name": ["甲", "乙"]},
+                              geometry=[Point(106.0, 29.0), Point(107.0, 30.0)], crs="EPSG:4326")
+    refs = [{"id": "c-a", "status": "auto"}]
+    projects = gpd.GeoDataFrame({
+        "id": ["p1", "p2", "p3", "p4"], "name": ["点", "线", "他处", "自改"],
+        "places": [refs, refs + [{"id": "c-b", "status": "auto"}], [{"id": "c-b", "status": "auto"}],
+                   refs],
+        "status": ["auto"] * 4, "geometry_kind": ["point", "line", "point", "point"],
+        "precision_m": [1000.0] * 4, "reason": [""] * 4},
+        geometry=[Point(106.0, 29.0), LineString([(106.0, 29.0), (107.0, 30.0)]),
+                  Point(107.0, 30.0), Point(106.0, 29.0)], crs="EPSG:4326")
+    fixes = gpd.GeoDataFrame({
+        "id": ["n1", "n2"], "target": ["c-a", "p4"], "author": ["张工", "李工"],
+        "note": ["甲在这里", "自改在这里"], "updated_at": ["2026-11-29T10:00:00"] * 2},
+        geometry=[Point(106.1, 29.1), Point(105.0, 28.0)], crs="EPSG:4326").set_index(
+        "target", drop=False)
+    out = apply_corrections(projects, fixes, places).set_index("id")
+    assert out.loc["p1"].geometry.equals(Point(106.1, 29.1))
+    assert list(out.loc["p2"].geometry.coords) == [(106.1, 29.1), (107.0, 30.0)]
+    assert out.loc["p3"].geometry.equals(Point(107.0, 30.0)) and out.loc["p3", "status"] == "auto"
+    assert out.loc["p4"].geometry.equals(Point(105.0, 28.0))  # its own correction wins
+    assert set(out.loc[["p1", "p2", "p4"], "status"]) == {"corrected"}
+    assert "甲" in out.loc["p1", "correction_note"] and out.loc["p4", "corrected_by"] == "李工"

@@ -135,3 +135,39 @@ def test_a_plain_note_beside_a_correction_names_no_target(store, built_layers):
     table = at.dataframe[0].value
     assert list(table["更正对象"]).count("") == 1 and "nan" not in table.to_string()
     assert not any("nan" in c.value or "已不存在" in c.value for c in at.caption)
+
+
+def metric(at, label) -> int:
+    return int(next(m for m in at.metric if m.label == label).value)
+
+
+def test_a_corrected_unlocated_project_counts_lists_searches_and_exports_as_placed(
+        store, built_layers):
+    """Issue 17 (4): a planner places an unlocated project; it leaves 未定位 in the counts and
+    the list, search shows it on the map, and the download says status corrected."""
+    import json
+
+    projects = built_layers["projects"]
+    row = projects[projects["name"] == "中科云从人工智能基础资源开放平台"].iloc[0]
+    assert row["status"] == "unlocated"
+    before = run()
+    unlocated, corrected = metric(before, "未定位"), metric(before, "规划师更正")
+    store.add(Point(106.52, 29.61), "云从在这里", "张工", target=row["id"])
+    at = run()
+    assert metric(at, "未定位") == unlocated - 1 and metric(at, "规划师更正") == corrected + 1
+    assert row["name"] not in at.dataframe[0].value["名称"].tolist()  # the 未定位 list
+    table = at.dataframe[1].value
+    assert table.loc[row["id"], "状态"] == "规划师更正"
+    at.sidebar.text_input(key="query").input("中科云从").run()
+    at.sidebar.radio(key="search_pick").set_value(f"project:{row['id']}").run()
+    assert not any("未定位" in i.value for i in at.info)
+    assert map_args(at)["center"] == pytest.approx([29.61, 106.52], abs=1e-3)
+    # the download is the corrected catalogue's selection (map.py): its text says corrected
+    from layers.notes.corrections import corrections
+    from layers.web.catalogue import default_catalogue
+
+    shown = default_catalogue().with_corrections(corrections(store.list()))
+    data = json.loads(shown.selection_geojson(shown.projects))
+    feature = next(f for f in data["features"] if f["properties"]["id"] == row["id"])
+    assert feature["properties"]["status"] == "corrected"
+    assert feature["geometry"]["coordinates"] == [106.52, 29.61]

@@ -84,7 +84,7 @@ def test_corrections_replace_the_corrected_records_and_notes_are_drawn(cat):
         "version": [1]}, geometry=[Point(106.7, 29.7)], crs="EPSG:4326").set_index(
         "target", drop=False)
     state = ViewState()
-    selected = cat.select(state)
+    selected = cat.with_corrections(fixes).select(state)  # the page selects from it
     notes_data = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": "n1", "geometry": {"type": "Point", "coordinates": [106.7, 29.7]},
          "properties": {"id": "n1", "tooltip": "t", "popup": "p", "style": {}}}]}

@@ -89,6 +89,8 @@ class Catalogue:
         self.sectors = layers["sectors"]
         self.districts = layers["districts"]
         manifest = read_manifest() if manifest is None else manifest
+        self._manifest = manifest
+        self._corrected_key, self._corrected = None, None
         titles = {row["doc_id"]: row.get("short_title") or row["title"]
                   for row in manifest.values()}
         doc_ids = sorted({d for ds in projects["doc_ids"] for d in ds},
@@ -262,9 +264,9 @@ class Catalogue:
 
     def layer_geojson(self, name: str, fixes=None) -> str:
         """A whole layer as GeoJSON text, with the planners' corrections (``fixes``, from
-        ``annotations.corrections``) applied; without any, built once and kept."""
-        if fixes is not None and len(fixes) and name in ("projects", "places"):
-            return geojson_text(apply_corrections(self.layers[name], fixes), name=name)
+        ``annotations.corrections``) applied; built once per catalogue and kept."""
+        if fixes is not None and len(fixes):
+            return self.with_corrections(fixes).layer_geojson(name)
         if name not in self._layer_geojson:
             self._layer_geojson[name] = geojson_text(self.layers[name], name=name)
         return self._layer_geojson[name]
@@ -272,11 +274,26 @@ class Catalogue:
     def selection_geojson(self, selected: gpd.GeoDataFrame, fixes=None) -> str:
         """The selected projects as GeoJSON text, corrections applied; all of them is the
         whole layer."""
-        if selected.index.equals(self.projects.index):
-            return self.layer_geojson("projects", fixes)
-        if fixes is not None and len(fixes):
-            selected = apply_corrections(selected, fixes)
-        return geojson_text(selected, name="projects")
+        shown = self.with_corrections(fixes)
+        if len(selected) == len(shown.projects) and set(selected["id"]) == set(shown.projects["id"]):
+            return shown.layer_geojson("projects")
+        return geojson_text(shown.projects[shown.projects["id"].isin(set(selected["id"]))],
+                            name="projects")
+
+    def with_corrections(self, fixes) -> Catalogue:
+        """The catalogue as the planners corrected it (``fixes``, from
+        ``annotations.corrections``): corrected projects are located where they were put
+        (status ``corrected``), moved places move the projects drawn from them; counts,
+        filters, search, focus, table and exports then all say so. One per set of fixes."""
+        if fixes is None or not len(fixes):
+            return self
+        key = tuple(zip(fixes.index, fixes["id"], fixes["updated_at"], strict=True))
+        if self._corrected_key != key:
+            places = self.layers["places"]
+            layers = dict(self.layers, places=apply_corrections(places, fixes),
+                          projects=apply_corrections(self.layers["projects"], fixes, places))
+            self._corrected_key, self._corrected = key, Catalogue(layers, self._manifest)
+        return self._corrected
 
     def corrected(self, name: str, fixes, ids=None) -> gpd.GeoDataFrame:
         """The rows of a layer that planners corrected (those in ``ids`` when given), with

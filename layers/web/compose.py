@@ -24,9 +24,11 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
                 show_notes: bool = True, note_focus=None) -> MapView:
     """The groups and view of ``state`` on ``catalogue``:
 
-    - districts, the visible ``sectors`` and the ``selected`` projects, drawn from the layer
-      files (a rerun sends ids only); places when ``show_places``;
-    - planners' corrections (``fixes``, indexed by target) instead of the corrected records;
+    - districts, the visible ``sectors`` and the ``selected`` projects (chosen from
+      ``catalogue.with_corrections(fixes)``), drawn from the layer files (a rerun sends ids
+      only); places when ``show_places``;
+    - planners' corrections (``fixes``, indexed by target) instead of the corrected records,
+      and projects moved with a corrected place;
     - the annotations ``notes`` (drawn from ``notes_data``, their prepared layer) when
       ``show_notes``;
     - the searched or clicked record (``state.focus``) outlined with its popup open.
@@ -36,24 +38,27 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
     its geometries) takes precedence over both."""
     datum = BASEMAPS[state.basemap].datum
     view = MapView(datum=datum)
-    fixed_ids = set(fixes.index) if fixes is not None else set()
+    shown = catalogue.with_corrections(fixes)  # ``selected`` comes from it
+    fixed_places = set(fixes.index) & set(catalogue.places["id"]) if fixes is not None else set()
+    # corrected projects: their own correction, or a place they were drawn from moved
+    fixed_projects = set(selected.loc[selected["status"] == "corrected", "id"])
     view.groups = [
         webmap.layer_group(catalogue, "districts", datum),
         webmap.layer_group(catalogue, "sectors", datum, sectors["id"]),
-        webmap.layer_group(catalogue, "projects", datum, set(selected["id"]) - fixed_ids)]
+        webmap.layer_group(catalogue, "projects", datum, set(selected["id"]) - fixed_projects)]
     if show_places:
         view.groups.append(webmap.layer_group(catalogue, "places", datum,
-                                              set(catalogue.places["id"]) - fixed_ids))
-    if fixed_ids:
-        fixed_projects = catalogue.corrected("projects", fixes, selected["id"])
-        fixed_places = catalogue.corrected("places", fixes)  # shown even with places off
+                                              set(catalogue.places["id"]) - fixed_places))
+    if fixed_projects or fixed_places:
         view.groups.append(webmap.geojson_group("规划师更正", features.corrections_data(
-            fixed_projects, fixed_places, catalogue.documents, datum), point_radius=8))
+            selected[selected["id"].isin(fixed_projects)],
+            shown.places[shown.places["id"].isin(fixed_places)],  # shown even with places off
+            catalogue.documents, datum), point_radius=8))
     if notes is not None and notes_data is not None and show_notes:
         view.groups.append(webmap.geojson_group(
             "规划师标注", features.subset(notes_data, notes["id"]), point_radius=7))
-    focus = catalogue.focus_row(state.focus)
-    focus_geometry = catalogue.focus_geometry(state.focus)
+    focus = shown.focus_row(state.focus)
+    focus_geometry = shown.focus_geometry(state.focus)
     if focus and focus_geometry is None:
         view.unlocated_focus = dict(focus[1])
     if focus_geometry is not None:
