@@ -12,7 +12,8 @@ from app_pages.common import page_frame
 from layers.export import geojson_text
 from layers.notes.model import NOTE_MAX_CHARS, AnnotationError, target_of
 from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
-from layers.web.tables import annotation_table, history_table, short_time
+from layers.web.popups import short_time
+from layers.web.tables import annotation_table, history_table
 
 ss = st.session_state
 frame = page_frame()

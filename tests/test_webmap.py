@@ -281,3 +281,13 @@ def test_coarse_points_carry_their_circle_and_unchecked_ones_say_so(cat):
     checked = [r for _, r in cat.projects.iterrows() if r["id"] in by_id and r["places"]
                and not any(p["unverified"] for p in r["places"])]
     assert checked and not any("位置未核实" in by_id[r["id"]]["tooltip"] for r in checked)
+
+
+def test_an_annotation_popup_shows_beijing_time_like_the_lists():
+    """Issue 17 (8): the popup showed the stored UTC time while the tables show 北京时间."""
+    import pandas as pd
+
+    row = pd.Series({"tags": [], "status": "open", "note": "n", "author": "张工",
+                     "updated_at": "2026-11-29T02:30:00+00:00", "version": 1})
+    assert "2026-11-29 10:30" in popups.annotation_popup(row)
+    assert "02:30" not in popups.annotation_popup(row)

@@ -89,3 +89,12 @@ class IconPath(Script):
     def __init__(self, url: str):
         super().__init__("L.Icon.Default.imagePath = " + _json_arg(url) + ";")
         self._name = "IconPath"
+
+
+class MetricScale(Script):
+    """The scale bar in metres and kilometres only (folium's also shows miles and feet)."""
+
+    def __init__(self):
+        super().__init__("L.control.scale({imperial: false, maxWidth: 150})"
+                         ".addTo(__PARENT__);")
+        self._name = "MetricScale"

@@ -92,6 +92,14 @@ def sector_popup(row) -> str:
             + "</div>")
 
 
+def short_time(iso: str) -> str:
+    """A stored UTC time as Chongqing's local time, to the minute."""
+    from datetime import datetime, timedelta, timezone
+
+    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def _note_html(note: str) -> str:
     return e(note).replace("\n", "<br>") if note else "<i>（无备注）</i>"
 
@@ -107,7 +115,8 @@ def annotation_popup(row, target_label: str = "") -> str:
         parts.append(f"<div>{tags}</div>")
     if target_label:
         parts.append(f"<div style='color:{CORRECTION_COLOUR}'>更正对象：{e(target_label)}</div>")
-    parts.append(f"<div><small>{e(row['author'])} · {e(row['updated_at'][:16].replace('T', ' '))}"
+    # Beijing time, as the lists show it (the store keeps UTC)
+    parts.append(f"<div><small>{e(row['author'])} · {e(short_time(row['updated_at']))}"
                  f" · 第 {int(row['version'])} 版</small></div>")
     return "<div class='planmap-annotation' style='max-width:320px'>" + "".join(parts) + "</div>"
 

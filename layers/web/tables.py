@@ -1,4 +1,4 @@
-"""Tables the page shows: annotations, their history, short times and shape summaries."""
+"""Tables the page shows: annotations, their history and shape summaries."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ import pandas as pd
 
 from layers.notes.model import target_of
 from layers.schema import GEOMETRY_LABELS, NOTE_ACTION_LABELS, NOTE_STATUS_LABELS
-
-
-def short_time(iso: str) -> str:
-    """A stored UTC time as Chongqing's local time, to the minute."""
-    from datetime import datetime, timedelta, timezone
-
-    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
-    return local.strftime("%Y-%m-%d %H:%M")
+from layers.web.popups import short_time
 
 
 def shape_summary(geometry) -> str:

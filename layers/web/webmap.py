@@ -37,7 +37,7 @@ from layers.schema import (
 )
 from layers.web.assets import localise
 from layers.web.basemaps import BASEMAPS
-from layers.web.elements import DrawLocale, FetchedLayer, Legend, OpenPopup
+from layers.web.elements import DrawLocale, FetchedLayer, Legend, MetricScale, OpenPopup
 from layers.web.features import subset
 from layers.web.mapfiles import layer_data, layer_popups, layer_urls
 from layers.web.popups import (
@@ -86,7 +86,8 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
     if spec.datum != "wgs84":
         lon, lat = convert(lon, lat, "wgs84", spec.datum)
     m = folium.Map(location=(lat, lon), zoom_start=8, tiles=None, max_zoom=MAX_ZOOM, min_zoom=5,
-                   control_scale=True, prefer_canvas=True, attribution_control=True)
+                   control_scale=False, prefer_canvas=True, attribution_control=True)
+    MetricScale().add_to(m)
     for n, (url, tiles) in enumerate(spec.urls(tianditu_key)):
         # the second is a label layer drawn over the first (天地图 注记)
         folium.TileLayer(url, attr=tiles.get("attribution", ""),

@@ -68,6 +68,9 @@ def test_map_paints_with_nothing_leaving_the_machine(app_server, page, cat):
     frame = map_frame(page)
     assert frame.locator(".leaflet-container").is_visible()
     assert frame.locator(".planmap-legend").is_visible()
+    # one scale bar, in metres/kilometres (issue 17: it showed miles too)
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and scale.inner_text().strip().endswith(("km", "m"))
     assert page.external_requests == []
     assert page.page_errors == []
 
