@@ -25,6 +25,8 @@ __all__ = ["STORAGE_CRS"]  # re-exported: geo.crs declares it, layers import it 
 LAYER_NAMES: tuple[str, ...] = tuple(_SCHEMA["layers"])
 LAYER_LABELS: dict[str, str] = {k: v["label"] for k, v in _SCHEMA["layers"].items()}
 LAYER_POINT_RADIUS: dict[str, float] = {k: v["radius"] for k, v in _SCHEMA["layers"].items()}
+LAYER_LABEL_ZOOM: dict[str, int] = {k: v["label_zoom"] for k, v in _SCHEMA["layers"].items()
+                                    if "label_zoom" in v}
 
 PROJECT_COLUMNS = ("id", "name", "doc_ids", "sections", "category", "excerpt", "sources",
                    "places", "geometry_kind", "precision_m", "schematic", "partial", "outside",

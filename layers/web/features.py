@@ -144,12 +144,22 @@ def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
 
 
 def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
+    """District outlines, each with its short name and where to write it (a point inside the
+    district, in ``datum``): the blank basemap's only labels."""
+    from geo.datum import convert
+
     simple = districts[districts["level"] != "municipality"]
+    inside = [g.representative_point() for g in simple.geometry]
+    at = [[round(float(c), DISPLAY_DECIMALS) for c in
+           ((p.x, p.y) if datum == "wgs84" else convert(p.x, p.y, "wgs84", datum))]
+          for p in inside]
     return _features(simple, {
         "tooltip": [e(n) for n in simple["name"]],
         "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
                   for n, s in zip(simple["name"], simple["source"], strict=True)],
-        "style": [DISTRICT_STYLE] * len(simple)}, datum, OUTLINE_SIMPLIFY_DEG)
+        "style": [DISTRICT_STYLE] * len(simple),
+        "label": [e(n) for n in simple["short_name"]], "label_at": at},
+        datum, OUTLINE_SIMPLIFY_DEG)
 
 
 

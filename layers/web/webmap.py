@@ -28,6 +28,7 @@ from layers.export import to_datum
 from layers.schema import (
     CATEGORY_COLOURS,
     COLOURS,
+    LAYER_LABEL_ZOOM,
     LAYER_LABELS,
     LAYER_POINT_RADIUS,
     SECTOR_KIND_LABELS,
@@ -152,6 +153,7 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
     FetchedLayer({
         "layer": layer, "ids": None if ids is None else sorted(map(str, ids)),
         "url": urls[0], "popups": urls[1], "radius": radius, "circle": UNCERTAINTY["circle"],
+        "labelZoom": LAYER_LABEL_ZOOM.get(layer, MAX_ZOOM + 1),
         "failed": f"无法载入图层“{label}”，请刷新页面",
     }).add_to(group)
     return group

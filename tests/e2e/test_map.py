@@ -281,3 +281,16 @@ def test_a_point_known_to_twenty_km_is_drawn_with_its_circle(app_server, page, c
     coarse = projects[(projects["geometry_kind"] == "point") & (projects["precision_m"] > 300)]
     assert 0 < len(circles) <= len(coarse)
     assert page.external_requests == [] and page.page_errors == []
+
+
+def test_the_blank_basemap_names_every_district(app_server, page, cat):
+    """Issue 17 (6): with no tiles, the districts' names are written on the map, offline."""
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    frame = map_frame(page)
+    labels = frame.locator(".planmap-label")
+    labels.first.wait_for(timeout=30_000)
+    counties = cat.districts[cat.districts["level"] != "municipality"]
+    names = set(labels.all_inner_texts())
+    assert names == set(counties["short_name"])
+    assert page.external_requests == [] and page.page_errors == []

@@ -87,6 +87,28 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
             });
         });
     }
+    // Names written on the map (districts on the blank basemap), from zoom options.labelZoom
+    function addLabels(data) {
+        var labels = [];
+        data.features.forEach(function (f) {
+            var p = f.properties;
+            if (!p.label || !p.label_at || (keep !== null && !keep.has(String(p.id)))) { return; }
+            labels.push(L.marker([p.label_at[1], p.label_at[0]], {
+                interactive: false, keyboard: false,
+                icon: L.divIcon({className: "planmap-label", html: p.label, iconSize: null})
+            }));
+        });
+        if (!labels.length) { return; }
+        var layer = L.layerGroup(labels);
+        function show() {
+            var map = group._map;
+            if (!map) { return; }
+            if (map.getZoom() >= options.labelZoom) { group.addLayer(layer); }
+            else { group.removeLayer(layer); }
+        }
+        if (group._map) { show(); group._map.on("zoomend", show); }
+        else { group.once("add", function () { show(); group._map.on("zoomend", show); }); }
+    }
     load(options.url).then(function (data) {
         var drawn = L.geoJSON(data, {
             filter: function (f) {
@@ -110,6 +132,7 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
             }
         }).addTo(group);
         gatherStacks(drawn);
+        addLabels(data);
     }).catch(function (error) {
         console.error(error);
         var map = group._map || window.map;
