@@ -243,7 +243,7 @@ def test_manifest_pins_folium_versions_and_registry_digests():
     assert {p.spec for p in manifest.packages} == {
         "leaflet@1.9.3", "leaflet-draw@1.0.2", "leaflet.markercluster@1.1.0", "jquery@3.7.1",
         "bootstrap@5.2.2", "@fortawesome/fontawesome-free@6.2.0",
-        "drmonty-leaflet-awesome-markers@2.0.2"}
+        "drmonty-leaflet-awesome-markers@2.0.2", "leaflet-measure@2.1.7"}
     fa = next(p for p in manifest.packages if p.name.startswith("@"))
     assert fa.tarball_url() == ("https://registry.npmjs.org/@fortawesome/fontawesome-free/-/"
                                 "fontawesome-free-6.2.0.tgz")
@@ -338,7 +338,7 @@ def test_installed_stylesheets_find_their_fonts_and_images():
     manifest = load_manifest()
     stylesheets = [STATIC_DIR / p.folder / k for p in manifest.packages for k in p.keep
                    if k.endswith(".css")]
-    assert len(stylesheets) == 7
+    assert len(stylesheets) == 8
     for css in stylesheets:
         for ref in css_references(css):
             assert (css.parent / ref.split("?")[0].split("#")[0]).resolve().is_file(), (css, ref)

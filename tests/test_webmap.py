@@ -241,10 +241,11 @@ def test_a_filter_is_a_subset_of_the_cached_layer(cat):
     assert len(full["features"]) > len(part["features"]) > 0
 
 
-def test_the_base_map_loads_only_leaflet(cat):
+def test_the_base_map_loads_only_leaflet_and_the_measure_tool(cat):
     m = webmap.base_map("blank")
     links = asset_links(m)
-    assert sorted(link.rsplit("/", 1)[1] for link in links) == ["leaflet.css", "leaflet.js"]
+    assert sorted(link.rsplit("/", 1)[1] for link in links) == [
+        "leaflet-measure.css", "leaflet-measure.min.js", "leaflet.css", "leaflet.js"]
 
 
 def test_places_from_memory_say_unverified(built_layers):

@@ -98,3 +98,11 @@ class MetricScale(Script):
         super().__init__("L.control.scale({imperial: false, maxWidth: 150})"
                          ".addTo(__PARENT__);")
         self._name = "MetricScale"
+
+
+class MeasureSvg(Script):
+    """Makes the measure tool draw its own shapes in SVG (measure_svg.js); added before it."""
+
+    def __init__(self):
+        super().__init__(asset_text("measure_svg.js"))
+        self._name = "MeasureSvg"

@@ -20,7 +20,7 @@ import math
 
 import folium
 import geopandas as gpd
-from folium.plugins import Draw
+from folium.plugins import Draw, MeasureControl
 
 from geo.city import CITY
 from geo.datum import convert
@@ -38,7 +38,14 @@ from layers.schema import (
 )
 from layers.web.assets import localise
 from layers.web.basemaps import BASEMAPS
-from layers.web.elements import DrawLocale, FetchedLayer, Legend, MetricScale, OpenPopup
+from layers.web.elements import (
+    DrawLocale,
+    FetchedLayer,
+    Legend,
+    MeasureSvg,
+    MetricScale,
+    OpenPopup,
+)
 from layers.web.features import subset
 from layers.web.mapfiles import layer_data, layer_popups, layer_urls
 from layers.web.popups import (
@@ -96,6 +103,11 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
                          subdomains=tiles.get("subdomains", "abc"), max_zoom=MAX_ZOOM,
                          overlay=n > 0, control=False).add_to(m)
     Legend(legend_html()).add_to(m)
+    # 测量: distances and areas on the ellipsoid, in Chinese, metric
+    MeasureSvg().add_to(m)
+    MeasureControl(position="topleft", primary_length_unit="kilometers",
+                   secondary_length_unit="meters", primary_area_unit="sqkilometers",
+                   secondary_area_unit="hectares", localization="cn").add_to(m)
     if draw:
         DrawLocale().add_to(m)  # before the toolbar is built, which reads L.drawLocal
         Draw(export=False, show_geometry_on_click=False,

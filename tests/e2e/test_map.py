@@ -294,3 +294,34 @@ def test_the_blank_basemap_names_every_district(app_server, page, cat):
     names = set(labels.all_inner_texts())
     assert names == set(counties["short_name"])
     assert page.external_requests == [] and page.page_errors == []
+
+
+def test_the_measure_tool_gives_a_known_distance_within_one_percent(app_server, page, cat):
+    """Issue 17 (7): 测量 (leaflet-measure, served locally, in Chinese): two clicks 万州 →
+    涪陵's seats give their great-circle distance within 1 %."""
+    import re
+
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    frame = map_frame(page)
+    frame.locator(".leaflet-control-measure-toggle").click(force=True)  # opens it (as a hover does)
+    frame.get_by_text("开始一次新的测量").click()
+    container = frame.locator(".leaflet-container")
+    clicked = []
+    for lon, lat in ((108.38, 30.81), (107.39, 29.70)):
+        x, y = frame.evaluate(
+            "([lat, lon]) => { const p = window.map.latLngToContainerPoint([lat, lon]);"
+            " return [Math.round(p.x), Math.round(p.y)]; }", [lat, lon])
+        container.click(position={"x": x, "y": y})
+        clicked.append(frame.evaluate(
+            "([x, y]) => { const l = window.map.containerPointToLatLng([x, y]);"
+            " return [l.lng, l.lat]; }", [x, y]))
+        page.wait_for_timeout(300)
+    frame.get_by_text("完成测量").click()
+    result = frame.locator(".leaflet-popup-content")
+    result.wait_for(timeout=30_000)
+    text = result.inner_text()
+    km = float(re.search(r"([\d,.]+)\s*公里", text).group(1).replace(",", ""))
+    expected = distance_m(*clicked[0], *clicked[1]) / 1000
+    assert abs(km - expected) / expected < 0.01, (km, expected, text)
+    assert page.external_requests == [] and page.page_errors == []
