@@ -295,15 +295,6 @@ class Catalogue:
             self._corrected_key, self._corrected = key, Catalogue(layers, self._manifest)
         return self._corrected
 
-    def corrected(self, name: str, fixes, ids=None) -> gpd.GeoDataFrame:
-        """The rows of a layer that planners corrected (those in ``ids`` when given), with
-        their corrections applied."""
-        frame = self.layers[name]
-        keep = frame["id"].isin(fixes.index)
-        if ids is not None:
-            keep &= frame["id"].isin(set(ids))
-        return apply_corrections(frame[keep], fixes)
-
     def target_options(self) -> list[str]:
         """What an annotation may correct: every project, then every place."""
         return list(self.projects["id"]) + list(self.places["id"])
