@@ -31,8 +31,7 @@ def rejected(gazetteer, c: Candidate) -> bool:
     if not c.lent_head:
         return False
     item = c.name[: -len(c.lent_head)]
-    start, end = _clause(c)
-    if c.lent_head in PLACE_HEADS and "等" + c.lent_head in c.doc.clean[start:end]:
+    if c.lent_head in PLACE_HEADS and "等" + c.lent_head in c.doc.clean[slice(*_clause(c))]:
         # 协同建设好礼嘉、悦来、水土、龙盛等片区: areas "such as" places the gazetteer has are
         # those places, named by way of example (解放碑、江北嘴、弹子石三个片区 are the three
         # sites a 消费 专栏 is about)
@@ -128,7 +127,8 @@ def is_positioning(c: Candidate) -> bool:
 def in_passing(gazetteer, c: Candidate) -> bool:
     """A name the plan draws by, in a clause that builds nothing: wholly a known place in
     running text (串联果园港、鱼复新城; 发挥悦来国际会展城…作用), or any name listed in a
-    clause that opens with a linking word (串联…红崖寨公园, 东连渝北仙桃数据谷)."""
+    clause that opens with a linking word (东连渝北仙桃数据谷, 西接蔡家智慧新城; rules.yaml
+    passing_words, which leave out 串联: a 专栏's green ring strings its own sites)."""
     if c.found_by == "block":
         return False
     start, end = _clause(c)

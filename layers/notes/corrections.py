@@ -30,8 +30,9 @@ def apply_corrections(layer: gpd.GeoDataFrame, fixes: gpd.GeoDataFrame,
         out[column] = None
     hit = out["id"].isin(fixes.index)
     if hit.any():
-        _mark(out, hit, fixes.loc[out.loc[hit, "id"]])
-        out.loc[hit, out.geometry.name] = list(fixes.loc[out.loc[hit, "id"]].geometry)
+        rows = fixes.loc[out.loc[hit, "id"]]
+        _mark(out, hit, rows)
+        out.loc[hit, out.geometry.name] = list(rows.geometry)
         if "status" in out.columns:
             _located_by_planner(out, hit)
     if places is not None and "places" in out.columns:
