@@ -3,7 +3,7 @@ downloads. Widgets only: the catalogue, compose_map and the store do the work.""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 
 import folium
 import streamlit as st
@@ -15,7 +15,9 @@ from layers.schema import LAYER_LABELS, LAYER_NAMES, NOTE_STATUS_LABELS, PROJECT
 from layers.web import webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.basemaps import BASEMAPS
-from layers.web.compose import compose_map
+from layers.web.compose import compose_map, moved_view, print_sheet, shown_extent
+from layers.web.popups import local_date
+from layers.web.printmap import FORMATS, PrintError, render
 from layers.web.state import ViewState
 from layers.web.tables import shape_summary
 
@@ -33,7 +35,7 @@ if "initialised" not in ss:
     start, problems = cat.state_from_query(st.query_params.to_dict())
     for name in WIDGETS:
         ss[name] = getattr(start, name)
-    ss.focus = start.focus
+    ss.focus, ss.map_view = start.focus, start.view
     ss.url_problems = problems
     ss.initialised = True
 
@@ -41,18 +43,19 @@ if "initialised" not in ss:
 def on_search_pick() -> None:
     hit = ss.get("search_pick")
     if hit:
-        ss.focus, ss.note_focus = hit, None
+        ss.focus, ss.note_focus, ss.map_view = hit, None, ""
 
 
 def on_table_pick() -> None:
     rows = ss.table_pick.selection.rows if "table_pick" in ss else []
     if rows and ss.get("table_ids"):
-        ss.focus, ss.note_focus = "project:" + ss.table_ids[rows[0]], None
+        ss.focus, ss.note_focus, ss.map_view = "project:" + ss.table_ids[rows[0]], None, ""
 
 
 def clear_focus() -> None:
-    """A changed filter is a new selection: the map fits it, not the last searched item."""
-    ss.focus, ss.note_focus = "", None
+    """A changed filter is a new selection: the map fits it, not the last searched item nor
+    where the planner had panned to."""
+    ss.focus, ss.note_focus, ss.map_view = "", None, ""
 
 
 def clear_filters() -> None:
@@ -60,7 +63,7 @@ def clear_filters() -> None:
     for name in WIDGETS:
         if name not in ("basemap", "query"):
             ss[name] = getattr(default, name)
-    ss.focus = ""
+    ss.focus, ss.map_view = "", ""
 
 
 # ----------------------------------------------------------------- sidebar
@@ -117,9 +120,8 @@ with frame.sidebar:
     if ss.basemap != "blank":
         st.caption("在线底图需要联网；图层始终随底图坐标系显示在正确位置。")
 
-state = ViewState(**{name: ss[name] for name in WIDGETS}, focus=ss.get("focus", ""))
-if st.query_params.to_dict() != state.to_query():
-    st.query_params.from_dict(state.to_query())
+state = ViewState(**{name: ss[name] for name in WIDGETS}, focus=ss.get("focus", ""),
+                  view=ss.get("map_view", ""))
 
 # ----------------------------------------------------------------- main
 st.title("规划项目地图")
@@ -159,7 +161,14 @@ with map_col:
                         height=620, use_container_width=True, feature_group_to_add=view.groups,
                         layer_control=folium.LayerControl(collapsed=False),
                         center=view.center, zoom=view.zoom,
-                        returned_objects=["last_clicked", "all_drawings"])
+                        returned_objects=["last_clicked", "all_drawings", "center", "zoom",
+                                          "bounds"])
+        # a pan or zoom of the planner's is kept in the link (the map reports every move)
+        moved = moved_view(out, view, ss.get("last_report"))
+        ss.last_report = webmap.reported_view(out)
+        if moved:
+            ss.map_view = moved
+        ss.map_extent = shown_extent(out, view)
         clicked = (out or {}).get("last_clicked")
         if clicked:
             lon, lat = webmap.to_storage(clicked["lng"], clicked["lat"], datum)
@@ -173,6 +182,11 @@ with map_col:
                 ss.pending = webmap.drawing_to_storage(drawings[-1], datum)
             except (KeyError, TypeError, ValueError) as problem:
                 st.warning(f"无法读取绘制的图形：{problem}")
+
+# the link in the address bar is the share link: the filters and, once moved, the map's view
+link = dataclasses.replace(state, view=ss.get("map_view", "")).to_query()
+if st.query_params.to_dict() != link:
+    st.query_params.from_dict(link)
 
 with side_col:
     unlocated = selected[selected["status"] == "unlocated"]
@@ -230,7 +244,7 @@ st.dataframe(table, hide_index=True, on_select=on_table_pick, selection_mode="si
 st.subheader("下载 GeoJSON（WGS84）")
 # Data is built in the run, not deferred: a deferred download whose click meets a rerun (the
 # map sends its first value after mounting) can spin forever in Streamlit 1.67.
-today = dt.date.today().isoformat()
+today = local_date()
 dl = st.columns(len(LAYER_NAMES) + 1)
 dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
                       data=shown.selection_geojson(selected),
@@ -240,3 +254,30 @@ for col, name in zip(dl[1:], LAYER_NAMES, strict=True):
     col.download_button(f"{LAYER_LABELS[name]}（全部）", data=shown.layer_geojson(name),
                         file_name=f"{name}-{today}.geojson", mime="application/geo+json",
                         key=f"dl-{name}", on_click="ignore")
+
+st.subheader("导出地图（PNG / PDF）")
+st.caption("当前地图视野与筛选，A4 横向，含标题、图例、比例尺、指北针、制图日期和数据来源，"
+           "可直接打印或发给与会者。")
+export_cols = st.columns([1, 1, 2])
+fmt = export_cols[0].radio("格式", list(FORMATS), format_func=str.upper, horizontal=True,
+                           key="print_format", label_visibility="collapsed")
+# rendered on request (a sheet takes a few seconds), kept while the view and filters are these
+sheet_key = (fmt, repr(link), tuple(round(v, 5) for v in ss.get("map_extent", ())),
+             bool(ss.get("show_notes")), len(fixes) if fixes is not None else 0)
+if export_cols[1].button("生成地图", key="print_make", disabled="map_extent" not in ss):
+    with st.spinner("正在生成地图…"):
+        sheet = print_sheet(shown, state, selected, sectors, ss.map_extent,
+                            notes=notes if ss.show_notes else None, made=local_date())
+        try:
+            ss.printout = (sheet_key, render(sheet, fmt))
+        except PrintError as problem:
+            ss.printout = None
+            st.error(str(problem))
+printout = ss.get("printout")
+if printout and printout[0] == sheet_key:
+    export_cols[2].download_button(
+        f"下载 {fmt.upper()}（{len(printout[1]) / 1024:,.0f} KB）", data=printout[1],
+        file_name=f"planmap-{local_date()}.{fmt}", mime=FORMATS[fmt], key="print_download",
+        on_click="ignore", type="primary")
+elif printout:
+    export_cols[2].caption("视野或筛选已改变：请重新生成。")

@@ -53,6 +53,7 @@ EXPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["export_datums"])
 IMPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["import_datums"])
 COLOURS: dict = dict(_SCHEMA["colours"])
 UNCERTAINTY: dict = dict(_SCHEMA["uncertainty"])
+PRINT: dict = dict(_SCHEMA["print"])
 
 OTHER_CATEGORY: str = rules()["other_category"]["name"]
 CATEGORY_COLOURS: dict[str, str] = {

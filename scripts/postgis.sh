@@ -27,11 +27,6 @@ die() {
 
 case "$PORT" in '' | *[!0-9]*) die "PLANMAP_PG_PORT 不是端口号：$PORT" ;; esac
 
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo=(sudo)
-fi
-
 # Highest PostgreSQL major version installed (e.g. 15), or nothing.
 pg_version() {
   local v best=
@@ -47,13 +42,8 @@ pg_version() {
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
 apt_install() {
-  if [ "${#sudo[@]}" -gt 0 ] && ! command -v sudo >/dev/null; then
-    die "需要 root 或 sudo 来安装 $*"
-  fi
   echo "安装 $* ..." >&2
-  "${sudo[@]}" apt-get update -qq || die "apt-get update 失败"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "$@" >/dev/null || die "无法安装 $*"
+  bash "$(dirname "${BASH_SOURCE[0]}")/debs.sh" "$@" || die "无法安装 $*"
 }
 
 # The server may not run as root: as root, run it as the `postgres` OS user.

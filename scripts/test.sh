@@ -4,21 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-test.txt
 # The browser tests (tests/e2e) drive Debian's Chromium, never a browser a test tool downloads;
-# fonts-noto-cjk so Chinese text renders in screenshots. Skipped quietly when both are there.
-if [ ! -x /usr/bin/chromium ] \
-  || ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null; then
-      echo "需要 root 或 sudo 来安装 chromium 与 fonts-noto-cjk（浏览器测试用）" >&2
-      exit 1
-    fi
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
-fi
+# fonts-noto-cjk so Chinese text renders in screenshots and printed maps.
+bash scripts/debs.sh chromium fonts-noto-cjk
 # The annotation store's suite also runs against a real PostGIS (Debian's packages, a private
 # throwaway server on loopback, started every time: nothing survives between machines).
 # The server is stopped when the suite ends, however it ends: nothing is left running.

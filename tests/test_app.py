@@ -187,3 +187,34 @@ def test_a_rebuild_while_the_app_runs_is_picked_up_by_the_next_rerun(built_layer
         build(out=LAYERS_FILE)  # the whole build again, for the tests after this one
     at.run()
     assert metric(at, "项目") == len(built_layers["projects"])
+
+
+def test_a_link_with_a_view_opens_there_until_a_filter_changes():
+    """Issue 17 (8): the share link carries pan and zoom (``v``); a filter change refits."""
+    at = run(v="29.60000,106.60000,13", dist="两江新区")
+    args = map_args(at)
+    assert args["center"] == pytest.approx([29.6, 106.6]) and args["zoom"] == 13
+    assert at.query_params["v"] == "29.60000,106.60000,13" and not at.warning
+    at.sidebar.multiselect(key="districts").set_value(["万州区"]).run()
+    assert "v" not in at.query_params
+    assert map_args(at)["center"][1] > 107.5  # fitted to 万州
+
+
+def test_the_map_is_printed_on_request_as_a_pdf_with_its_filter():
+    """Issue 17 (7): 生成地图 renders the sheet; its download is the PDF of this filter."""
+    import io
+
+    from pypdf import PdfReader
+
+    at = run(dist="万州区")
+    assert not [b for b in at.get("download_button") if b.proto.label.startswith("下载 PDF")]
+    next(b for b in at.button if b.key == "print_make").click().run()
+    assert not at.exception and not at.error
+    data = at.session_state["printout"][1]
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "规划项目地图" in text and "区县：万州区" in text and "图例" in text
+    (button,) = [b for b in at.get("download_button") if b.proto.label.startswith("下载 PDF")]
+    # a new filter makes the sheet stale: the page says so instead of offering the old one
+    at.sidebar.multiselect(key="categories").set_value(["交通"]).run()
+    assert not [b for b in at.get("download_button") if b.proto.label.startswith("下载 PDF")]
+    assert any("请重新生成" in c.value for c in at.caption)

@@ -3,13 +3,14 @@ function that composes the map's layers and view."""
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
-from layers.web.compose import compose_map
+from geo.city import CITY
+from layers.web.compose import MapView, compose_map, moved_view, shown_extent
 from layers.web.elements import FetchedLayer
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter, ViewState
-from layers.web.webmap import base_map
+from layers.web.webmap import START_ZOOM, base_map, fit_view, reported_view
 
 
 def drawn(view) -> dict:
@@ -98,3 +99,53 @@ def test_corrections_replace_the_corrected_records_and_notes_are_drawn(cat):
     hidden = compose_map(cat, state, selected, cat.visible_sectors(state), fixes=fixes,
                          notes=fixes, notes_data=notes_data, show_notes=False)
     assert "规划师标注" not in drawn(hidden)[1]
+
+
+# ------------------------------------------------------------ where the planner panned to
+def test_a_panned_view_stands_over_the_fit_and_the_focus(cat):
+    """Issue 17 (8): the share link keeps pan and zoom; a focus or filter alone would refit."""
+    focus = "place:c-guoyuangang"
+    state = ViewState(focus=focus, view="29.50000,106.40000,13")
+    view = compose_map(cat, state, cat.select(state), cat.visible_sectors(state))
+    assert view.center == pytest.approx((29.5, 106.4)) and view.zoom == 13
+    assert "定位" in drawn(view)[1]  # the focused record is still outlined
+    refit = compose_map(cat, ViewState(focus=focus), cat.select(state),
+                        cat.visible_sectors(state))
+    assert refit.center != pytest.approx((29.5, 106.4))
+    amap = compose_map(cat, ViewState(view="29.50000,106.40000,13", basemap="amap"),
+                       cat.select(state), cat.visible_sectors(state))
+    # shown on a GCJ-02 basemap, the same ground is a few hundred metres off in numbers
+    assert 0.001 < abs(amap.center[1] - 106.4) < 0.01 and amap.zoom == 13
+
+
+def test_a_reported_move_is_kept_only_when_the_planner_made_it():
+    shown = MapView(center=(29.5, 106.5), zoom=10)
+    report = {"center": {"lat": 29.5, "lng": 106.5}, "zoom": 10}
+    assert moved_view(report, shown, None) is None  # the map is where the page put it
+    panned = {"center": {"lat": 29.61234567, "lng": 106.3}, "zoom": 11}
+    assert moved_view(panned, shown, None) == "29.61235,106.30000,11"
+    # the same report again (a widget rerun before the map follows a new fit) is stale
+    assert moved_view(panned, shown, reported_view(panned)) is None
+    assert moved_view(None, shown, None) is None
+    # a new map's first report is where it opened (the city's middle), not a planner's move
+    opened = {"center": {"lat": CITY.map_centre[0], "lng": CITY.map_centre[1]},
+              "zoom": START_ZOOM}
+    assert moved_view(opened, shown, None) is None
+    # a move on 高德 is kept in WGS84
+    gcj = moved_view(panned, MapView(center=(29.5, 106.5), zoom=10, datum="gcj02"), None)
+    lat, lon, zoom = (float(v) for v in gcj.split(","))
+    assert 0.001 < abs(lon - 106.3) < 0.01 and zoom == 11
+
+
+def test_the_shown_extent_is_the_reported_one_else_the_fitted_one():
+    shown = MapView(center=(29.5, 106.5), zoom=10)
+    out = {"bounds": {"_southWest": {"lat": 29.4, "lng": 106.3},
+                      "_northEast": {"lat": 29.6, "lng": 106.7}}}
+    assert shown_extent(out, shown) == pytest.approx((106.3, 29.4, 106.7, 29.6))
+    minx, miny, maxx, maxy = shown_extent(None, shown)
+    # 1000 px at zoom 10 span 1000 × 360 / 2^18 degrees of longitude
+    assert maxx - minx == pytest.approx(1000 * 360 / 2 ** 18)
+    assert (minx + maxx) / 2 == pytest.approx(106.5) and miny < 29.5 < maxy
+    assert fit_view([box(minx, miny, maxx, maxy)])[1] in (9, 10)  # fit pads by 15 %
+    on_amap = shown_extent(out, MapView(center=(29.5, 106.5), zoom=10, datum="gcj02"))
+    assert 0.001 < 106.3 - on_amap[0] < 0.01  # read off 高德, stored in WGS84

@@ -116,7 +116,8 @@ def test_url_state_round_trips(cat):
     state = ViewState(projects=[group], categories=["交通", "能源"], districts=["两江新区"],
                       statuses=["auto"], min_confidence=0.5, query="果园港",
                       focus="place:c-guoyuangang", basemap="amap",
-                      structures=[cat.sectors["structure_id"].iloc[0]])
+                      structures=[cat.sectors["structure_id"].iloc[0]],
+                      view="29.61234,106.51234,12")
     query = state.to_query()
     assert query["cat"] == "交通,能源" and query["base"] == "amap"
     back, problems = cat.state_from_query(query)
@@ -139,6 +140,13 @@ def test_a_bad_link_opens_and_says_what_it_ignored(cat):
     assert "渝北区已于 2026-01-25 并入两江新区" in text
     _, problems = cat.state_from_query({"conf": "7"})
     assert problems and "0 到 1" in problems[0]
+
+
+@pytest.mark.parametrize("view", ["29.6,106.5", "abc", "29.6,106.5,x", "29.6,106.5,30",
+                                  "39.9,116.4,10", "29.6,106.5,12,1", ""])
+def test_a_link_with_a_view_off_the_city_or_mistyped_opens_fitted(cat, view):
+    state, problems = cat.state_from_query({"v": view})
+    assert state.view == "" and len(problems) == 1 and "地图视野" in problems[0]
 
 
 def test_table_follows_the_filter(cat):

@@ -36,6 +36,7 @@ class Source:
     checked: str = ""
     date: str = ""
     missing: str = ""
+    credit: str = ""  # the short line a printed map gives it
 
 
 class SourceError(RuntimeError):
@@ -51,6 +52,20 @@ def registry(path: Path = SOURCES_FILE) -> dict[str, Source]:
                 for key, entry in entries.items()}
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise SourceError(f"{path.name}: 无法读取来源登记（{exc}）") from exc
+
+
+def registry_ids(source: str, place_sources: dict[str, str], depth: int = 3) -> set[str]:
+    """What a place row's ``source`` comes down to: its registry id, also when it links to a
+    row of one (``geonames-cities500:悦来``); for a place set by towns (``town:t-…``,
+    ``towns:t-…|t-…``) the towns' own sources (``place_sources``: place id → source); a cited
+    page (not in the registry) as itself."""
+    head, _, rest = source.partition(":")
+    if head in ("town", "towns") and depth:
+        return set().union(*(registry_ids(place_sources.get(t, ""), place_sources, depth - 1)
+                             for t in rest.split("|")))
+    if head in registry():
+        return {head}
+    return {source} if source else set()
 
 
 def licence_of(source_id: str) -> str:

@@ -30,7 +30,7 @@ from layers.schema import (
     category_order,
 )
 from layers.web.basemaps import BASEMAPS
-from layers.web.state import ViewState, split_list
+from layers.web.state import VIEW_ZOOMS, ViewState, parse_view, split_list
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
 GROUP_PREFIX = "g:"  # a token in the project filter that stands for a group of projects
@@ -168,6 +168,22 @@ class Catalogue:
 
     # ----------------------------------------------------------------- state
 
+    def describe(self, state: ViewState, limit: int = 6) -> str:
+        """The filter of ``state`` in words, for a printed map's subtitle: "区县：万州区；类别：交通"
+        (at most ``limit`` values a field, then "等 N 项"); "全部项目" when nothing is chosen."""
+        labels = {"projects": self.option_label, "structures": self.structures.get,
+                  "sectors": lambda s: self.sector_names.get(s, s),
+                  "documents": self.documents.get, "statuses": PROJECT_STATUS_LABELS.get}
+        parts = []
+        for name, field_label in FIELD_LABELS.items():
+            values = [labels.get(name, str)(v) or v for v in getattr(state, name)]
+            if values:
+                more = f"等 {len(values)} 项" if len(values) > limit else ""
+                parts.append(f"{field_label}：{'、'.join(values[:limit])}{more}")
+        if state.min_confidence:
+            parts.append(f"最低置信度：{state.min_confidence:g}")
+        return "；".join(parts) or "全部项目"
+
     @staticmethod
     def _current_districts(values: list[str], problems: list[str]) -> list[str]:
         from gazetteer.admin import successor
@@ -218,6 +234,12 @@ class Catalogue:
                     state.basemap = value
                 else:
                     problems.append(f"链接中的底图“{value}”无法识别，已使用空白底图")
+            elif name == "view":
+                value = raw if isinstance(raw, str) else ",".join(raw)
+                if parse_view(value, CITY.bbox, VIEW_ZOOMS):
+                    state.view = value
+                else:
+                    problems.append(f"链接中的地图视野“{value[:40]}”无法识别，已按筛选显示")
             elif name == "focus":
                 value = raw if isinstance(raw, str) else ",".join(raw)
                 if self.focus_geometry(value) is not None:

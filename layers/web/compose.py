@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gazetteer.sources import registry_ids
+from geo.city import CITY
 from geo.crs import buffer_m
+from geo.datum import convert
 from layers.web import features, popups, webmap
 from layers.web.basemaps import BASEMAPS
+from layers.web.printmap import Sheet
+from layers.web.state import VIEW_ZOOMS, format_view, parse_view
 
 
 @dataclass
@@ -34,8 +39,9 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
     - the searched or clicked record (``state.focus``) outlined with its popup open.
 
     The view fits the focused record, else the selection (``_selection_extent``; every
-    sector when nothing in it is located); an annotation chosen in the list (``note_focus``,
-    its geometries) takes precedence over both."""
+    sector when nothing in it is located); a view the planner panned to (``state.view``)
+    stands over both, and an annotation chosen in the list (``note_focus``, its geometries)
+    over all."""
     datum = BASEMAPS[state.basemap].datum
     view = MapView(datum=datum)
     shown = catalogue.with_corrections(fixes)  # ``selected`` comes from it
@@ -71,6 +77,12 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
     else:
         fit = webmap.fit_view(_selection_extent(catalogue, state, selected, sectors), datum) \
             or webmap.fit_view(list(sectors.geometry), datum)
+    panned = parse_view(state.view, CITY.bbox, VIEW_ZOOMS) if state.view else None
+    if panned:  # where the planner panned to (or a link's view) stands until the next pick
+        lat, lon, zoom = panned
+        if datum != "wgs84":
+            lon, lat = convert(lon, lat, "wgs84", datum)
+        fit = (float(lat), float(lon)), zoom
     if note_focus is not None and len(note_focus):
         fit = webmap.fit_view(list(note_focus), datum) or fit
     if fit:
@@ -88,3 +100,49 @@ def _selection_extent(catalogue, state, selected, sectors) -> list:
         return list(districts[districts["name"].isin(state.districts)].geometry)
     chosen = list(sectors.geometry) if state.structures or state.sectors else []
     return list(selected.geometry) + chosen
+
+
+def moved_view(out: dict | None, shown_view: MapView, last_report) -> str | None:
+    """The view to keep (``format_view``, WGS84) when the map reports one the planner moved to;
+    None when the report is stale (``last_report``: unchanged since the last run, e.g. the map
+    has not yet followed a new fit), is where ``shown_view`` put it, or is where a new map
+    opens before the page moves it (its first report)."""
+    report = webmap.reported_view(out)
+    if report is None or report == last_report \
+            or webmap.same_view(report, (shown_view.center, shown_view.zoom)) \
+            or webmap.same_view(report, webmap.start_view(shown_view.datum)):
+        return None
+    (lat, lon), zoom = report
+    lon, lat = webmap.to_storage(lon, lat, shown_view.datum)
+    return format_view(lat, lon, zoom)
+
+
+def shown_extent(out: dict | None, shown_view: MapView) -> tuple[float, float, float, float]:
+    """The WGS84 lon/lat bounds the map shows: as it reported them, else as ``shown_view``
+    fits them at the usual map size."""
+    bounds = webmap.reported_bounds(out)
+    if bounds is None and shown_view.center is None:  # the map's first view, WGS84
+        return webmap.view_bounds(CITY.map_centre, webmap.START_ZOOM)
+    if bounds is None:
+        bounds = webmap.view_bounds(shown_view.center, shown_view.zoom)
+    return webmap.bounds_to_storage(bounds, shown_view.datum)
+
+
+def print_sheet(catalogue, state, selected, sectors, extent, *, notes=None,
+                made: str = "") -> Sheet:
+    """The printed map of what the page shows: ``selected`` (from the corrected catalogue) and
+    ``sectors`` within ``extent`` (``shown_extent``), the planners' ``notes`` when shown,
+    titled with the filter in words, crediting the plans and the gazetteer sources of the
+    places the drawn projects stand on."""
+    located = selected[selected["status"] != "unlocated"]
+    place_source = dict(zip(catalogue.places["id"], catalogue.places["source"], strict=True))
+    cited = {place_source[p["id"]] for places in located["places"] for p in places
+             if p.get("id") in place_source}
+    sources = set().union(*(registry_ids(s, place_source) for s in cited))
+    doc_ids = {d for ds in selected["doc_ids"] for d in ds}
+    subtitle = (f"{catalogue.describe(state)}　·　项目 {len(selected)} 个，"
+                f"图上 {len(located)} 个（未定位 {len(selected) - len(located)} 个不在图上）")
+    return Sheet(extent=extent, subtitle=subtitle, projects=located, sectors=sectors,
+                 districts=catalogue.districts, notes=notes,
+                 documents=[t for d, t in catalogue.documents.items() if d in doc_ids],
+                 sources=sorted(sources), made=made)

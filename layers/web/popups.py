@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import datetime, timedelta, timezone
 
 from geo.city import CITY
 from layers.schema import COLOURS, NOTE_STATUS_LABELS, first_source, section_path, source_count
@@ -92,12 +93,17 @@ def sector_popup(row) -> str:
             + "</div>")
 
 
+LOCAL_TIME = timezone(timedelta(hours=8))  # Chongqing (Beijing time, no daylight saving)
+
+
 def short_time(iso: str) -> str:
     """A stored UTC time as Chongqing's local time, to the minute."""
-    from datetime import datetime, timedelta, timezone
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
 
-    local = datetime.fromisoformat(iso).astimezone(timezone(timedelta(hours=8)))
-    return local.strftime("%Y-%m-%d %H:%M")
+
+def local_date() -> str:
+    """Today in Chongqing, YYYY-MM-DD (a server on UTC is still on yesterday before 08:00)."""
+    return datetime.now(LOCAL_TIME).date().isoformat()
 
 
 def _note_html(note: str) -> str:

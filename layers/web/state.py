@@ -23,11 +23,13 @@ class ViewState:
     query: str = ""
     focus: str = ""  # "project:<id>" or "place:<id>"
     basemap: str = "blank"
+    view: str = ""  # where the planner panned/zoomed to: "lat,lon,zoom" in WGS84; "" = fitted
 
     # URL keys, short so a link stays readable; lists are joined with commas
     QUERY_KEYS = {"projects": "p", "structures": "st", "sectors": "se", "documents": "doc",
                   "categories": "cat", "districts": "dist", "statuses": "status",
-                  "min_confidence": "conf", "query": "q", "focus": "focus", "basemap": "base"}
+                  "min_confidence": "conf", "query": "q", "focus": "focus", "basemap": "base",
+                  "view": "v"}
 
     def to_query(self) -> dict[str, str]:
         """Only what differs from the default, so the plain view has a plain URL."""
@@ -39,6 +41,34 @@ class ViewState:
                 continue
             out[key] = ",".join(value) if isinstance(value, list) else str(value)
         return out
+
+
+# The map's zoom range: 5 shows the whole city with its neighbours; tiles=None leaves Leaflet
+# without a maximum, so one is set explicitly (clustering needs it).
+VIEW_ZOOMS = (5, 18)
+# A view's decimals: 5 (≈ 1 m) is finer than any screen pixel at the map's highest zoom.
+VIEW_DECIMALS = 5
+
+
+def format_view(lat: float, lon: float, zoom: int) -> str:
+    return f"{lat:.{VIEW_DECIMALS}f},{lon:.{VIEW_DECIMALS}f},{int(zoom)}"
+
+
+def parse_view(text: str, bbox, zooms: tuple[int, int]) -> tuple[float, float, int] | None:
+    """(lat, lon, zoom) of a ``format_view`` text whose centre lies in ``bbox`` (lon/lat
+    min/max) and zoom in ``zooms``; None for anything else (a mistyped or foreign link)."""
+    parts = str(text).split(",")
+    if len(parts) != 3:
+        return None
+    try:
+        lat, lon, zoom = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        return None
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon
+            and zooms[0] <= zoom <= zooms[1]):
+        return None
+    return lat, lon, zoom
 
 
 def split_list(value) -> list[str]:

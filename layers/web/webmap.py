@@ -51,8 +51,10 @@ from layers.web.mapfiles import layer_data, layer_popups, layer_urls
 from layers.web.popups import (
     e,
 )
+from layers.web.state import VIEW_ZOOMS
 
-MAX_ZOOM = 18  # an explicit maximum: tiles=None leaves Leaflet without one (clustering needs it)
+MIN_ZOOM, MAX_ZOOM = VIEW_ZOOMS
+START_ZOOM = 8  # the first view, at the city's middle: the whole municipality
 MAP_SIZE_PX = (1000, 620)  # the map's typical size, for choosing a zoom that fits a selection
 
 
@@ -90,10 +92,9 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
     spec = BASEMAPS[basemap]
     if spec.needs_key and not tianditu_key:
         raise ValueError("天地图需要密钥：请在 secrets 或环境变量 TIANDITU_KEY 中配置")
-    lat, lon = CITY.map_centre
-    if spec.datum != "wgs84":
-        lon, lat = convert(lon, lat, "wgs84", spec.datum)
-    m = folium.Map(location=(lat, lon), zoom_start=8, tiles=None, max_zoom=MAX_ZOOM, min_zoom=5,
+    (lat, lon), _ = start_view(spec.datum)
+    m = folium.Map(location=(lat, lon), zoom_start=START_ZOOM, tiles=None, max_zoom=MAX_ZOOM,
+                   min_zoom=MIN_ZOOM,
                    control_scale=False, prefer_canvas=True, attribution_control=True)
     MetricScale().add_to(m)
     for n, (url, tiles) in enumerate(spec.urls(tianditu_key)):
@@ -214,8 +215,66 @@ def fit_view(geometries, datum: str = "wgs84",
         zooms.append(math.log2(width * 360 / ((maxx - minx) * 1.15 * 256)))
     if maxy - miny > 1e-9:
         zooms.append(math.log2(height * 2 * math.pi / ((merc(maxy) - merc(miny)) * 1.15 * 256)))
-    zoom = int(max(5, min(math.floor(min(zooms)), MAX_ZOOM - 3)))
+    zoom = int(max(MIN_ZOOM, min(math.floor(min(zooms)), MAX_ZOOM - 3)))
     return (float(lat), float(lon)), zoom
+
+
+def start_view(datum: str) -> tuple[tuple[float, float], int]:
+    """(centre lat/lon in ``datum``, zoom) a new map opens at, before the page moves it."""
+    lat, lon = CITY.map_centre
+    if datum != "wgs84":
+        lon, lat = convert(lon, lat, "wgs84", datum)
+    return (float(lat), float(lon)), START_ZOOM
+
+
+def reported_view(out: dict | None) -> tuple[tuple[float, float], int] | None:
+    """(centre lat/lon, zoom) the map reported (streamlit-folium's ``center`` and ``zoom``,
+    in the basemap's datum), None before it has reported."""
+    center, zoom = (out or {}).get("center"), (out or {}).get("zoom")
+    if not center or zoom is None:
+        return None
+    return (float(center["lat"]), float(center["lng"])), int(zoom)
+
+
+def same_view(a, b) -> bool:
+    """Whether two (centre, zoom) views are one: same zoom, centres within half a pixel."""
+    if a is None or b is None or a[1] != b[1]:
+        return False
+    half_pixel = 360 / (256 * 2 ** a[1]) / 2
+    return abs(a[0][0] - b[0][0]) <= half_pixel and abs(a[0][1] - b[0][1]) <= half_pixel
+
+
+def view_bounds(center: tuple[float, float], zoom: int,
+                size_px: tuple[int, int] = MAP_SIZE_PX) -> tuple[float, float, float, float]:
+    """The lon/lat bounds a map of ``size_px`` shows at ``center`` (lat, lon) and ``zoom``:
+    what the map shows when it has not reported its own bounds."""
+    lat, lon = center
+    degrees_per_px = 360 / (256 * 2 ** zoom)
+    half_w = size_px[0] / 2 * degrees_per_px
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    half_h = size_px[1] / 2 * degrees_per_px * math.pi / 180
+
+    def lat_of(merc):
+        return math.degrees(2 * math.atan(math.exp(merc)) - math.pi / 2)
+
+    return lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h)
+
+
+def reported_bounds(out: dict | None) -> tuple[float, float, float, float] | None:
+    """The lon/lat bounds the map reported (basemap datum), None before it has."""
+    bounds = (out or {}).get("bounds") or {}
+    south_west, north_east = bounds.get("_southWest"), bounds.get("_northEast")
+    if not south_west or not north_east or south_west.get("lat") is None:
+        return None
+    return (float(south_west["lng"]), float(south_west["lat"]),
+            float(north_east["lng"]), float(north_east["lat"]))
+
+
+def bounds_to_storage(bounds, datum: str) -> tuple[float, float, float, float]:
+    """Lon/lat bounds read off the map (in ``datum``) in WGS84."""
+    minx, miny = to_storage(bounds[0], bounds[1], datum)
+    maxx, maxy = to_storage(bounds[2], bounds[3], datum)
+    return minx, miny, maxx, maxy
 
 
 def drawing_to_storage(feature: dict, datum: str):

@@ -1,7 +1,7 @@
 """Annotating in a real browser: draw a polygon, save a hostile note, reload, nothing runs."""
 
 from playwright.sync_api import expect
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 
 from layers.notes.store import AnnotationStore
 from tests.e2e.helpers import map_frame, open_app, wait_for_app
@@ -107,3 +107,38 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     assert dialogs == []
     assert page.page_errors == []
     assert page.external_requests == []
+
+
+def metric_value(page, label: str) -> int:
+    card = page.locator('[data-testid="stMetric"]').filter(
+        has=page.get_by_text(label, exact=True))
+    return int(card.locator('[data-testid="stMetricValue"]').inner_text())
+
+
+def test_a_corrected_project_is_counted_as_placed_and_exported_corrected(
+        app_server, app_data_dir, page, cat):
+    """Issue 17 (4): a planner places an unlocated project; after a reload the counts move it
+    from 未定位 to 规划师更正, and the view's GeoJSON gives it the planner's point and status."""
+    import json
+
+    row = cat.projects[cat.projects["name"] == "中科云从人工智能基础资源开放平台"].iloc[0]
+    assert row["status"] == "unlocated"
+    open_app(page, app_server, timeout=60_000)
+    unlocated, corrected = metric_value(page, "未定位"), metric_value(page, "规划师更正")
+    store = AnnotationStore()  # the app's store (PLANMAP_DATA_DIR)
+    note_id = store.add(Point(106.52, 29.61), "云从在这里", "张工", target=row["id"])
+    try:
+        page.reload()
+        wait_for_app(page, timeout=60_000)
+        page.get_by_text("规划师更正").first.wait_for(timeout=60_000)
+        assert metric_value(page, "未定位") == unlocated - 1
+        assert metric_value(page, "规划师更正") == corrected + 1
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name=f"当前筛选的项目（{len(cat.projects)}）").click()
+        data = json.loads(info.value.path().read_text(encoding="utf-8"))
+        (feature,) = [f for f in data["features"] if f["id"] == row["id"]]
+        assert feature["properties"]["status"] == "corrected"
+        assert feature["geometry"]["coordinates"] == [106.52, 29.61]
+        assert page.page_errors == [] and page.external_requests == []
+    finally:  # the other browser tests share this server and store
+        store.delete(note_id, author="张工", as_admin=True)

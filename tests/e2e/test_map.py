@@ -1,6 +1,7 @@
 """The map in a real browser: offline paint, one-project filter, search, download, 高德 shift."""
 
 import json
+import re
 from urllib.parse import quote
 
 import geojson
@@ -299,7 +300,6 @@ def test_the_blank_basemap_names_every_district(app_server, page, cat):
 def test_the_measure_tool_gives_a_known_distance_within_one_percent(app_server, page, cat):
     """Issue 17 (7): 测量 (leaflet-measure, served locally, in Chinese): two clicks 万州 →
     涪陵's seats give their great-circle distance within 1 %."""
-    import re
 
     open_app(page, app_server, timeout=60_000)
     features(page)
@@ -325,3 +325,53 @@ def test_the_measure_tool_gives_a_known_distance_within_one_percent(app_server, 
     expected = distance_m(*clicked[0], *clicked[1]) / 1000
     assert abs(km - expected) / expected < 0.01, (km, expected, text)
     assert page.external_requests == [] and page.page_errors == []
+
+
+def test_the_printed_map_downloads_as_a_pdf_with_title_legend_and_scale(app_server, page, cat):
+    """Issue 17 (7): 导出地图 → a PDF a planner can hand out: it opens, and holds the title,
+    the filter, the legend, a scale bar in km, a north arrow, the date and the sources."""
+    import io
+
+    from pypdf import PdfReader
+
+    open_app(page, f"{app_server}/?dist={quote('万州区')}", timeout=60_000)
+    features(page)
+    page.get_by_role("button", name="生成地图").click()
+    button = page.get_by_role("button", name=re.compile(r"^下载 PDF"))
+    button.wait_for(timeout=90_000)
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("planmap-")
+    assert download.suggested_filename.endswith(".pdf")
+    reader = PdfReader(io.BytesIO(download.path().read_bytes()))
+    text = reader.pages[0].extract_text()
+    for words in ("规划项目地图", "区县：万州区", "图例", "区县界线", "km", "北", "制图日期",
+                  "数据来源", "万州"):
+        assert words in text, words
+    width, height = (float(v) for v in reader.pages[0].mediabox[2:])
+    assert width > height  # A4 landscape
+    assert page.page_errors == [] and page.external_requests == []
+
+
+def test_a_pan_and_zoom_is_kept_in_the_share_link(app_server, page, cat):
+    """Issue 17 (8): the address bar is the share link; it now carries where the map is."""
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    frame = map_frame(page)
+    frame.evaluate("() => { window.map.setView([29.70, 106.80], 11); }")  # as a drag and a scroll do
+    page.wait_for_url("**v=**", timeout=30_000)
+    link = page.url
+    assert re.search(r"v=29\.7\d*(%2C|,)106\.8\d*(%2C|,)11", link), link
+    other = page.context.new_page()
+    try:
+        open_app(other, link, timeout=60_000)
+        frame = map_frame(other, timeout=60_000)
+        frame.wait_for_function("() => window.map && window.map.getZoom() === 11",
+                                timeout=30_000)
+        lng, lat = frame.evaluate("() => [window.map.getCenter().lng, window.map.getCenter().lat]")
+        # within a screen pixel (0.0007° at zoom 11): Leaflet snaps the centre to pixels
+        assert (lng, lat) == pytest.approx((106.80, 29.70), abs=0.0005)
+    finally:
+        other.close()
+    assert page.page_errors == [] and page.external_requests == []
