@@ -16,6 +16,8 @@ from layers.schema import (
     COLOURS,
     DEFAULT_COLOUR,
     NOTE_STATUS_COLOURS,
+    PROJECT_STYLES,
+    SECTOR_FILL,
     SECTOR_STYLES,
     STORAGE_CRS,
     UNCERTAINTY,
@@ -78,14 +80,25 @@ def subset(data: dict, ids) -> dict:
     return {**data, "features": [f for f in data["features"] if f["properties"]["id"] in ids]}
 
 
-def project_style(row) -> dict:
-    colour = CATEGORY_COLOURS.get(row["category"], DEFAULT_COLOUR)
-    style = {"color": colour, "fillColor": colour, "weight": 3, "opacity": 0.9}
-    if row["geometry_kind"] == "area":
-        style.update(fillOpacity=0.12, weight=2, dashArray="6 4")
-    if row["schematic"]:
-        style.update(dashArray="2 6")
-    return style
+def project_styles(projects: gpd.GeoDataFrame) -> list[dict]:
+    """Each project's style: its category's colour; an area dashed and lightly filled, its
+    fill divided by how many project areas stack on it (as sectors', ``sector_styles``);
+    a schematic line dotted."""
+    areas = (projects["geometry_kind"] == "area").to_numpy()
+    depths = iter(stack_depth(list(projects.geometry[areas].simplify(OUTLINE_SIMPLIFY_DEG)),
+                              SECTOR_FILL["grid_deg"]))
+    styles = []
+    for category, is_area, schematic in zip(projects["category"], areas,
+                                            projects["schematic"], strict=True):
+        colour = CATEGORY_COLOURS.get(category, DEFAULT_COLOUR)
+        style = {"color": colour, "fillColor": colour, **PROJECT_STYLES["line"]}
+        if is_area:
+            style.update(PROJECT_STYLES["area"])
+            style["fillOpacity"] = round(style["fillOpacity"] / next(depths), 3)
+        if schematic:
+            style.update(PROJECT_STYLES["schematic"])
+        styles.append(style)
+    return styles
 
 
 def uncertainty_m(geometry, precision_m) -> float:
@@ -116,22 +129,71 @@ def projects_data(projects: gpd.GeoDataFrame, documents: dict[str, str],
     return _features(projects, {
         "tooltip": [_tooltip(r) for r in rows],
         "popup": [project_popup(r, documents) for r in rows],
-        "style": [project_style(r) for r in rows],
+        "style": project_styles(projects),
         "radius_m": [uncertainty_m(r.geometry, r["precision_m"]) for r in rows]}, datum)
+
+
+def stack_depth(geometries, step_deg: float) -> list[int]:
+    """For each geometry, the most geometries that cover any one point of it (itself
+    included), counted at the centres of a ``step_deg`` grid; 1 where no centre falls."""
+    import numpy as np
+    import shapely
+
+    shapes = [g if g is not None and not g.is_empty else None for g in geometries]
+    live = [g for g in shapes if g is not None]
+    if not live:
+        return [1] * len(shapes)
+    minx, miny, maxx, maxy = shapely.total_bounds(live)
+    xs = np.arange(minx + step_deg / 2, maxx, step_deg)
+    ys = np.arange(miny + step_deg / 2, maxy, step_deg)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    count = np.zeros(grid_x.shape, dtype=np.int32)
+    covers = []
+    for g in shapes:
+        if g is None:
+            covers.append(None)
+            continue
+        bx0, by0, bx1, by1 = g.bounds
+        (i0, i1), (j0, j1) = np.searchsorted(xs, [bx0, bx1]), np.searchsorted(ys, [by0, by1])
+        inside = shapely.contains_xy(g, grid_x[j0:j1, i0:i1], grid_y[j0:j1, i0:i1])
+        count[j0:j1, i0:i1] += inside
+        covers.append((slice(j0, j1), slice(i0, i1), inside))
+    depths = []
+    for cover in covers:
+        if cover is None or not cover[2].any():
+            depths.append(1)
+            continue
+        rows, cols, inside = cover
+        depths.append(int(count[rows, cols][inside].max()))
+    return depths
+
+
+def sector_styles(sectors: gpd.GeoDataFrame) -> list[dict]:
+    """Each sector's style (schema.yaml sector_kinds): its kind's, dashed when approximate or
+    schematic, its fill divided by how many sectors stack on it (``stack_depth``). The 主城
+    holds up to 14 sectors on one spot: at their own fills they would blend to an opaque
+    smear; divided, any spot's fills add up to at most 1 − e^(−max fill) (≈ 26 %), and the
+    outlines, at full strength, still tell the sectors apart."""
+    depths = stack_depth(list(sectors.geometry.simplify(OUTLINE_SIMPLIFY_DEG)),
+                         SECTOR_FILL["grid_deg"])
+    styles = []
+    for kind, approximate, schematic, depth in zip(
+            sectors["kind"], sectors["approximate"], sectors["schematic"], depths, strict=True):
+        style = dict(SECTOR_STYLES.get(kind, SECTOR_STYLES["zone"]))
+        style["fillColor"] = style["color"]
+        style["fillOpacity"] = round(style["fillOpacity"] / depth, 3)
+        if approximate or schematic:
+            style["dashArray"] = "4 4"
+        styles.append(style)
+    return styles
 
 
 def sectors_data(sectors: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
     rows = [r for _, r in sectors.iterrows()]
-    styles = []
-    for r in rows:
-        style = dict(SECTOR_STYLES.get(r["kind"], SECTOR_STYLES["zone"]))
-        style["fillColor"] = style["color"]
-        if r["approximate"] or r["schematic"]:
-            style["dashArray"] = "4 4"
-        styles.append(style)
     return _features(sectors, {
         "tooltip": [f"{e(r['name'])}（{e(r['structure'])}）" for r in rows],
-        "popup": [sector_popup(r) for r in rows], "style": styles}, datum, OUTLINE_SIMPLIFY_DEG)
+        "popup": [sector_popup(r) for r in rows], "style": sector_styles(sectors)},
+        datum, OUTLINE_SIMPLIFY_DEG)
 
 
 def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:

@@ -30,7 +30,7 @@ from layers.schema import (
     UNCERTAINTY,
     category_order,
 )
-from layers.web.features import uncertainty_m
+from layers.web.features import project_styles, sector_styles, uncertainty_m
 
 FORMATS = {"pdf": "application/pdf", "png": "image/png"}  # the first is the default
 
@@ -138,6 +138,7 @@ def _km(metres: float) -> str:
 
 
 def _draw(fig, sheet: Sheet) -> None:
+    from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle, FancyArrow, Patch, Rectangle
 
@@ -174,12 +175,19 @@ def _draw(fig, sheet: Sheet) -> None:
 
     sectors = _metric(sheet.sectors, box, tolerance)
     if sectors is not None:
-        for kind, group in sectors.groupby("kind", sort=False):
-            style = SECTOR_STYLES.get(kind, SECTOR_STYLES["zone"])
-            group.plot(ax=ax, facecolor=style["color"], alpha=style["fillOpacity"],
-                       edgecolor="none", zorder=2)
-            group.boundary.plot(ax=ax, color=style["color"], linewidth=style["weight"] * 0.5,
-                                linestyle="--" if "dashArray" in style else "-", zorder=2)
+        # styled as on screen, stacking counted in lon/lat over the sheet's sectors
+        by_row = dict(zip(sheet.sectors.index, sector_styles(sheet.sectors), strict=True))
+        styles = [by_row[i] for i in sectors.index]
+        sectors.plot(ax=ax, edgecolor="none", zorder=2, facecolor=[
+            to_rgba(s["color"], s["fillOpacity"]) for s in styles])
+        for dashed in (False, True):
+            chosen = [("dashArray" in s) == dashed for s in styles]
+            if any(chosen):
+                sectors[chosen].boundary.plot(
+                    ax=ax, zorder=2, linestyle="--" if dashed else "-",
+                    color=[s["color"] for s, c in zip(styles, chosen, strict=True) if c],
+                    linewidth=[s["weight"] * 0.5 for s, c in zip(styles, chosen, strict=True)
+                               if c])
         for kind in dict.fromkeys(sectors["kind"]):
             style = SECTOR_STYLES.get(kind, SECTOR_STYLES["zone"])
             label = f"片区：{SECTOR_KIND_LABELS.get(kind, kind)}"
@@ -193,12 +201,15 @@ def _draw(fig, sheet: Sheet) -> None:
     projects = _metric(sheet.projects, box, tolerance)
     circles = False
     if projects is not None:
-        colours = [CATEGORY_COLOURS.get(c, DEFAULT_COLOUR) for c in projects["category"]]
-        projects = projects.assign(colour=colours)
+        by_row = dict(zip(sheet.projects.index, project_styles(sheet.projects), strict=True))
+        styles = [by_row[i] for i in projects.index]
+        projects = projects.assign(colour=[s["color"] for s in styles],
+                                   fill=[s.get("fillOpacity", 0.0) for s in styles])
         kinds = projects.geom_type
         areas = projects[kinds.isin(["Polygon", "MultiPolygon"])]
         if len(areas):
-            areas.plot(ax=ax, color=list(areas["colour"]), alpha=0.08, zorder=3)
+            areas.plot(ax=ax, zorder=3, edgecolor="none", facecolor=[
+                to_rgba(c, f) for c, f in zip(areas["colour"], areas["fill"], strict=True)])
             areas.boundary.plot(ax=ax, color=list(areas["colour"]), linewidth=0.8,
                                 linestyle="--", zorder=3)
         lines = projects[kinds.isin(["LineString", "MultiLineString"])]

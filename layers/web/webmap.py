@@ -31,6 +31,8 @@ from layers.schema import (
     LAYER_LABEL_ZOOM,
     LAYER_LABELS,
     LAYER_POINT_RADIUS,
+    NOTE_STATUS_COLOURS,
+    NOTE_STATUS_LABELS,
     SECTOR_KIND_LABELS,
     SECTOR_STYLES,
     STORAGE_CRS,
@@ -67,16 +69,22 @@ MAP_ASSETS = {"leaflet", "leaflet_css"}  # folium's names of the links the base 
 
 
 def legend_html() -> str:
-    """Sector kinds and project categories; a <details> so it folds away on a small screen."""
+    """Sector kinds, project categories and planners' annotations; a <details> so it folds
+    away on a small screen."""
     kinds = "".join(
         f'<span><i style="background:{s["color"]};opacity:.7"></i>{e(SECTOR_KIND_LABELS.get(k, k))}</span>'
         for k, s in SECTOR_STYLES.items())
     cats = "".join(
         f'<span><i style="background:{c};border-radius:50%"></i>{e(name)}</span>'
         for name, c in CATEGORY_COLOURS.items())
+    notes = "".join(
+        f'<span><i style="background:{NOTE_STATUS_COLOURS[k]};border-radius:50%"></i>'
+        f'{e(NOTE_STATUS_LABELS[k])}</span>' for k in ("open", "resolved")) + (
+        f'<span><i style="background:{COLOURS["correction"]}"></i>规划师更正</span>')
     return ('<details class="planmap-legend" open><summary>图例</summary>'
             f'<b>片区类型</b><div class="planmap-grid">{kinds}</div>'
             f'<b>项目类别</b><div class="planmap-grid">{cats}</div>'
+            f'<b>规划师标注</b><div class="planmap-grid">{notes}</div>'
             '<div class="planmap-note">虚线：位置近似或示意；虚线圆：点位只知道在此范围内'
             f'（精度粗于 {UNCERTAINTY["exact_m"]} 米）；提示“{e(UNCERTAINTY["unverified_label"])}”：'
             '坐标凭记忆、未经独立核对</div></details>')
