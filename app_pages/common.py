@@ -16,6 +16,7 @@ from layers.notes.store import AnnotationStore
 from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
 from layers.web import features
 from layers.web.catalogue import Catalogue, default_catalogue
+from layers.web.elements import asset_text
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter
 
@@ -24,6 +25,13 @@ from layers.web.state import NoteFilter
 KEPT = ("projects", "structures", "sectors", "documents", "categories", "districts",
         "statuses", "min_confidence", "query", "basemap", "show_places", "show_notes",
         "note_tags", "note_authors", "note_statuses")
+
+
+def pick_many(label: str, options, **kwargs):
+    """st.multiselect without its English "Select all" entry (no filter needs it: choosing
+    nothing means all) and matching what is typed as an in-order subsequence, so pinyin in an
+    option's label finds it by initials too (gyg → …guoyuangang)."""
+    return st.multiselect(label, options, select_all=False, filter_mode="fuzzy", **kwargs)
 
 
 @dataclass
@@ -126,6 +134,8 @@ def page_frame() -> Frame:
         if kept in ss:
             ss[kept] = ss[kept]
     settings = Settings.resolve(read_secrets())
+    st.html("<style>" + asset_text("app.css").replace(
+        "__UPLOAD_LIMIT__", str(st.get_option("server.maxUploadSize"))) + "</style>")
     with st.spinner("正在载入图层…"):
         frame = Frame(cat=default_catalogue(), settings=settings,
                       sidebar=st.sidebar.container())
@@ -151,10 +161,10 @@ def page_frame() -> Frame:
     with st.sidebar:
         st.header(f"标注筛选（{int((every['status'] != 'deleted').sum())}）")
         frame.tag_options = sorted({*SUGGESTED_TAGS, *(t for ts in every["tags"] for t in ts)})
-        st.multiselect("标签", frame.tag_options, key="note_tags", placeholder="全部")
-        st.multiselect("作者", sorted(set(every["author"])), key="note_authors",
+        pick_many("标签", frame.tag_options, key="note_tags", placeholder="全部")
+        pick_many("作者", sorted(set(every["author"])), key="note_authors",
                        placeholder="全部")
-        st.multiselect("标注状态", list(NOTE_STATUS_LABELS), format_func=NOTE_STATUS_LABELS.get,
+        pick_many("标注状态", list(NOTE_STATUS_LABELS), format_func=NOTE_STATUS_LABELS.get,
                        key="note_statuses", placeholder="待处理、已处理（不含已删除）")
     frame.notes = NoteFilter(tuple(ss.get("note_tags") or ()), tuple(ss.get("note_authors") or ()),
                              tuple(ss.get("note_statuses") or ())).apply(every)

@@ -9,7 +9,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import page_frame
+from app_pages.common import page_frame, pick_many
 from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
 from layers.schema import LAYER_LABELS, LAYER_NAMES, NOTE_STATUS_LABELS, PROJECT_STATUS_LABELS
 from layers.web import webmap
@@ -81,22 +81,22 @@ with frame.sidebar:
             st.caption("没有找到匹配的地名或项目。")
 
     st.header("筛选")
-    st.multiselect("项目（可选分组，如 ▣ 两江新区十大工程）", cat.project_options(),
+    pick_many("项目（可选分组，如 ▣ 两江新区十大工程）", cat.project_options(),
                    format_func=cat.option_label, key="projects", on_change=clear_focus,
                    placeholder="全部项目")
-    st.multiselect("空间结构", list(cat.structures), format_func=cat.structures.get,
+    pick_many("空间结构", list(cat.structures), format_func=cat.structures.get,
                    key="structures", on_change=clear_focus, placeholder="全部")
     sector_options = cat.sector_options(ss.structures)
     ss.sectors = [s for s in ss.sectors if s in sector_options]
-    st.multiselect("片区/板块", sector_options, format_func=cat.sector_label, key="sectors",
+    pick_many("片区/板块", sector_options, format_func=cat.sector_label, key="sectors",
                    on_change=clear_focus, placeholder="全部")
-    st.multiselect("文档", list(cat.documents), format_func=cat.documents.get,
+    pick_many("文档", list(cat.documents), format_func=cat.documents.get,
                    key="documents", on_change=clear_focus, placeholder="全部")
-    st.multiselect("类别", cat.categories, key="categories", on_change=clear_focus,
+    pick_many("类别", cat.categories, key="categories", on_change=clear_focus,
                    placeholder="全部")
-    st.multiselect("区县", cat.district_names, key="districts", on_change=clear_focus,
+    pick_many("区县", cat.district_names, key="districts", on_change=clear_focus,
                    placeholder="全部")
-    st.multiselect("状态", list(PROJECT_STATUS_LABELS), format_func=PROJECT_STATUS_LABELS.get,
+    pick_many("状态", list(PROJECT_STATUS_LABELS), format_func=PROJECT_STATUS_LABELS.get,
                    key="statuses", on_change=clear_focus, placeholder="全部")
     st.slider("最低置信度", 0.0, 1.0, step=0.05, key="min_confidence", on_change=clear_focus,
               help="项目所引地点中最低的匹配置信度；未定位项目为 0")
@@ -137,7 +137,7 @@ for col, status in zip(cols[1:-1], PROJECT_STATUS_LABELS, strict=True):
     col.metric(PROJECT_STATUS_LABELS[status], int(counts.get(status, 0)))
 cols[-1].metric("片区", len(sectors))
 
-map_col, side_col = st.columns([3, 1])
+map_col = st.container()  # the whole width: a side column left a laptop a 343 px map
 with map_col:
     missing = missing_assets()
     if missing:
@@ -188,12 +188,11 @@ link = dataclasses.replace(state, view=ss.get("map_view", "")).to_query()
 if st.query_params.to_dict() != link:
     st.query_params.from_dict(link)
 
-with side_col:
-    unlocated = selected[selected["status"] == "unlocated"]
-    st.subheader(f"未定位项目（{len(unlocated)}）")
+unlocated = selected[selected["status"] == "unlocated"]
+with st.expander(f"未定位项目（{len(unlocated)}）：不在地图上，原因见列表"):
     if len(unlocated):
-        st.dataframe(unlocated[["name", "reason"]].rename(
-            columns={"name": "名称", "reason": "原因"}), hide_index=True, height=560)
+        st.dataframe(unlocated[["name", "reason"]].fillna("无原因记录").rename(
+            columns={"name": "名称", "reason": "原因"}), hide_index=True, height=360)
     else:
         st.caption("当前筛选中的项目均已定位。")
 
@@ -214,7 +213,7 @@ if store is not None:
         target_options = ["", *cat.target_options()]
         with st.form("new_note"):
             note = st.text_area("备注", max_chars=NOTE_MAX_CHARS, placeholder="如：拟选址，用地待核实")
-            tags = st.multiselect("标签", frame.tag_options, accept_new_options=True,
+            tags = pick_many("标签", frame.tag_options, accept_new_options=True,
                                   placeholder="选择或输入标签")
             status = st.selectbox("状态", ["open", "resolved"], format_func=NOTE_STATUS_LABELS.get)
             target = st.selectbox("更正对象（把某个项目或地名改到这里，可不选）", target_options,

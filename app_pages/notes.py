@@ -4,15 +4,13 @@ the work and keeps every version."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
-from app_pages.common import page_frame
+from app_pages.common import page_frame, pick_many
 from layers.export import geojson_text
 from layers.notes.model import NOTE_MAX_CHARS, AnnotationError, target_of
 from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
-from layers.web.popups import short_time
+from layers.web.popups import local_date, short_time
 from layers.web.tables import annotation_table, history_table
 
 ss = st.session_state
@@ -54,8 +52,12 @@ if ss.get("flash"):
 target_options = ["", *cat.target_options()]
 st.markdown(f"**标注列表（{len(notes)}）** 点击一行查看、修改；在“地图”页画新标注。")
 ss.note_ids = list(notes["id"])
-st.dataframe(annotation_table(notes, target_label), hide_index=True, on_select=on_note_pick,
-             selection_mode="single-row", key="note_table", height=260)
+if len(notes):
+    st.dataframe(annotation_table(notes, target_label), hide_index=True,
+                 on_select=on_note_pick, selection_mode="single-row", key="note_table",
+                 height=260)
+else:  # an empty table says "empty" in English
+    st.caption("没有符合筛选的标注。")
 
 chosen = all_notes[all_notes["id"] == ss.get("note_pick_id", "")]
 if len(chosen):
@@ -71,7 +73,7 @@ if len(chosen):
     if may_change and row["status"] != "deleted":
         with st.form(f"edit-{row['id']}-{row['version']}"):
             note = st.text_area("备注", row["note"], max_chars=NOTE_MAX_CHARS)
-            tags = st.multiselect("标签", sorted({*frame.tag_options, *row["tags"]}),
+            tags = pick_many("标签", sorted({*frame.tag_options, *row["tags"]}),
                                   default=list(row["tags"]), accept_new_options=True)
             status = st.selectbox("状态", ["open", "resolved"],
                                   index=["open", "resolved"].index(row["status"]),
@@ -108,7 +110,7 @@ if frame.can_write:
 if st.button("生成标注下载文件"):
     ss.notes_export = True
 if ss.get("notes_export"):
-    today = dt.date.today().isoformat()
+    today = local_date()
     c1, c2 = st.columns(2)
     c1.download_button("标注 GeoJSON", geojson_text(store.list(), name="annotations"),
                        file_name=f"annotations-{today}.geojson", mime="application/geo+json",

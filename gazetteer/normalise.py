@@ -106,6 +106,12 @@ def pinyin_keys(text: str) -> set[str]:
     return {latin_key("".join(c)) for c in combos}
 
 
+def pinyin_text(text: str) -> str:
+    """``text``'s most common reading in toneless pinyin, joined (果园港 → guoyuangang): one
+    reading to show beside a name; searches use ``pinyin_keys``."""
+    return latin_key("".join(r[0] for r in pinyin(text, style=Style.NORMAL, errors="ignore")))
+
+
 def pinyin_initials(text: str) -> set[str]:
     """First letters of every reading (果园港 → gyg), for searches typed as initials."""
     readings = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")

@@ -218,3 +218,13 @@ def test_the_map_is_printed_on_request_as_a_pdf_with_its_filter():
     at.sidebar.multiselect(key="categories").set_value(["交通"]).run()
     assert not [b for b in at.get("download_button") if b.proto.label.startswith("下载 PDF")]
     assert any("请重新生成" in c.value for c in at.caption)
+
+
+def test_no_table_cell_reads_none(built_layers):
+    """Issue 17 (8): an unlocated project's precision showed as "None" in the table."""
+    at = run()
+    for frame in at.dataframe:
+        values = frame.value
+        assert not values.isna().any().any(), values.columns[values.isna().any()].tolist()
+    table = at.dataframe[-1].value
+    assert "—" in set(table["精度"]) and any(v.startswith("±") for v in table["精度"])

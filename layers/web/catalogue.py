@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from gazetteer.normalise import is_cjk, latin_key, normalise, pinyin_initials, pinyin_keys
+from gazetteer.normalise import (
+    is_cjk,
+    latin_key,
+    normalise,
+    pinyin_initials,
+    pinyin_keys,
+    pinyin_text,
+)
 from geo.city import CITY
 from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
@@ -30,6 +37,7 @@ from layers.schema import (
     category_order,
 )
 from layers.web.basemaps import BASEMAPS
+from layers.web.popups import precision_text
 from layers.web.state import VIEW_ZOOMS, ViewState, parse_view, split_list
 
 GROUPS_FILE = DATA_DIR / "ingest" / "groups.yaml"
@@ -151,9 +159,11 @@ class Catalogue:
 
     @cached_property
     def _project_labels(self) -> dict[str, str]:
-        # the project filter formats a thousand options on every rerun: build the labels once
+        # the project filter formats a thousand options on every rerun: build the labels once.
+        # The pinyin at the end lets the filter's fuzzy match find 果园港 by guoyuangang or gyg.
         return {pid: f"{name} · {category} · "
                      + "、".join(self.documents.get(d, d) for d in docs)
+                     + f" · {pinyin_text(name)}"
                 for pid, name, category, docs in zip(
                     self.projects["id"], self.projects["name"], self.projects["category"],
                     self.projects["doc_ids"], strict=True)}
@@ -348,7 +358,8 @@ class Catalogue:
             "文档": ["、".join(self.documents.get(d, d) for d in ds) for ds in selected["doc_ids"]],
             "状态": [PROJECT_STATUS_LABELS.get(s, s) for s in selected["status"]],
             "置信度": self.project_confidence[idx] if idx else [],
-            "精度（米）": selected["precision_m"].to_numpy(),
+            # text: an unlocated project has no precision, which a number column shows as "None"
+            "精度": [precision_text(m, unknown="—") for m in selected["precision_m"]],
             "区县": ["、".join(self.project_districts[i]) for i in idx],
             "所属片区": ["、".join(s["name"] for s in ss) for ss in selected["sectors"]],
             "出处": selected["source"].to_numpy(),

@@ -26,9 +26,10 @@ def _quote(text: str) -> str:
     return e(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…")
 
 
-def _precision(metres) -> str:
+def precision_text(metres, unknown: str = "精度未知") -> str:
+    """A precision as a planner reads it: ±300 米, ±5 千米; ``unknown`` when there is none."""
     if metres is None or (isinstance(metres, float) and math.isnan(metres)):
-        return "精度未知"
+        return unknown
     return f"±{metres / 1000:g} 千米" if metres >= 1000 else f"±{metres:.0f} 米"
 
 
@@ -37,7 +38,7 @@ def project_popup(row, documents: dict[str, str]) -> str:
     src = first_source(row)
     doc = documents.get(src["doc_id"], src["doc_id"])
     section = section_path(src)
-    places = "".join(f"<li>{e(p['name'])}（{_precision(p['precision_m'])}"
+    places = "".join(f"<li>{e(p['name'])}（{precision_text(p['precision_m'])}"
                      f"{'，待核实' if p['status'] == 'review' else ''}"
                      f"{'，' + UNVERIFIED_LABEL if p.get('unverified') else ''}）</li>"
                      for p in row["places"])
@@ -68,7 +69,7 @@ def place_popup(row) -> str:
     return ("<div style='max-width:320px'>"
             f"<b>{e(row['name'])}</b> <small>{e(row['kind_label'])}</small>"
             + (f"<div><small>别名：{e(aliases)}</small></div>" if aliases else "")
-            + f"<div>{e(row['district'] or CITY.name)} · {_precision(row['precision_m'])}</div>"
+            + f"<div>{e(row['district'] or CITY.name)} · {precision_text(row['precision_m'])}</div>"
             + (f"<div style='color:#a04000'>{UNVERIFIED_LABEL}：坐标凭记忆，无独立核对</div>"
                if row.get("unverified") else "")
             + f"<div><small>来源：{e(row['source'])}</small></div>"
