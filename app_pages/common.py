@@ -34,6 +34,20 @@ def pick_many(label: str, options, **kwargs):
     return st.multiselect(label, options, select_all=False, filter_mode="fuzzy", **kwargs)
 
 
+def scroll_into_view(selector: str, nonce: int) -> None:
+    """Scroll the page to the element ``selector`` picks (e.g. the map after a pick in the
+    table below it). Streamlit has no scrolling call: a zero-height component runs the script
+    in its frame, which shares the page's origin; ``nonce`` makes each request a new frame."""
+    import json
+
+    import streamlit.components.v1 as components
+
+    components.html(f"<script>/* {int(nonce)} */ const el = window.parent.document"
+                    f".querySelector({json.dumps(selector)});"
+                    " if (el) el.scrollIntoView({block: 'start', behavior: 'instant'});</script>",
+                    height=0)
+
+
 @dataclass
 class Frame:
     cat: Catalogue

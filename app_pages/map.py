@@ -9,7 +9,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import page_frame, pick_many
+from app_pages.common import page_frame, pick_many, scroll_into_view
 from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
 from layers.schema import LAYER_LABELS, LAYER_NAMES, NOTE_STATUS_LABELS, PROJECT_STATUS_LABELS
 from layers.web import webmap
@@ -21,6 +21,7 @@ from layers.web.printmap import FORMATS, PrintError, render
 from layers.web.state import ViewState
 from layers.web.tables import shape_summary
 
+MAP_FRAME_SELECTOR = 'iframe[title="streamlit_folium.st_folium"]'
 WIDGETS = ("projects", "structures", "sectors", "documents", "categories", "districts",
            "statuses", "min_confidence", "query", "basemap")
 ss = st.session_state
@@ -50,6 +51,7 @@ def on_table_pick() -> None:
     rows = ss.table_pick.selection.rows if "table_pick" in ss else []
     if rows and ss.get("table_ids"):
         ss.focus, ss.note_focus, ss.map_view = "project:" + ss.table_ids[rows[0]], None, ""
+        ss.scroll_to_map = ss.get("scroll_to_map", 0) + 1  # the table is below the map
 
 
 def clear_focus() -> None:
@@ -169,6 +171,9 @@ with map_col:
         if moved:
             ss.map_view = moved
         ss.map_extent = shown_extent(out, view)
+        if ss.get("scroll_to_map", 0) > ss.get("scrolled_to_map", 0):
+            ss.scrolled_to_map = ss.scroll_to_map
+            scroll_into_view(MAP_FRAME_SELECTOR, ss.scroll_to_map)
         clicked = (out or {}).get("last_clicked")
         if clicked:
             lon, lat = webmap.to_storage(clicked["lng"], clicked["lat"], datum)

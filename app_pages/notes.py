@@ -95,6 +95,11 @@ if len(chosen):
     elif may_change and st.button("恢复此标注", key=f"restore-{row['id']}"):
         write_notes(lambda: store.restore(row["id"], author=user.name, as_admin=user.is_admin),
                     "未恢复", lambda _: "标注已恢复")
+    elif user is None or not user.can_write:  # why there is nothing to change it with
+        st.caption("登录为编辑者后，可以修改、删除或恢复自己写的标注。")
+    elif not may_change:
+        st.caption(f"这条标注由 {row['author']} 所写：只有作者本人或管理员可以修改、删除或恢复；"
+                   "你可以在“地图”页另画一条标注补充意见。")
     with st.expander(f"修改历史（{row['version']} 版）"):
         st.dataframe(history_table(store.history(row["id"])), hide_index=True)
 

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, Polygon, box
@@ -255,3 +256,23 @@ def test_a_moved_place_moves_the_projects_drawn_from_it():
     assert out.loc["p4"].geometry.equals(Point(105.0, 28.0))  # its own correction wins
     assert set(out.loc[["p1", "p2", "p4"], "status"]) == {"corrected"}
     assert "甲" in out.loc["p1", "correction_note"] and out.loc["p4", "corrected_by"] == "李工"
+
+
+def test_a_store_lost_under_a_running_server_says_so_and_makes_no_empty_one(store, location):
+    """Issue 17 (8): deleting the database under a running app gave a raw traceback (SQLite:
+    "no such table", after silently creating an empty file)."""
+    store.add(Point(106.5, 29.5), "在", "甲")
+    if location.startswith("postgresql"):
+        empty_postgis(location)  # the tables dropped by hand
+        expected = "表已不存在"
+    else:
+        os.remove(location)
+        expected = "已不存在"
+    for call in (store.revision, store.list, lambda: store.add(Point(106.5, 29.5), "再", "甲")):
+        with pytest.raises(AnnotationError, match=expected):
+            call()
+    if not location.startswith("postgresql"):
+        assert not os.path.exists(location)  # no empty store in its place
+        Path(location).write_bytes(b"")  # an empty file where the store was
+        with pytest.raises(AnnotationError, match="无法读写"):
+            store.list()

@@ -109,6 +109,8 @@ def test_password_roles_decide_who_edits(store):
     assert any(t.value == "李工的标注" for t in at.text)
     assert not [b for b in at.button if b.label in ("保存修改", "恢复此标注")]
     assert not [b for b in at.button if b.label.startswith("删除此标注")]
+    # and is told why (issue 17, 8: the editor was refused without a word)
+    assert any("由 李工 所写" in c.value and "作者本人或管理员" in c.value for c in at.caption)
 
 
 def test_a_correction_moves_the_project_on_the_map(store, built_layers):
@@ -171,3 +173,18 @@ def test_a_corrected_unlocated_project_counts_lists_searches_and_exports_as_plac
     feature = next(f for f in data["features"] if f["properties"]["id"] == row["id"])
     assert feature["properties"]["status"] == "corrected"
     assert feature["geometry"]["coordinates"] == [106.52, 29.61]
+
+
+def test_a_store_deleted_under_the_running_app_is_reported_and_the_map_stays(store):
+    """Issue 17 (8): deleting the annotation database under a running server showed a raw
+    traceback instead of the app's message."""
+    import os
+
+    store.add(Point(106.55, 29.57), "在", "甲")
+    at = run()
+    os.remove(store.where)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("标注库无法打开" in e.value and "已不存在" in e.value for e in at.error)
+    assert map_args(at)["feature_group"]  # the map is still drawn
+    assert not os.path.exists(store.where)

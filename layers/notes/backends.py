@@ -55,14 +55,22 @@ class SQLiteBackend:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.where = str(path)
-        con = self._connect()
+        con = self._connect(create=True)
         try:
             con.execute("PRAGMA journal_mode = WAL")
         finally:
             con.close()
 
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    def _connect(self, create: bool = False) -> sqlite3.Connection:
+        # Only the store's first connection may create the file: one deleted under a running
+        # server must be reported, not silently replaced by an empty one.
+        uri = self.path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
+        try:
+            con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                  isolation_level=None)
+        except sqlite3.OperationalError as e:
+            raise AnnotationError(f"标注库文件 {self.where} 已不存在或无法打开（{e}）："
+                                  "请从备份恢复该文件，或重启应用以新建空的标注库") from e
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         con.execute("PRAGMA foreign_keys = ON")
         con.execute("PRAGMA synchronous = FULL")  # a committed write survives a power cut
@@ -72,8 +80,16 @@ class SQLiteBackend:
         con = self._connect()
         try:
             return _fetch(con, sql, params)
+        except sqlite3.DatabaseError as e:
+            raise self._unreadable(e) from e
         finally:
             con.close()
+
+    def _unreadable(self, problem: sqlite3.DatabaseError) -> AnnotationError:
+        """A database error no retry mends (a missing table, a damaged file) as the planner's
+        message."""
+        return AnnotationError(f"标注库 {self.where} 无法读写（{problem}）：文件可能被替换、"
+                               "清空或损坏；请从备份恢复，或重启应用以新建空的标注库")
 
     def write(self, work):
         """``work(run)`` in one BEGIN IMMEDIATE transaction, retried while another writer
@@ -89,8 +105,12 @@ class SQLiteBackend:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
                 if "locked" not in str(e) and "busy" not in str(e):
-                    raise
+                    raise self._unreadable(e) from e
                 time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            except sqlite3.DatabaseError as e:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise self._unreadable(e) from e
             except BaseException:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
@@ -172,6 +192,9 @@ class PostGISBackend:
                         return work(run)
                 except retry:
                     time.sleep(min(0.05 * 2 ** attempt, 1.0))
+                except (errors.UndefinedTable, errors.UndefinedColumn) as e:
+                    raise AnnotationError(f"标注库 {self.where} 的表已不存在或已改动（{e}）："
+                                          "请从备份恢复，或重启应用以新建空的标注库") from e
                 except self._psycopg.OperationalError:
                     con.close()  # the server went away: reconnect once, then give up
                     if attempt:

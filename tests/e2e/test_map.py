@@ -221,6 +221,13 @@ def test_a_table_row_focuses_the_map(app_server, page, cat):
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=30_000)
     assert row["name"] in popup.inner_text()
+    # issue 17 (8): the table is below the map; a pick brings the map into view
+    page.wait_for_function("""() => {
+        const r = document.querySelector('iframe[src*="streamlit_folium"]')
+            .getBoundingClientRect();
+        const shown = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+        return shown >= 0.8 * Math.min(r.height, innerHeight);
+    }""", timeout=30_000)
     assert page.external_requests == [] and page.page_errors == []
 
 
