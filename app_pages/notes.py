@@ -108,7 +108,9 @@ if frame.can_write:
     upload = st.file_uploader("导入 GeoJSON 标注文件", type=["geojson", "json"],
                               help="每个要素一条标注；属性 note/备注、tags、status、target")
     datum_in = st.radio("文件坐标系", list(IMPORT_DATUM_LABELS),
-                        format_func=IMPORT_DATUM_LABELS.get, horizontal=True)
+                        format_func=IMPORT_DATUM_LABELS.get, horizontal=True,
+                        help="文件若声明了坐标系（如 CGCS2000 高斯-克吕格 EPSG:4545、UTM），"
+                             "按声明换算到 WGS84：此处选 WGS84")
     if upload is not None and st.button("导入"):
         write_notes(lambda: store.import_geojson(upload.getvalue(), user.name, datum_in),
                     "未导入任何标注", lambda ids: f"已导入 {len(ids)} 条标注")

@@ -29,6 +29,7 @@ from geo.datum import convert, convert_geometry
 from layers.export import read_gpkg
 from layers.notes.corrections import CORRECTION_COLUMNS, apply_corrections, corrections
 from layers.notes.exchange import (
+    CONVERTED_DATUMS,
     IMPORT_MAX_BYTES,
     IMPORT_MAX_FEATURES,
     WGS84_CRS_NAMES,
@@ -302,10 +303,10 @@ def test_gcj02_import_is_converted_only_when_asked(store):
 # --------------------------------------------------------------------------- 3. refusals
 
 @pytest.mark.parametrize("crs", [
-    {"type": "name", "properties": {"name": "EPSG:3857"}},
-    {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}},
-    {"type": "name", "properties": {"name": "EPSG:4490"}},  # CGCS2000 lon/lat: not WGS84
-    {"type": "name", "properties": {"name": "EPSG:4545"}},
+    {"type": "name", "properties": {"name": "EPSG:4214"}},  # Beijing 1954: another datum
+    {"type": "name", "properties": {"name": "EPSG:2435"}},  # Beijing 1954 / 3-degree GK
+    {"type": "name", "properties": {"name": "EPSG:999999"}},
+    {"type": "name", "properties": {"name": "不是坐标系"}},
     {"type": "name", "properties": {"name": ""}},
     {"type": "name", "properties": {"name": 4326}},
     {"type": "name", "properties": {}},
@@ -317,6 +318,51 @@ def test_gcj02_import_is_converted_only_when_asked(store):
 ])
 def test_a_foreign_or_garbage_crs_is_refused(store, crs):
     assert_refused(store, fc([point()], crs=crs), "坐标系", "WGS84")
+
+
+def crs_member(name: str) -> dict:
+    return {"type": "name", "properties": {"name": name}}
+
+
+@pytest.mark.parametrize("name", ["EPSG:4545", "urn:ogc:def:crs:EPSG::4545", "EPSG:32648",
+                                  "EPSG:3857", "EPSG:4490"])
+def test_a_cgcs2000_or_projected_wgs84_file_is_converted(store, name):
+    """Issue 17 (8): a planner's GIS exports CGCS2000 / 3-degree Gauss-Kruger CM 108E
+    (EPSG:4545, what the city's surveys use); the import refused it."""
+    from pyproj import Transformer
+
+    to_file = Transformer.from_crs("EPSG:4326", name, always_xy=True)
+    wanzhou, fuling = (108.408, 30.807), (107.390, 29.703)
+    line = [list(to_file.transform(*wanzhou)), list(to_file.transform(*fuling))]
+    store.import_geojson(fc([feature({"type": "LineString", "coordinates": line}, note="万涪")],
+                            crs=crs_member(name)), author=IMPORTER)
+    (row,) = stored(store).itertuples()
+    (lon0, lat0), (lon1, lat1) = row.geometry.coords
+    # back in WGS84 within a metre (CGCS2000 and WGS84 differ by centimetres)
+    assert distance_m(lon0, lat0, *wanzhou) < 1 and distance_m(lon1, lat1, *fuling) < 1
+
+
+def test_numbers_that_do_not_fit_the_declared_crs_are_refused(store):
+    # lon/lat numbers in a file that says Web Mercator would land at 0°, 0°
+    message = assert_refused(store, fc([point()], crs=crs_member("EPSG:3857")),
+                             "第 1 个要素", "不在重庆市范围内", "EPSG:3857")
+    assert "坐标系不符" in message
+    assert_refused(store, fc([point()], crs=crs_member("EPSG:4545")), "不在重庆市范围内")
+    # a declared CRS is read as it says: not shifted again as GCJ-02
+    assert_refused(store, fc([point(500000, 3300000)], crs=crs_member("EPSG:4545")),
+                   "请选 WGS84", datum="gcj02")
+
+
+def test_every_problem_of_a_file_is_reported_at_once(store):
+    """The README says each problem is reported with its feature's number; only the first
+    was."""
+    bad = [point(), point(500000, 3300000), point(), {"type": "Feature", "properties": {}},
+           point(-200, 29)]
+    message = assert_refused(store, fc(bad), "3 个要素有问题", "第 2 个要素", "第 4 个要素",
+                             "第 5 个要素", "缺少几何")
+    assert "第 1 个要素" not in message and "第 3 个要素" not in message
+    many = assert_refused(store, fc([point(500000, 3300000)] * 30), "30 个要素有问题")
+    assert "第 20 个要素" in many and "第 21 个要素" not in many and "另有 10 个" in many
 
 
 @pytest.mark.parametrize("name", ["urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326", " epsg:4326 ",
@@ -591,8 +637,14 @@ def test_fuzz_crs_members(store):
         result = check_import(store, payload)
         if isinstance(name, str) and name.strip().lower() in WGS84_CRS_NAMES:
             assert not isinstance(result, AnnotationError), result
-        else:
-            assert isinstance(result, AnnotationError) and "坐标系" in str(result)
+        elif isinstance(result, AnnotationError):
+            assert "坐标系" in str(result)
+        else:  # accepted only as lon/lat on a datum the import converts (CGCS2000, WGS84)
+            from pyproj import CRS
+
+            declared = CRS.from_user_input(name.strip())
+            assert declared.is_geographic, name
+            assert declared.geodetic_crs.datum.name in CONVERTED_DATUMS, name
 
     run_property(store, CRS_NAMES, check, 60, 20)
 
