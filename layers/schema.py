@@ -55,6 +55,7 @@ EXPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["export_datums"])
 IMPORT_DATUM_LABELS: dict[str, str] = dict(_SCHEMA["import_datums"])
 COLOURS: dict = dict(_SCHEMA["colours"])
 UNCERTAINTY: dict = dict(_SCHEMA["uncertainty"])
+PLACE_LABELS: dict = dict(_SCHEMA["place_labels"])
 PRINT: dict = dict(_SCHEMA["print"])
 
 OTHER_CATEGORY: str = rules()["other_category"]["name"]

@@ -357,3 +357,20 @@ def test_the_centre_stays_legible_where_sectors_and_areas_stack(cat):
                 stacked += inside
     assert stacked.max() >= 10  # the stack is real: the rule, not sparse data, keeps it clear
     assert 1 - clear.min() <= 0.40
+
+
+def test_major_places_are_named_on_the_blank_basemap_from_their_zoom(cat):
+    """Issue 17 (6): besides the districts, the places the plans cite most are written on
+    the map (the blank basemap has no names of its own)."""
+    from layers.schema import PLACE_LABELS
+
+    data = features.districts_data(cat.districts, "wgs84", cat.major_places)
+    labels = {label["label"]: label for label in data["labels"]}
+    assert {"果园港", "西部（重庆）科学城", "礼嘉街道", "重庆大学"} <= set(labels)
+    assert not {"两江新区", "长江", "万州区"} & set(labels)  # districts and rivers: no
+    assert all(label["zoom"] == PLACE_LABELS["zoom"] for label in labels.values())
+    place = cat.places[cat.places["name"] == "果园港"].iloc[0]
+    assert labels["果园港"]["at"] == [round(place.geometry.x, 5), round(place.geometry.y, 5)]
+    amap = features.districts_data(cat.districts, "gcj02", cat.major_places)
+    shifted = {label["label"]: label["at"] for label in amap["labels"]}["果园港"]
+    assert 0.001 < abs(shifted[0] - labels["果园港"]["at"][0]) < 0.01  # drawn on 高德's datum

@@ -9,6 +9,7 @@ through the URL query string.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +34,7 @@ from layers.export import geojson_text
 from layers.ingest.readers import read_manifest
 from layers.notes.corrections import apply_corrections
 from layers.schema import (
+    PLACE_LABELS,
     PROJECT_STATUS_LABELS,
     category_order,
 )
@@ -175,6 +177,16 @@ class Catalogue:
     def sector_label(self, sector_id: str) -> str:
         structure = self.structures.get(self.sector_structure.get(sector_id, ""), "")
         return f"{self.sector_names.get(sector_id, sector_id)}（{structure}）"
+
+    @cached_property
+    def major_places(self) -> gpd.GeoDataFrame:
+        """The places written on the blank basemap (schema.yaml place_labels): those the plans
+        cite for the most projects, most cited first."""
+        cited = Counter(p["id"] for places in self.projects["places"] for p in places)
+        keep = [self._place_index[pid] for pid, n in cited.most_common()
+                if n >= PLACE_LABELS["min_citations"] and pid in self._place_index]
+        major = self.places.iloc[keep]
+        return major[~major["kind"].isin(PLACE_LABELS["except_kinds"])]
 
     # ----------------------------------------------------------------- state
 

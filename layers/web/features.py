@@ -16,6 +16,7 @@ from layers.schema import (
     COLOURS,
     DEFAULT_COLOUR,
     NOTE_STATUS_COLOURS,
+    PLACE_LABELS,
     PROJECT_STYLES,
     SECTOR_FILL,
     SECTOR_STYLES,
@@ -205,23 +206,34 @@ def places_data(places: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
         "radius_m": [uncertainty_m(r.geometry, r["precision_m"]) for r in rows]}, datum)
 
 
-def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84") -> dict:
-    """District outlines, each with its short name and where to write it (a point inside the
-    district, in ``datum``): the blank basemap's only labels."""
+def _label_at(points, datum: str) -> list[list[float]]:
     from geo.datum import convert
 
+    return [[round(float(c), DISPLAY_DECIMALS) for c in
+             ((p.x, p.y) if datum == "wgs84" else convert(p.x, p.y, "wgs84", datum))]
+            for p in points]
+
+
+def districts_data(districts: gpd.GeoDataFrame, datum: str = "wgs84",
+                   major_places: gpd.GeoDataFrame | None = None) -> dict:
+    """District outlines, each with its short name and where to write it (a point inside the
+    district, in ``datum``), and the names of ``major_places`` (``labels``, each with the zoom
+    it shows from): the blank basemap's only labels."""
     simple = districts[districts["level"] != "municipality"]
-    inside = [g.representative_point() for g in simple.geometry]
-    at = [[round(float(c), DISPLAY_DECIMALS) for c in
-           ((p.x, p.y) if datum == "wgs84" else convert(p.x, p.y, "wgs84", datum))]
-          for p in inside]
-    return _features(simple, {
+    data = _features(simple, {
         "tooltip": [e(n) for n in simple["name"]],
         "popup": [f"<b>{e(n)}</b><div><small>{e(s)}</small></div>"
                   for n, s in zip(simple["name"], simple["source"], strict=True)],
         "style": [DISTRICT_STYLE] * len(simple),
-        "label": [e(n) for n in simple["short_name"]], "label_at": at},
+        "label": [e(n) for n in simple["short_name"]],
+        "label_at": _label_at([g.representative_point() for g in simple.geometry], datum)},
         datum, OUTLINE_SIMPLIFY_DEG)
+    if major_places is not None and len(major_places):
+        data["labels"] = [{"label": e(name), "at": at, "zoom": PLACE_LABELS["zoom"]}
+                          for name, at in zip(major_places["name"],
+                                              _label_at(major_places.geometry, datum),
+                                              strict=True)]
+    return data
 
 
 

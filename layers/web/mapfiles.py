@@ -77,7 +77,7 @@ def _layer_parts(catalogue, layer: str, datum: str) -> tuple[dict, dict[str, str
     elif layer == "places":
         data = features.places_data(catalogue.places, datum)
     elif layer == "districts":
-        data = features.districts_data(catalogue.districts, datum)
+        data = features.districts_data(catalogue.districts, datum, catalogue.major_places)
     else:
         raise ValueError(f"未知图层：{layer}")
     popups = {}

@@ -139,6 +139,16 @@ def test_a_corrected_project_is_counted_as_placed_and_exported_corrected(
         (feature,) = [f for f in data["features"] if f["id"] == row["id"]]
         assert feature["properties"]["status"] == "corrected"
         assert feature["geometry"]["coordinates"] == [106.52, 29.61]
+        # issue 17 (5): beside a correction, a plain annotation said "（已不存在：nan）"
+        plain_id = store.add(Point(106.53, 29.62), "普通意见", "张工")
+        page.get_by_role("link", name="标注").click()
+        # the table is drawn on a canvas; its cells are also in the DOM, hidden, as text
+        page.get_by_text("普通意见").first.wait_for(state="attached", timeout=60_000)
+        listed = page.locator("[data-testid='stMain']").text_content()
+        assert "中科云从" in listed  # the correction's target is named
+        assert "nan" not in listed and "已不存在" not in listed
         assert page.page_errors == [] and page.external_requests == []
     finally:  # the other browser tests share this server and store
         store.delete(note_id, author="张工", as_admin=True)
+        if "plain_id" in locals():
+            store.delete(plain_id, author="张工", as_admin=True)

@@ -304,6 +304,19 @@ def test_the_blank_basemap_names_every_district(app_server, page, cat):
     assert page.external_requests == [] and page.page_errors == []
 
 
+def test_major_places_are_named_from_zoom_ten(app_server, page, cat):
+    """Issue 17 (6): the places the plans cite most are named on the blank basemap, close in."""
+    open_app(page, app_server, timeout=60_000)
+    features(page)
+    frame = map_frame(page)
+    assert frame.locator(".planmap-place").count() == 0  # the city view: districts only
+    frame.evaluate("() => { window.map.setView([29.62, 106.65], 11); }")
+    frame.locator(".planmap-place").first.wait_for(timeout=30_000)
+    names = set(frame.locator(".planmap-place").all_inner_texts())
+    assert "果园港" in names and names <= set(cat.major_places["name"])
+    assert page.external_requests == [] and page.page_errors == []
+
+
 def test_the_measure_tool_gives_a_known_distance_within_one_percent(app_server, page, cat):
     """Issue 17 (7): 测量 (leaflet-measure, served locally, in Chinese): two clicks 万州 →
     涪陵's seats give their great-circle distance within 1 %."""

@@ -87,24 +87,31 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
             });
         });
     }
-    // Names written on the map (districts on the blank basemap), from zoom options.labelZoom
+    // Names written on the map (the blank basemap has none): each feature's label from zoom
+    // options.labelZoom, and the layer's extra labels (major places) each from its own zoom
     function addLabels(data) {
         var labels = [];
+        function label(at, html, zoom, extraClass) {
+            labels.push({zoom: zoom, marker: L.marker([at[1], at[0]], {
+                interactive: false, keyboard: false,
+                icon: L.divIcon({className: "planmap-label" + extraClass, html: html,
+                                 iconSize: null})
+            })});
+        }
         data.features.forEach(function (f) {
             var p = f.properties;
             if (!p.label || !p.label_at || (keep !== null && !keep.has(String(p.id)))) { return; }
-            labels.push(L.marker([p.label_at[1], p.label_at[0]], {
-                interactive: false, keyboard: false,
-                icon: L.divIcon({className: "planmap-label", html: p.label, iconSize: null})
-            }));
+            label(p.label_at, p.label, options.labelZoom, "");
         });
+        (data.labels || []).forEach(function (l) { label(l.at, l.label, l.zoom, " planmap-place"); });
         if (!labels.length) { return; }
-        var layer = L.layerGroup(labels);
         function show() {
             var map = group._map;
             if (!map) { return; }
-            if (map.getZoom() >= options.labelZoom) { group.addLayer(layer); }
-            else { group.removeLayer(layer); }
+            labels.forEach(function (l) {
+                if (map.getZoom() >= l.zoom) { group.addLayer(l.marker); }
+                else { group.removeLayer(l.marker); }
+            });
         }
         if (group._map) { show(); group._map.on("zoomend", show); }
         else { group.once("add", function () { show(); group._map.on("zoomend", show); }); }
