@@ -132,3 +132,11 @@ def test_the_filter_reads_as_words(cat):
     assert words == "类别：交通；区县：万州区；状态：未定位；最低置信度：0.5"
     many = cat.describe(ViewState(districts=cat.district_names[:9]), limit=6)
     assert many.endswith("等 9 项") and many.count("、") == 5
+
+
+def test_the_sheet_names_the_major_places_in_view(cat):
+    state = ViewState()
+    sheet = print_sheet(cat, state, cat.select(state), cat.visible_sectors(state),
+                        (106.60, 29.55, 106.85, 29.70), made="2026-11-29")
+    text = pdf_text(render(sheet, "pdf"))
+    assert "果园港" in text and "礼嘉街道" not in text  # 礼嘉 lies west of this view

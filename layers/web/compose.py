@@ -131,18 +131,19 @@ def shown_extent(out: dict | None, shown_view: MapView) -> tuple[float, float, f
 def print_sheet(catalogue, state, selected, sectors, extent, *, notes=None,
                 made: str = "") -> Sheet:
     """The printed map of what the page shows: ``selected`` (from the corrected catalogue) and
-    ``sectors`` within ``extent`` (``shown_extent``), the planners' ``notes`` when shown,
-    titled with the filter in words, crediting the plans and the gazetteer sources of the
-    places the drawn projects stand on."""
+    ``sectors`` within ``extent`` (``shown_extent``), the planners' ``notes`` when shown and
+    the major places' names, titled with the filter in words, crediting the plans and the
+    gazetteer sources of the places drawn or named."""
     located = selected[selected["status"] != "unlocated"]
     place_source = dict(zip(catalogue.places["id"], catalogue.places["source"], strict=True))
     cited = {place_source[p["id"]] for places in located["places"] for p in places
-             if p.get("id") in place_source}
+             if p.get("id") in place_source} | set(catalogue.major_places["source"])
     sources = set().union(*(registry_ids(s, place_source) for s in cited))
     doc_ids = {d for ds in selected["doc_ids"] for d in ds}
     subtitle = (f"{catalogue.describe(state)}　·　项目 {len(selected)} 个，"
                 f"图上 {len(located)} 个（未定位 {len(selected) - len(located)} 个不在图上）")
     return Sheet(extent=extent, subtitle=subtitle, projects=located, sectors=sectors,
                  districts=catalogue.districts, notes=notes,
+                 place_labels=catalogue.major_places,
                  documents=[t for d, t in catalogue.documents.items() if d in doc_ids],
                  sources=sorted(sources), made=made)

@@ -48,6 +48,7 @@ class Sheet:
     sectors: gpd.GeoDataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
     notes: gpd.GeoDataFrame | None = None  # planners' annotations, with ``status``
+    place_labels: gpd.GeoDataFrame | None = None  # places to name, most important first
     documents: list[str] = field(default_factory=list)  # titles of the plans drawn from
     sources: list[str] = field(default_factory=list)  # gazetteer source ids of the places used
     made: str = ""  # the date printed on it, YYYY-MM-DD
@@ -235,6 +236,13 @@ def _draw(fig, sheet: Sheet) -> None:
                                   markerfacecolor="none", markeredgecolor="#555",
                                   markeredgewidth=0.6,
                                   label=f"虚线圆：位置精度（粗于 {UNCERTAINTY['exact_m']} 米）"))
+
+    labels = _metric(sheet.place_labels, box, tolerance)
+    if labels is not None:  # the most important first, as many as the sheet holds legibly
+        for _, row in labels.head(PRINT["max_place_labels"]).iterrows():
+            ax.text(row.geometry.x, row.geometry.y, row["name"], fontsize=6, color="#566573",
+                    ha="center", va="bottom", zorder=6, parse_math=False,
+                    bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5})
 
     notes = _metric(sheet.notes, box, tolerance)
     if notes is not None:

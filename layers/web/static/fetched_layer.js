@@ -117,14 +117,18 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
         else { group.once("add", function () { show(); group._map.on("zoomend", show); }); }
     }
     load(options.url).then(function (data) {
+        var circles = new Set();
         var drawn = L.geoJSON(data, {
             filter: function (f) {
                 return keep === null || keep.has(String(f.properties.id));
             },
             style: function (f) { return f.properties.style; },
             pointToLayer: function (f, latlng) {
-                // a point known only to within radius_m metres: its circle, under the dot
-                if (f.properties.radius_m) {
+                // a point known only to within radius_m metres: its circle, under the dot;
+                // once per spot and radius (thirty projects on one 5 km circle would fill it)
+                var circle = [latlng.lat, latlng.lng, f.properties.radius_m].join();
+                if (f.properties.radius_m && !circles.has(circle)) {
+                    circles.add(circle);
                     L.circle(latlng, Object.assign({radius: f.properties.radius_m,
                         interactive: false, color: f.properties.style.color,
                         fillColor: f.properties.style.color}, options.circle)).addTo(group);
