@@ -15,7 +15,13 @@ from layers.schema import LAYER_LABELS, LAYER_NAMES, NOTE_STATUS_LABELS, PROJECT
 from layers.web import webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.basemaps import BASEMAPS
-from layers.web.compose import compose_map, moved_view, print_sheet, shown_extent
+from layers.web.compose import (
+    compose_map,
+    moved_view,
+    print_sheet,
+    shown_extent,
+    view_in_datum,
+)
 from layers.web.popups import local_date
 from layers.web.printmap import FORMATS, PrintError, render
 from layers.web.state import ViewState
@@ -37,6 +43,7 @@ if "initialised" not in ss:
     for name in WIDGETS:
         ss[name] = getattr(start, name)
     ss.focus, ss.map_view = start.focus, start.view
+    ss.last_url_view = st.query_params.get("v", "")
     ss.url_problems = problems
     ss.initialised = True
 
@@ -58,6 +65,13 @@ def clear_focus() -> None:
     """A changed filter is a new selection: the map fits it, not the last searched item nor
     where the planner had panned to."""
     ss.focus, ss.note_focus, ss.map_view = "", None, ""
+
+
+def on_basemap_change() -> None:
+    """The kept view is in the shown basemap's numbers: move it to the new basemap's datum."""
+    shown = ss.get("shown_view")
+    if shown and ss.get("map_view"):
+        ss.map_view = view_in_datum(ss.map_view, shown[2], BASEMAPS[ss.basemap].datum)
 
 
 def clear_filters() -> None:
@@ -115,13 +129,20 @@ with frame.sidebar:
     basemaps = [b for b in BASEMAPS.values() if not b.needs_key or key]
     if ss.basemap not in {b.id for b in basemaps}:
         ss.basemap = "blank"
-    st.selectbox("底图", [b.id for b in basemaps], key="basemap",
+    st.selectbox("底图", [b.id for b in basemaps], key="basemap", on_change=on_basemap_change,
                  format_func=lambda b: BASEMAPS[b].label, label_visibility="collapsed")
     if not key:
         st.caption("天地图：配置 TIANDITU_KEY 后可用。")
     if ss.basemap != "blank":
         st.caption("在线底图需要联网；图层始终随底图坐标系显示在正确位置。")
 
+# the map writes where it is into the address (v) on every move, without a rerun: a move of
+# the planner's is read here, at the next run, and kept
+url_view = st.query_params.get("v", "")
+moved = moved_view(url_view, ss.get("shown_view"), ss.get("last_url_view", ""))
+ss.last_url_view = url_view
+if moved:
+    ss.map_view = moved
 state = ViewState(**{name: ss[name] for name in WIDGETS}, focus=ss.get("focus", ""),
                   view=ss.get("map_view", ""))
 
@@ -163,14 +184,9 @@ with map_col:
                         height=620, use_container_width=True, feature_group_to_add=view.groups,
                         layer_control=folium.LayerControl(collapsed=False),
                         center=view.center, zoom=view.zoom,
-                        returned_objects=["last_clicked", "all_drawings", "center", "zoom",
-                                          "bounds"])
-        # a pan or zoom of the planner's is kept in the link (the map reports every move)
-        moved = moved_view(out, view, ss.get("last_report"))
-        ss.last_report = webmap.reported_view(out)
-        if moved:
-            ss.map_view = moved
-        ss.map_extent = shown_extent(out, view)
+                        returned_objects=["last_clicked", "all_drawings"])
+        ss.shown_view = (view.center, view.zoom, view.datum)  # where the page put the map
+        ss.map_extent = shown_extent(view)
         if ss.get("scroll_to_map", 0) > ss.get("scrolled_to_map", 0):
             ss.scrolled_to_map = ss.scroll_to_map
             scroll_into_view(MAP_FRAME_SELECTOR, ss.scroll_to_map)

@@ -6,11 +6,11 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo.city import CITY
-from layers.web.compose import MapView, compose_map, moved_view, shown_extent
+from layers.web.compose import MapView, compose_map, moved_view, shown_extent, view_in_datum
 from layers.web.elements import FetchedLayer
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter, ViewState
-from layers.web.webmap import START_ZOOM, base_map, fit_view, reported_view
+from layers.web.webmap import START_ZOOM, base_map, fit_view
 
 
 def drawn(view) -> dict:
@@ -112,40 +112,35 @@ def test_a_panned_view_stands_over_the_fit_and_the_focus(cat):
     refit = compose_map(cat, ViewState(focus=focus), cat.select(state),
                         cat.visible_sectors(state))
     assert refit.center != pytest.approx((29.5, 106.4))
-    amap = compose_map(cat, ViewState(view="29.50000,106.40000,13", basemap="amap"),
-                       cat.select(state), cat.visible_sectors(state))
-    # shown on a GCJ-02 basemap, the same ground is a few hundred metres off in numbers
-    assert 0.001 < abs(amap.center[1] - 106.4) < 0.01 and amap.zoom == 13
 
 
-def test_a_reported_move_is_kept_only_when_the_planner_made_it():
-    shown = MapView(center=(29.5, 106.5), zoom=10)
-    report = {"center": {"lat": 29.5, "lng": 106.5}, "zoom": 10}
-    assert moved_view(report, shown, None) is None  # the map is where the page put it
-    panned = {"center": {"lat": 29.61234567, "lng": 106.3}, "zoom": 11}
-    assert moved_view(panned, shown, None) == "29.61235,106.30000,11"
-    # the same report again (a widget rerun before the map follows a new fit) is stale
-    assert moved_view(panned, shown, reported_view(panned)) is None
-    assert moved_view(None, shown, None) is None
-    # a new map's first report is where it opened (the city's middle), not a planner's move
-    opened = {"center": {"lat": CITY.map_centre[0], "lng": CITY.map_centre[1]},
-              "zoom": START_ZOOM}
-    assert moved_view(opened, shown, None) is None
-    # a move on 高德 is kept in WGS84
-    gcj = moved_view(panned, MapView(center=(29.5, 106.5), zoom=10, datum="gcj02"), None)
-    lat, lon, zoom = (float(v) for v in gcj.split(","))
-    assert 0.001 < abs(lon - 106.3) < 0.01 and zoom == 11
+def test_a_view_in_the_address_is_kept_only_when_the_planner_moved_the_map():
+    shown = ((29.5, 106.5), 10, "wgs84")  # where the last run put the map
+    assert moved_view("29.50000,106.50000,10", shown, "") is None  # the map is there
+    assert moved_view("29.61235,106.30000,11", shown, "") == "29.61235,106.30000,11"
+    # unchanged since the last run (the map has yet to follow a new fit): stale
+    assert moved_view("29.61235,106.30000,11", shown, "29.61235,106.30000,11") is None
+    # a new map's first move is to where it opens (the city's middle), not a planner's
+    opened = f"{CITY.map_centre[0]:.5f},{CITY.map_centre[1]:.5f},{START_ZOOM}"
+    assert moved_view(opened, shown, "") is None
+    for junk in ("", "abc", "39.9,116.4,10", "29.6,106.5,40"):
+        assert moved_view(junk, shown, "x") is None
+    assert moved_view("29.61235,106.30000,11", None, "") is None  # no map shown yet
 
 
-def test_the_shown_extent_is_the_reported_one_else_the_fitted_one():
-    shown = MapView(center=(29.5, 106.5), zoom=10)
-    out = {"bounds": {"_southWest": {"lat": 29.4, "lng": 106.3},
-                      "_northEast": {"lat": 29.6, "lng": 106.7}}}
-    assert shown_extent(out, shown) == pytest.approx((106.3, 29.4, 106.7, 29.6))
-    minx, miny, maxx, maxy = shown_extent(None, shown)
+def test_a_kept_view_follows_a_basemap_switch_to_the_same_ground():
+    on_amap = view_in_datum("29.50000,106.40000,12", "wgs84", "gcj02")
+    lat, lon, zoom = (float(v) for v in on_amap.split(","))
+    assert 0.001 < abs(lon - 106.4) < 0.01 and zoom == 12  # 高德's few hundred metres
+    assert view_in_datum(on_amap, "gcj02", "wgs84") == "29.50000,106.40000,12"
+    assert view_in_datum("", "wgs84", "gcj02") == ""
+
+
+def test_the_shown_extent_is_the_map_at_its_usual_size():
+    minx, miny, maxx, maxy = shown_extent(MapView(center=(29.5, 106.5), zoom=10))
     # 1000 px at zoom 10 span 1000 × 360 / 2^18 degrees of longitude
     assert maxx - minx == pytest.approx(1000 * 360 / 2 ** 18)
     assert (minx + maxx) / 2 == pytest.approx(106.5) and miny < 29.5 < maxy
     assert fit_view([box(minx, miny, maxx, maxy)])[1] in (9, 10)  # fit pads by 15 %
-    on_amap = shown_extent(out, MapView(center=(29.5, 106.5), zoom=10, datum="gcj02"))
-    assert 0.001 < 106.3 - on_amap[0] < 0.01  # read off 高德, stored in WGS84
+    on_amap = shown_extent(MapView(center=(29.5, 106.5), zoom=10, datum="gcj02"))
+    assert 0.001 < minx - on_amap[0] < 0.01  # read off 高德, stored in WGS84

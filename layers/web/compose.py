@@ -80,9 +80,7 @@ def compose_map(catalogue, state, selected, sectors, *, fixes=None, notes=None,
     panned = parse_view(state.view, CITY.bbox, VIEW_ZOOMS) if state.view else None
     if panned:  # where the planner panned to (or a link's view) stands until the next pick
         lat, lon, zoom = panned
-        if datum != "wgs84":
-            lon, lat = convert(lon, lat, "wgs84", datum)
-        fit = (float(lat), float(lon)), zoom
+        fit = (lat, lon), zoom
     if note_focus is not None and len(note_focus):
         fit = webmap.fit_view(list(note_focus), datum) or fit
     if fit:
@@ -102,30 +100,45 @@ def _selection_extent(catalogue, state, selected, sectors) -> list:
     return list(selected.geometry) + chosen
 
 
-def moved_view(out: dict | None, shown_view: MapView, last_report) -> str | None:
-    """The view to keep (``format_view``, WGS84) when the map reports one the planner moved to;
-    None when the report is stale (``last_report``: unchanged since the last run, e.g. the map
-    has not yet followed a new fit), is where ``shown_view`` put it, or is where a new map
-    opens before the page moves it (its first report)."""
-    report = webmap.reported_view(out)
-    if report is None or report == last_report \
-            or webmap.same_view(report, (shown_view.center, shown_view.zoom)) \
-            or webmap.same_view(report, webmap.start_view(shown_view.datum)):
+def moved_view(url_view: str, shown: tuple | None, last_url_view: str) -> str | None:
+    """``url_view`` (the address's ``v``, which the map writes on every move) when it records a
+    move of the planner's: None when it is unchanged since the last run (``last_url_view``:
+    the map has not moved since, e.g. it has yet to follow a new fit), is where the page put
+    the map (``shown``: centre, zoom and datum of the last run's ``MapView``), is where a new
+    map opens, or is no view."""
+    if not url_view or url_view == last_url_view or shown is None:
         return None
-    (lat, lon), zoom = report
-    lon, lat = webmap.to_storage(lon, lat, shown_view.datum)
-    return format_view(lat, lon, zoom)
+    parsed = parse_view(url_view, CITY.bbox, VIEW_ZOOMS)
+    if parsed is None:
+        return None
+    center, zoom, datum = shown
+    report = (parsed[0], parsed[1]), parsed[2]
+    if webmap.same_view(report, (center, zoom)) or webmap.same_view(
+            report, webmap.start_view(datum)):
+        return None
+    return format_view(*parsed)
 
 
-def shown_extent(out: dict | None, shown_view: MapView) -> tuple[float, float, float, float]:
-    """The WGS84 lon/lat bounds the map shows: as it reported them, else as ``shown_view``
-    fits them at the usual map size."""
-    bounds = webmap.reported_bounds(out)
-    if bounds is None and shown_view.center is None:  # the map's first view, WGS84
+def view_in_datum(view: str, source: str, target: str) -> str:
+    """A view (``format_view``) read on a basemap of datum ``source`` as the same ground on one
+    of datum ``target`` (a basemap switch between 高德 and the others)."""
+    parsed = parse_view(view, CITY.bbox, VIEW_ZOOMS) if view else None
+    if parsed is None or source == target:
+        return view if parsed else ""
+    lat, lon, zoom = parsed
+    lon, lat = convert(lon, lat, source, target)
+    return format_view(float(lat), float(lon), zoom)
+
+
+def shown_extent(shown_view: MapView) -> tuple[float, float, float, float]:
+    """The WGS84 lon/lat bounds the map shows, from its centre and zoom at the usual map size
+    (the map is 620 px high; its width follows the page)."""
+    if shown_view.center is None:  # the map's first view, WGS84
         return webmap.view_bounds(CITY.map_centre, webmap.START_ZOOM)
-    if bounds is None:
-        bounds = webmap.view_bounds(shown_view.center, shown_view.zoom)
-    return webmap.bounds_to_storage(bounds, shown_view.datum)
+    minx, miny, maxx, maxy = webmap.view_bounds(shown_view.center, shown_view.zoom)
+    minx, miny = webmap.to_storage(minx, miny, shown_view.datum)
+    maxx, maxy = webmap.to_storage(maxx, maxy, shown_view.datum)
+    return minx, miny, maxx, maxy
 
 
 def print_sheet(catalogue, state, selected, sectors, extent, *, notes=None,

@@ -100,6 +100,14 @@ class MetricScale(Script):
         self._name = "MetricScale"
 
 
+class ViewLink(Script):
+    """Writes the map's centre and zoom into the page's address on every move (view_link.js)."""
+
+    def __init__(self):
+        super().__init__(asset_text("view_link.js") + "\nplanmapViewLink(__PARENT__);")
+        self._name = "ViewLink"
+
+
 class MeasureSvg(Script):
     """Makes the measure tool draw its own shapes in SVG (measure_svg.js); added before it."""
 

@@ -23,7 +23,9 @@ class ViewState:
     query: str = ""
     focus: str = ""  # "project:<id>" or "place:<id>"
     basemap: str = "blank"
-    view: str = ""  # where the planner panned/zoomed to: "lat,lon,zoom" in WGS84; "" = fitted
+    # where the planner panned/zoomed to: "lat,lon,zoom" as the basemap shows them (GCJ-02
+    # numbers on 高德); "" = fitted to the selection
+    view: str = ""
 
     # URL keys, short so a link stays readable; lists are joined with commas
     QUERY_KEYS = {"projects": "p", "structures": "st", "sectors": "se", "documents": "doc",

@@ -47,6 +47,7 @@ from layers.web.elements import (
     MeasureSvg,
     MetricScale,
     OpenPopup,
+    ViewLink,
 )
 from layers.web.features import subset
 from layers.web.mapfiles import layer_data, layer_popups, layer_urls
@@ -105,6 +106,7 @@ def base_map(basemap: str = "blank", tianditu_key: str = "", draw: bool = False)
                    min_zoom=MIN_ZOOM,
                    control_scale=False, prefer_canvas=True, attribution_control=True)
     MetricScale().add_to(m)
+    ViewLink().add_to(m)
     for n, (url, tiles) in enumerate(spec.urls(tianditu_key)):
         # the second is a label layer drawn over the first (天地图 注记)
         folium.TileLayer(url, attr=tiles.get("attribution", ""),
@@ -235,15 +237,6 @@ def start_view(datum: str) -> tuple[tuple[float, float], int]:
     return (float(lat), float(lon)), START_ZOOM
 
 
-def reported_view(out: dict | None) -> tuple[tuple[float, float], int] | None:
-    """(centre lat/lon, zoom) the map reported (streamlit-folium's ``center`` and ``zoom``,
-    in the basemap's datum), None before it has reported."""
-    center, zoom = (out or {}).get("center"), (out or {}).get("zoom")
-    if not center or zoom is None:
-        return None
-    return (float(center["lat"]), float(center["lng"])), int(zoom)
-
-
 def same_view(a, b) -> bool:
     """Whether two (centre, zoom) views are one: same zoom, centres within half a pixel."""
     if a is None or b is None or a[1] != b[1]:
@@ -266,23 +259,6 @@ def view_bounds(center: tuple[float, float], zoom: int,
         return math.degrees(2 * math.atan(math.exp(merc)) - math.pi / 2)
 
     return lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h)
-
-
-def reported_bounds(out: dict | None) -> tuple[float, float, float, float] | None:
-    """The lon/lat bounds the map reported (basemap datum), None before it has."""
-    bounds = (out or {}).get("bounds") or {}
-    south_west, north_east = bounds.get("_southWest"), bounds.get("_northEast")
-    if not south_west or not north_east or south_west.get("lat") is None:
-        return None
-    return (float(south_west["lng"]), float(south_west["lat"]),
-            float(north_east["lng"]), float(north_east["lat"]))
-
-
-def bounds_to_storage(bounds, datum: str) -> tuple[float, float, float, float]:
-    """Lon/lat bounds read off the map (in ``datum``) in WGS84."""
-    minx, miny = to_storage(bounds[0], bounds[1], datum)
-    maxx, maxy = to_storage(bounds[2], bounds[3], datum)
-    return minx, miny, maxx, maxy
 
 
 def drawing_to_storage(feature: dict, datum: str):
