@@ -195,6 +195,9 @@ def test_a_link_with_a_view_opens_there_until_a_filter_changes():
     args = map_args(at)
     assert args["center"] == pytest.approx([29.6, 106.6]) and args["zoom"] == 13
     assert at.query_params["v"] == "29.60000,106.60000,13" and not at.warning
+    minx, miny, maxx, maxy = at.session_state["map_extent"]  # what 导出地图 prints
+    assert (minx + maxx) / 2 == pytest.approx(106.6) and miny < 29.6 < maxy
+    assert maxx - minx < 0.2  # zoom 13, not the district's extent
     at.sidebar.multiselect(key="districts").set_value(["万州区"]).run()
     assert "v" not in at.query_params
     assert map_args(at)["center"][1] > 107.5  # fitted to 万州
