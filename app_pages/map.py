@@ -10,20 +10,18 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from app_pages.common import page_frame, pick_many, scroll_into_view
+from app_pages.downloads import downloads
 from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
-from layers.schema import LAYER_LABELS, LAYER_NAMES, NOTE_STATUS_LABELS, PROJECT_STATUS_LABELS
+from layers.schema import NOTE_STATUS_LABELS, PROJECT_STATUS_LABELS
 from layers.web import webmap
 from layers.web.assets import missing as missing_assets
 from layers.web.basemaps import BASEMAPS
 from layers.web.compose import (
     compose_map,
     moved_view,
-    print_sheet,
     shown_extent,
     view_in_datum,
 )
-from layers.web.popups import local_date
-from layers.web.printmap import FORMATS, PrintError, render
 from layers.web.state import ViewState
 from layers.web.tables import shape_summary
 
@@ -261,43 +259,5 @@ ss.table_ids = list(table.index)
 st.dataframe(table, hide_index=True, on_select=on_table_pick, selection_mode="single-row",
              key="table_pick", height=360)
 
-st.subheader("下载 GeoJSON（WGS84）")
-# Data is built in the run, not deferred: a deferred download whose click meets a rerun (the
-# map sends its first value after mounting) can spin forever in Streamlit 1.67.
-today = local_date()
-dl = st.columns(len(LAYER_NAMES) + 1)
-dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
-                      data=shown.selection_geojson(selected),
-                      file_name=f"projects-view-{today}.geojson",
-                      mime="application/geo+json", key="dl-view", on_click="ignore")
-for col, name in zip(dl[1:], LAYER_NAMES, strict=True):
-    col.download_button(f"{LAYER_LABELS[name]}（全部）", data=shown.layer_geojson(name),
-                        file_name=f"{name}-{today}.geojson", mime="application/geo+json",
-                        key=f"dl-{name}", on_click="ignore")
-
-st.subheader("导出地图（PNG / PDF）")
-st.caption("当前地图视野与筛选，A4 横向，含标题、图例、比例尺、指北针、制图日期和数据来源，"
-           "可直接打印或发给与会者。")
-export_cols = st.columns([1, 1, 2])
-fmt = export_cols[0].radio("格式", list(FORMATS), format_func=str.upper, horizontal=True,
-                           key="print_format", label_visibility="collapsed")
-# rendered on request (a sheet takes a few seconds), kept while the view and filters are these
-sheet_key = (fmt, repr(link), tuple(round(v, 5) for v in ss.get("map_extent", ())),
-             bool(ss.get("show_notes")), len(fixes) if fixes is not None else 0)
-if export_cols[1].button("生成地图", key="print_make", disabled="map_extent" not in ss):
-    with st.spinner("正在生成地图…"):
-        sheet = print_sheet(shown, state, selected, sectors, ss.map_extent,
-                            notes=notes if ss.show_notes else None, made=local_date())
-        try:
-            ss.printout = (sheet_key, render(sheet, fmt))
-        except PrintError as problem:
-            ss.printout = None
-            st.error(str(problem))
-printout = ss.get("printout")
-if printout and printout[0] == sheet_key:
-    export_cols[2].download_button(
-        f"下载 {fmt.upper()}（{len(printout[1]) / 1024:,.0f} KB）", data=printout[1],
-        file_name=f"planmap-{local_date()}.{fmt}", mime=FORMATS[fmt], key="print_download",
-        on_click="ignore", type="primary")
-elif printout:
-    export_cols[2].caption("视野或筛选已改变：请重新生成。")
+downloads(shown, state, selected, sectors, link=link, revision=frame.revision,
+          notes=notes if ss.show_notes else None)
