@@ -86,8 +86,7 @@ def project_styles(projects: gpd.GeoDataFrame) -> list[dict]:
     fill divided by how many project areas stack on it (as sectors', ``sector_styles``);
     a schematic line dotted."""
     areas = (projects["geometry_kind"] == "area").to_numpy()
-    depths = iter(stack_depth(list(projects.geometry[areas].simplify(OUTLINE_SIMPLIFY_DEG)),
-                              SECTOR_FILL["grid_deg"]))
+    depths = iter(stack_depth(list(projects.geometry[areas]), SECTOR_FILL["grid_deg"]))
     styles = []
     for category, is_area, schematic in zip(projects["category"], areas,
                                             projects["schematic"], strict=True):
@@ -175,8 +174,7 @@ def sector_styles(sectors: gpd.GeoDataFrame) -> list[dict]:
     holds up to 14 sectors on one spot: at their own fills they would blend to an opaque
     smear; divided, any spot's fills add up to at most 1 − e^(−max fill) (≈ 26 %), and the
     outlines, at full strength, still tell the sectors apart."""
-    depths = stack_depth(list(sectors.geometry.simplify(OUTLINE_SIMPLIFY_DEG)),
-                         SECTOR_FILL["grid_deg"])
+    depths = stack_depth(list(sectors.geometry), SECTOR_FILL["grid_deg"])
     styles = []
     for kind, approximate, schematic, depth in zip(
             sectors["kind"], sectors["approximate"], sectors["schematic"], depths, strict=True):
