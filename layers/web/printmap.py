@@ -17,7 +17,7 @@ import geopandas as gpd
 import shapely
 
 from gazetteer.sources import registry
-from geo.crs import METRIC_CRS, STORAGE_CRS, from_metric, to_metric
+from geo.crs import METRIC_CRS, from_metric, to_metric
 from layers.schema import (
     CATEGORY_COLOURS,
     COLOURS,
@@ -200,7 +200,7 @@ def _draw(fig, sheet: Sheet) -> None:
                                       linewidth=1.2, label=label))
 
     projects = _metric(sheet.projects, box, tolerance)
-    circles = False
+    circles = False  # whether any precision circle is drawn (then the legend explains them)
     if projects is not None:
         by_row = dict(zip(sheet.projects.index, project_styles(sheet.projects), strict=True))
         styles = [by_row[i] for i in projects.index]
@@ -217,13 +217,20 @@ def _draw(fig, sheet: Sheet) -> None:
         if len(lines):
             lines.plot(ax=ax, color=list(lines["colour"]), linewidth=1.6, zorder=4)
         points = projects[kinds.isin(["Point", "MultiPoint"])].explode(index_parts=False)
-        for (_, row), colour in zip(points.iterrows(), points["colour"], strict=True):
-            radius = uncertainty_m(_wgs84_point(row.geometry), row.get("precision_m"))
-            if radius:
-                circles = True
-                ax.add_patch(Circle((row.geometry.x, row.geometry.y), radius, fill=False,
+        # the precision circle as on screen: read off the stored (lon/lat) row, once per spot
+        radius_of = {i: uncertainty_m(g, m) for i, g, m in zip(
+            sheet.projects.index, sheet.projects.geometry, sheet.projects["precision_m"],
+            strict=True)}
+        drawn_circles = set()
+        for i, point, colour in zip(points.index, points.geometry, points["colour"],
+                                    strict=True):
+            circle = (round(point.x), round(point.y), radius_of[i])
+            if radius_of[i] and circle not in drawn_circles:
+                drawn_circles.add(circle)
+                ax.add_patch(Circle((point.x, point.y), radius_of[i], fill=False,
                                     edgecolor=colour, linewidth=0.5, linestyle=(0, (2, 3)),
                                     alpha=0.7, zorder=4))
+        circles = bool(drawn_circles)
         if len(points):
             ax.scatter(points.geometry.x, points.geometry.y, s=18, c=list(points["colour"]),
                        edgecolors="white", linewidths=0.5, zorder=5)
@@ -289,13 +296,6 @@ def _draw(fig, sheet: Sheet) -> None:
              color="#333", linespacing=1.4, parse_math=False)
 
 
-def _wgs84_point(point):
-    """A metric point back in WGS84 (``uncertainty_m`` reads geometry types only, but keeps
-    its contract of WGS84 input)."""
-    lon, lat = from_metric(point.x, point.y)
-    return shapely.Point(lon, lat)
-
-
 def _round_scale(scale: float) -> int:
     power = 10 ** max(0, math.floor(math.log10(scale)) - 1)
     return int(round(scale / power) * power)
@@ -340,13 +340,3 @@ def _north_arrow(ax, x0, x1, y0, y1, FancyArrow) -> None:
     ax.text(ax_x + dx * 1.25, ax_y + dy * 1.25, "北", fontsize=10,
             ha="center", va="bottom", zorder=8)
     ax.text(ax_x, ax_y - size * 0.15, "N", fontsize=7, ha="center", va="top", zorder=8)
-
-
-def extent_of(geometries) -> tuple[float, float, float, float] | None:
-    """The lon/lat bounds of ``geometries`` (WGS84), None when there are none."""
-    shapes = [g for g in geometries if g is not None and not g.is_empty]
-    if not shapes:
-        return None
-    return tuple(float(v) for v in gpd.GeoSeries(shapes, crs=STORAGE_CRS).total_bounds)
-
-
