@@ -89,11 +89,41 @@ def test_a_plan_outside_the_manifest_parses_the_same(tmp_path, docs):
     assert [s.heading for s in doc.sections] == [s.heading for s in docs["cq14"].sections]
 
 
+@pytest.mark.parametrize(("codec", "how"), [("gb18030", "GB18030"), ("utf-16", "UTF-16"),
+                                            ("utf-8-sig", "BOM"), ("utf-8", "UTF-8")])
+def test_a_plan_in_any_common_encoding_reads_the_same(tmp_path, docs, codec, how):
+    """Issue 14: many Chinese systems still write GB18030/GBK; Windows tools write UTF-16 or
+    a UTF-8 byte-order mark. Each reads to the same text and tree, and says how it was read."""
+    name = "003_5b117a5749a753be.txt"  # cq14, the longest plan
+    copy = tmp_path / name
+    copy.write_bytes((PLANS_DIR / name).read_text(encoding="utf-8").encode(codec))
+    doc = load_document(copy)
+    assert doc.clean == docs["cq14"].clean and doc.doc_id == "cq14"
+    assert [(s.heading, s.start, s.end) for s in doc.sections] == \
+        [(s.heading, s.start, s.end) for s in docs["cq14"].sections]
+    assert how in doc.reading
+
+
+def test_a_short_gbk_file_is_read_as_gbk(tmp_path):
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("第一章 总则\n第一节 建设果园港国家物流枢纽。".encode("gbk"))
+    doc = load_document(gbk)
+    assert doc.title == "第一章 总则" and "GB18030" in doc.reading
+
+
+@pytest.mark.parametrize("raw", [
+    "Café crème brûlée, déjà vu, naïve façade".encode("latin-1"),  # a European text
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),  # an image
+    "第一章 总则".encode()[:-1] + b"\xff\xfe\x00",  # cut UTF-8 with junk
+])
+def test_a_file_that_is_not_chinese_text_is_refused_by_name(tmp_path, raw):
+    bad = tmp_path / "not-a-plan.txt"
+    bad.write_bytes(raw)
+    with pytest.raises(ValueError, match="not-a-plan.txt.*不是可识别的文本"):
+        load_document(bad)
+
+
 def test_bad_files_get_clear_messages(tmp_path):
-    latin = tmp_path / "gbk.txt"
-    latin.write_bytes("第一章 总则".encode("gbk"))
-    with pytest.raises(ValueError, match="UTF-8"):
-        load_document(latin)
     with pytest.raises(ValueError, match="无法读取"):
         load_document(tmp_path / "missing.txt")
     empty = parse("", "empty")

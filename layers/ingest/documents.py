@@ -79,6 +79,7 @@ class Document:
     issuer: str = ""
     date: str = ""
     kind: str = ""
+    reading: str = ""  # how the file was read: "UTF-8", "GB18030/GBK（检测）", …
     sections: list[Section] = field(default_factory=list)
     clean: str = ""
     origin: np.ndarray | None = None  # clean offset → original offset (len(clean)+1)

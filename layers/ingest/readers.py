@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
+from gazetteer.normalise import is_cjk
 from geo.paths import DATA_DIR
 from layers.ingest.documents import Document, parse
 
@@ -16,16 +18,55 @@ PLANS_DIR = DATA_DIR / "plans"
 MANIFEST = PLANS_DIR / "manifest.csv"
 
 
-def read_text(raw: bytes, name: str) -> str:
-    """A plain-text plan: UTF-8 (with or without a byte-order mark)."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"规划文件 {name} 不是 UTF-8 文本（第 {e.start} 字节）") from e
+class Reading(NamedTuple):
+    """A plan file read: its text, and how it was read (shown with the plan, e.g. "GB18030")."""
+    text: str
+    how: str
 
 
-# file suffix → reader (bytes, file name → text); a reader raises ValueError with the reason
-READERS: dict[str, Callable[[bytes, str], str]] = {".txt": read_text}
+# A decoding is believed when its non-ASCII characters are mostly Chinese: GB18030 maps almost
+# any byte string to some characters, so a Latin-1 or binary file would otherwise "decode".
+MIN_CJK_SHARE = 0.6
+
+
+# Unicode blocks Chinese text uses besides its characters: general punctuation (“ ” — …), CJK
+# symbols and punctuation (。、《》), full-width forms (，：（）％)
+TEXT_BLOCKS = ((0x2010, 0x206F), (0x3000, 0x303F), (0xFF00, 0xFFEF))
+
+
+def _chinese(c: str) -> bool:
+    return is_cjk(c) or any(lo <= ord(c) <= hi for lo, hi in TEXT_BLOCKS)
+
+
+def _plausible(text: str) -> bool:
+    if any(ord(c) < 32 and c not in "\n\r\t\f" for c in text[:20000]):
+        return False  # control characters: a binary file
+    wide = [c for c in text[:20000] if ord(c) > 127]
+    return not wide or sum(map(_chinese, wide)) / len(wide) >= MIN_CJK_SHARE
+
+
+def read_text(raw: bytes, name: str) -> Reading:
+    """A plain-text plan in UTF-8 (with or without a byte-order mark), UTF-16 (with a mark) or
+    GB18030/GBK (what many Chinese systems still write), detected in that order."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = [("utf-16", "UTF-16")]
+    elif raw.startswith(b"\xef\xbb\xbf"):
+        candidates = [("utf-8-sig", "UTF-8（带 BOM）")]
+    else:
+        candidates = [("utf-8", "UTF-8"), ("gb18030", "GB18030/GBK（检测）")]
+    for codec, how in candidates:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text):
+            return Reading(text, how)
+    raise ValueError(f"规划文件 {name} 不是可识别的文本：既不是 UTF-8、UTF-16，也不是 "
+                     "GB18030/GBK 编码的中文（Word、PDF 等请另存为文本，或用其格式上传）")
+
+
+# file suffix → reader (bytes, file name → Reading); a reader raises ValueError with the reason
+READERS: dict[str, Callable[[bytes, str], Reading]] = {".txt": read_text}
 
 
 def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
@@ -48,11 +89,12 @@ def load_document(path: Path | str, manifest: dict[str, dict] | None = None) -> 
         raw = path.read_bytes()
     except OSError as e:
         raise ValueError(f"无法读取规划文件 {path}：{e.strerror}") from e
-    text = reader(raw, path.name).replace("\r\n", "\n").replace("\r", "\n")
+    reading = reader(raw, path.name)
+    text = reading.text.replace("\r\n", "\n").replace("\r", "\n")
     row = manifest.get(path.name, {})
     return parse(text, row.get("doc_id") or path.stem, title=row.get("title", ""),
                  file=path.name, issuer=row.get("issuer", ""), date=row.get("date", ""),
-                 kind=row.get("kind", ""))
+                 kind=row.get("kind", ""), reading=reading.how)
 
 
 def plan_files(directory: Path = PLANS_DIR) -> list[Path]:
