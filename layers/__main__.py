@@ -18,7 +18,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m layers", description="规划图层：构建与导出")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="从规划文本构建图层 GeoPackage")
-    b.add_argument("plans", nargs="*", type=Path, help="规划文本（默认 data/plans/*.txt）")
+    b.add_argument("plans", nargs="*", type=Path,
+                   help="规划文件：文本（UTF-8、GB18030、UTF-16）或网页 .html（默认 data/plans 中的全部）")
     b.add_argument("--out", type=Path, default=LAYERS_FILE, help=f"输出（默认 {LAYERS_FILE}）")
     e = sub.add_parser("export", help="导出图层：GeoJSON（RFC 7946）或 GeoPackage")
     e.add_argument("--layer", required=True, choices=(*LAYER_NAMES, "all"),

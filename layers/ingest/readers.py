@@ -1,7 +1,7 @@
 """Plan files in, documents out: a reader per file format turns a file's bytes into text,
 ``documents.parse`` turns the text into a section tree; the manifest names each plan.
 
-A new format (Word, PDF, web page) is one more entry in ``READERS``."""
+A new format (Word, PDF) is one more entry in ``READERS``."""
 
 from __future__ import annotations
 
@@ -65,8 +65,21 @@ def read_text(raw: bytes, name: str) -> Reading:
                      "GB18030/GBK 编码的中文（Word、PDF 等请另存为文本，或用其格式上传）")
 
 
+def read_html(raw: bytes, name: str) -> Reading:
+    """A saved web page (政府信息公开): its article's text (``html.html_text``), decoded as a
+    text file is (pages in GBK/GB2312 are common)."""
+    from layers.ingest.html import html_text
+
+    page = read_text(raw, name)
+    text = html_text(page.text)
+    if not any(map(is_cjk, text)):
+        raise ValueError(f"网页 {name} 中找不到中文正文（可能是导航页、框架页或需要登录的页面）")
+    return Reading(text, f"网页正文（{page.how}）")
+
+
 # file suffix → reader (bytes, file name → Reading); a reader raises ValueError with the reason
-READERS: dict[str, Callable[[bytes, str], Reading]] = {".txt": read_text}
+READERS: dict[str, Callable[[bytes, str], Reading]] = {
+    ".txt": read_text, ".html": read_html, ".htm": read_html}
 
 
 def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
