@@ -15,8 +15,6 @@ from layers.web.compose import print_sheet
 from layers.web.printmap import PrintError, Sheet, credits, north_angle, render
 from layers.web.state import ViewState
 
-pytest.importorskip("matplotlib")
-
 
 @pytest.fixture(scope="module")
 def wanzhou(cat):

@@ -33,6 +33,7 @@ from layers.schema import (
     LAYER_POINT_RADIUS,
     NOTE_STATUS_COLOURS,
     NOTE_STATUS_LABELS,
+    PROJECT_STATUS_LABELS,
     SECTOR_KIND_LABELS,
     SECTOR_STYLES,
     STORAGE_CRS,
@@ -81,7 +82,8 @@ def legend_html() -> str:
     notes = "".join(
         f'<span><i style="background:{NOTE_STATUS_COLOURS[k]};border-radius:50%"></i>'
         f'{e(NOTE_STATUS_LABELS[k])}</span>' for k in ("open", "resolved")) + (
-        f'<span><i style="background:{COLOURS["correction"]}"></i>规划师更正</span>')
+        f'<span><i style="background:{COLOURS["correction"]}"></i>'
+        f'{e(PROJECT_STATUS_LABELS["corrected"])}</span>')
     return ('<details class="planmap-legend" open><summary>图例</summary>'
             f'<b>片区类型</b><div class="planmap-grid">{kinds}</div>'
             f'<b>项目类别</b><div class="planmap-grid">{cats}</div>'
