@@ -4,7 +4,7 @@
 import streamlit as st
 
 st.set_page_config(page_title="规划项目地图", layout="wide", page_icon="🗺️")
-# Material icons: Streamlit serves their font itself (an emoji needs a colour-emoji font the
-# machine may lack, and showed as an empty box)
-st.navigation([st.Page("app_pages/map.py", title="地图", icon=":material/map:", default=True),
-               st.Page("app_pages/notes.py", title="标注", icon=":material/edit_note:")]).run()
+# No page icons: an emoji needs a colour-emoji font the machine may lack (an empty box), and
+# Streamlit's Material icon font held the first paint back by ~0.7 s (benchmarks/app.py)
+st.navigation([st.Page("app_pages/map.py", title="地图", default=True),
+               st.Page("app_pages/notes.py", title="标注")]).run()
