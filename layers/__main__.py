@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="从规划文本构建图层 GeoPackage")
     b.add_argument("plans", nargs="*", type=Path,
-                   help="规划文件：文本（UTF-8、GB18030、UTF-16）或网页 .html（默认 data/plans 中的全部）")
+                   help="规划文件：文本（UTF-8、GB18030、UTF-16）、网页 .html、Word .docx 或 PDF（默认全部规划）")
     b.add_argument("--out", type=Path, default=LAYERS_FILE, help=f"输出（默认 {LAYERS_FILE}）")
     e = sub.add_parser("export", help="导出图层：GeoJSON（RFC 7946）或 GeoPackage")
     e.add_argument("--layer", required=True, choices=(*LAYER_NAMES, "all"),

@@ -1,6 +1,6 @@
 """Web pages in: the article's text of a saved 政府信息公开 page, without its navigation,
 breadcrumbs, metadata table, share buttons and footer, one line per block (a table row is one
-line, its cells joined by an ideographic space, so a 专栏 table reads as its items).
+line, ``tables.row_line``, so a 专栏 table reads as its items).
 
 Standard library only (html.parser): a page is a small, forgiving document, and the rules of
 what to drop are data (``data/ingest/html.yaml``)."""
@@ -14,9 +14,9 @@ from html.parser import HTMLParser
 from gazetteer.normalise import is_cjk
 from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
+from layers.ingest.tables import row_line
 
 RULES_FILE = DATA_DIR / "ingest" / "html.yaml"
-CELL_SEPARATOR = "　"  # between the cells of a table row
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
              "source", "track", "wbr"}
 
@@ -107,7 +107,9 @@ def _lines(node, out: list[str]) -> None:
             text = " ".join(p.strip() for p in part if p.strip())
             if text:
                 cells.append(text)
-        out[-1] += CELL_SEPARATOR.join(cells)
+        header = all(not isinstance(c, str) and c.tag == "th" for c in node.children
+                     if not isinstance(c, str) or c.strip())
+        out[-1] += row_line(cells, header)
     else:
         for child in node.children:
             _lines(child, out)

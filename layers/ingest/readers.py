@@ -1,7 +1,8 @@
 """Plan files in, documents out: a reader per file format turns a file's bytes into text,
 ``documents.parse`` turns the text into a section tree; the manifest names each plan.
 
-A new format (Word, PDF) is one more entry in ``READERS``."""
+A new format is one more entry in ``READERS`` (suffix → reader, as geopandas maps suffixes
+to drivers); every reader returns the text the offsets, excerpts and sections refer to."""
 
 from __future__ import annotations
 
@@ -77,9 +78,57 @@ def read_html(raw: bytes, name: str) -> Reading:
     return Reading(text, f"网页正文（{page.how}）")
 
 
+def read_docx(raw: bytes, name: str) -> Reading:
+    """A Word document (``word.docx_text``): paragraphs with Word's numbering written out,
+    table rows as lines."""
+    from layers.ingest.word import docx_text
+
+    return Reading(docx_text(raw, name), "Word 文档")
+
+
+def read_pdf(raw: bytes, name: str) -> Reading:
+    """A PDF's text layer (``pdf.pdf_text``): running heads, feet and page numbers dropped,
+    lines joined into paragraphs across page breaks."""
+    from layers.ingest.pdf import pdf_text
+
+    text, pages = pdf_text(raw, name)
+    return Reading(text, f"PDF 文字层（{pages} 页）")
+
+
 # file suffix → reader (bytes, file name → Reading); a reader raises ValueError with the reason
 READERS: dict[str, Callable[[bytes, str], Reading]] = {
-    ".txt": read_text, ".html": read_html, ".htm": read_html}
+    ".txt": read_text, ".html": read_html, ".htm": read_html, ".docx": read_docx,
+    ".pdf": read_pdf}
+# formats planners meet that no reader takes, with what to do instead
+CONVERT_FIRST = {
+    ".doc": "旧版 Word 文件，请在 Word 或 WPS 中另存为 .docx 后上传",
+    ".wps": "WPS 文字文件，请另存为 .docx 后上传",
+    ".rtf": "RTF 文件，请另存为 .docx 后上传",
+    ".ofd": "OFD 版式文件，请导出为 PDF 后上传",
+    ".caj": "CAJ 文件，请导出为 PDF 后上传",
+}
+
+
+def read_plan(raw: bytes, name: str) -> Reading:
+    """A plan file's text by its suffix's reader; ValueError naming the file and the problem
+    (an unknown format, an empty or oversized file, whatever its reader refuses)."""
+    from layers.ingest.limits import limits
+
+    suffix = Path(name).suffix.lower()
+    if suffix in CONVERT_FIRST:
+        raise ValueError(f"{name} 是{CONVERT_FIRST[suffix]}")
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise ValueError(f"{name} 的格式不支持（可读：{'、'.join(READERS)}）")
+    if not raw.strip():
+        raise ValueError(f"{name} 是空文件")
+    if len(raw) > limits()["max_file_mb"] * 1024 * 1024:
+        raise ValueError(f"{name} 有 {len(raw) / 1024 / 1024:.0f} MB，超过上限 "
+                         f"{limits()['max_file_mb']} MB")
+    reading = reader(raw, name)
+    if not reading.text.strip():
+        raise ValueError(f"{name} 中没有文字")
+    return reading
 
 
 def read_manifest(path: Path = MANIFEST) -> dict[str, dict]:
@@ -95,14 +144,11 @@ def load_document(path: Path | str, manifest: dict[str, dict] | None = None) -> 
     other plan gets its file stem as id and its first line as title."""
     path = Path(path)
     manifest = read_manifest() if manifest is None else manifest
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise ValueError(f"不支持的规划文件格式：{path.name}（可读：{'、'.join(READERS)}）")
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise ValueError(f"无法读取规划文件 {path}：{e.strerror}") from e
-    reading = reader(raw, path.name)
+    reading = read_plan(raw, path.name)
     text = reading.text.replace("\r\n", "\n").replace("\r", "\n")
     row = manifest.get(path.name, {})
     return parse(text, row.get("doc_id") or path.stem, title=row.get("title", ""),
