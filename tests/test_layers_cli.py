@@ -87,7 +87,7 @@ def test_default_build_is_rebuilt_when_an_input_is_newer(tmp_path, monkeypatch):
     plan = tmp_path / "plan.txt"
     plan.write_text("第一章 总则\n推动果园港重大件码头、寸滩邮轮母港等项目建设。\n", encoding="utf-8")
     monkeypatch.setattr(lb, "LAYERS_FILE", out)
-    monkeypatch.setattr(lb, "plan_files", lambda: [plan])
+    monkeypatch.setattr(lb, "all_plan_files", lambda: [plan])
     assert lb.is_stale(out)
     frame = lb.load_layer("projects", out)
     assert set(frame["name"]) == {"果园港重大件码头", "寸滩邮轮母港"}
@@ -168,7 +168,7 @@ def test_only_data_and_ingest_spatial_code_make_the_build_stale(tmp_path, monkey
     root = lb.REPO_DIR
     out = tmp_path / "layers.gpkg"
     out.write_bytes(b"built")
-    monkeypatch.setattr(lb, "plan_files", lambda: [])
+    monkeypatch.setattr(lb, "all_plan_files", lambda: [])
     not_inputs = [*sorted((root / "layers" / "web").rglob("*")),
                   *sorted((root / "layers" / "notes").rglob("*.py")), root / "streamlit_app.py"]
     inputs = [root / "layers" / "ingest" / "projects.py", root / "layers" / "spatial" / "sectors.py",

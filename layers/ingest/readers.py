@@ -161,6 +161,8 @@ def plan_files(directory: Path = PLANS_DIR) -> list[Path]:
     return sorted(p for p in Path(directory).iterdir() if p.suffix.lower() in READERS)
 
 
-def load_documents(paths=None) -> list[Document]:
-    manifest = read_manifest()
+def load_documents(paths=None, manifest: dict[str, dict] | None = None) -> list[Document]:
+    """The plans at ``paths`` (default: the seed plans in data/plans), named by ``manifest``
+    (default: the seed plans' manifest)."""
+    manifest = read_manifest() if manifest is None else manifest
     return [load_document(p, manifest) for p in (paths or plan_files())]

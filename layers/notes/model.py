@@ -5,16 +5,13 @@ Input is checked before anything is written (``AnnotationError`` says why, in Ch
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import shapely
 from shapely.geometry import shape
 
-from geo.paths import BUILD_DIR
 from layers.schema import NOTE_STATUS_LABELS, NOTE_STATUSES
 
 SCHEMA_VERSION = 1
@@ -43,10 +40,6 @@ def target_of(value) -> str:
 class AnnotationError(ValueError):
     """Input that cannot be stored, or a write that is not allowed; the message says why.
     Nothing was written."""
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("PLANMAP_DATA_DIR") or BUILD_DIR / "data")
 
 
 def now_iso() -> str:

@@ -25,6 +25,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import mapping
 
+from geo.paths import data_dir
 from layers.notes.backends import PostGISBackend, SQLiteBackend
 from layers.notes.exchange import read_geojson_annotations
 from layers.notes.model import (
@@ -39,7 +40,6 @@ from layers.notes.model import (
     clean_status,
     clean_tags,
     clean_text,
-    data_dir,
     now_iso,
 )
 from layers.schema import STORAGE_CRS

@@ -31,7 +31,7 @@ from geo.city import CITY
 from geo.datafile import load_yaml
 from geo.paths import DATA_DIR
 from layers.export import geojson_text
-from layers.ingest.readers import read_manifest
+from layers.ingest.library import manifest as plan_manifest
 from layers.notes.corrections import apply_corrections
 from layers.schema import (
     PLACE_LABELS,
@@ -98,7 +98,7 @@ class Catalogue:
         self.places = layers["places"]
         self.sectors = layers["sectors"]
         self.districts = layers["districts"]
-        manifest = read_manifest() if manifest is None else manifest
+        manifest = plan_manifest() if manifest is None else manifest
         self._manifest = manifest
         self._corrected_key, self._corrected = None, None
         titles = {row["doc_id"]: row.get("short_title") or row["title"]
