@@ -7,7 +7,9 @@ fresh clone and an edited plan both just work.
 
 from __future__ import annotations
 
+import fcntl
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -70,26 +72,52 @@ def districts_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
 
 
-def build_layers(paths=None, gazetteer=None) -> dict[str, gpd.GeoDataFrame]:
+def _no_progress(share: float, stage: str) -> None:
+    pass
+
+
+def build_layers(paths=None, gazetteer=None, progress=_no_progress) -> dict[str, gpd.GeoDataFrame]:
     """Every layer (``LAYER_NAMES``) from ``paths`` (default: every plan, the seed plans in
-    data/plans and those planners added)."""
+    data/plans and those planners added). ``progress(share done, stage)`` hears each stage."""
     from gazetteer import Gazetteer
 
+    progress(0.05, "载入地名库")
     gazetteer = gazetteer or Gazetteer()
+    progress(0.2, "读取规划文件")
     documents = load_documents(paths or all_plan_files(), manifest())
+    progress(0.35, f"抽取项目并定位（{len(documents)} 份规划）")
     projects = projects_frame(extract_projects(documents, gazetteer))
+    progress(0.75, "划分空间结构单元")
     sectors = sectors_frame(load_structures(), gazetteer)
     projects["sectors"] = assign_sectors(projects, sectors) if len(projects) else []
     return {"places": places_frame(gazetteer), "projects": projects, "sectors": sectors,
             "districts": districts_frame()}
 
 
-def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None) -> dict:
+@contextmanager
+def _one_build_at_a_time(out: Path):
+    """Builds of one GeoPackage take turns (two planners adding plans at once, on one server or
+    several): each reads the plan list inside the lock, so the last build holds every plan."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None,
+          progress=_no_progress) -> dict:
     """Build and write the GeoPackage; returns {layer: frame} and timing."""
     started = time.perf_counter()
-    layers = build_layers(paths, gazetteer)
-    write_gpkg(layers, out)
-    return {"layers": layers, "seconds": time.perf_counter() - started, "path": Path(out)}
+    out = Path(out)
+    with _one_build_at_a_time(out):
+        layers = build_layers(paths, gazetteer, progress)
+        progress(0.9, "写出图层")
+        write_gpkg(layers, out)
+    progress(1.0, "完成")
+    return {"layers": layers, "seconds": time.perf_counter() - started, "path": out}
 
 
 def build_stamp(path: Path = LAYERS_FILE) -> tuple[int, int] | None:

@@ -172,6 +172,13 @@ def _join_wraps(text: str, keep: np.ndarray) -> None:
         pos = end + 1
 
 
+def opens_section(line: str) -> bool:
+    """A line opening with a heading marker (第二章, 专栏3, 一、, （一）, 1.)."""
+    line = line.lstrip()
+    return bool(STRUCTURAL.match(line) or BOX.match(line)
+                or any(pattern.match(line) for _, pattern in ITEM_MARKERS))
+
+
 def _is_heading_line(stripped: str) -> bool:
     return bool(STRUCTURAL.match(stripped) or BOX.match(stripped))
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from geo.datafile import load_yaml
 from geo.paths import DATA_DIR, data_dir
-from layers.ingest.documents import Document, parse
+from layers.ingest.documents import Document, opens_section, parse
 from layers.ingest.readers import (
     MANIFEST,
     PLANS_DIR,
@@ -113,13 +113,16 @@ def add_plan(raw: bytes, name: str, *, title: str = "", issuer: str = "", date: 
     """Store a plan file in the data folder and list it in the added manifest; its manifest
     row. The file is read first: one that cannot be read is refused (ValueError) and nothing
     is stored. Adding a file already added replaces its details."""
+    date = clean_detail(date)
+    if date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
+        raise ValueError(f"日期“{date}”的格式不对：应为 2021-10-25、2021-10 或 2021")
     doc = read_upload(raw, name)
     suggested = suggest_details(doc)
     title = clean_detail(title) or suggested["title"]
     row = {"doc_id": doc.doc_id, "file": doc.doc_id + Path(name).suffix.lower(),
            "title": title, "short_title": short_title(title),
            "issuer": clean_detail(issuer) or suggested["issuer"],
-           "date": clean_detail(date) or suggested["date"],
+           "date": date or suggested["date"],
            "kind": clean_detail(kind) or suggested["kind"], "source_note": "",
            "original_name": Path(name).name, "size": len(raw), "reading": doc.reading,
            "added_by": by, "added_at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -221,6 +224,8 @@ def suggest_details(doc: Document) -> dict:
     else:
         run = []
         for line in head:
+            if opens_section(line):
+                break
             if len(line) <= 40 and not re.search("[，。；：:、]", line):
                 run.append(line)
             elif run:

@@ -14,7 +14,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from layers.ingest.documents import BOX, ITEM_MARKERS, STRUCTURAL
+from layers.ingest.documents import opens_section
 from layers.ingest.limits import limits
 from layers.ingest.tables import row_line
 
@@ -102,12 +102,6 @@ def _body(pages: list[tuple[float, list[_Line]]]) -> list[_Line]:
     return body
 
 
-def _opens_section(text: str) -> bool:
-    """A line opening with a heading marker (第二章, 专栏3, 一、, （一）, 1.)."""
-    return bool(STRUCTURAL.match(text) or BOX.match(text)
-                or any(pattern.match(text) for _, pattern in ITEM_MARKERS))
-
-
 def _paragraphs(lines: list[_Line]) -> list[str]:
     """Typeset lines joined into paragraphs: a line that runs to the right margin goes on in
     the next, unless that one is indented (a new paragraph or a centred heading), is a table
@@ -125,7 +119,7 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
         single = len(ln.cells) == 1
         indented = ln.left > left + 0.8 * size
         new = not goes_on or indented or not single or (
-            out[-1][-1:] in SENTENCE_END and _opens_section(text))
+            out[-1][-1:] in SENTENCE_END and opens_section(text))
         if new:
             out.append(text)
         else:
