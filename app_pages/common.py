@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from layers.notes.access import Access, AccessError, User
@@ -57,6 +58,7 @@ class Frame:
     store: AnnotationStore | None = None  # None when the store cannot be opened
     revision: str = ""
     all_notes: gpd.GeoDataFrame | None = None  # every annotation, deleted ones too
+    decisions: gpd.GeoDataFrame | None = None  # every review decision, undone ones too
     notes: gpd.GeoDataFrame | None = None  # those the annotation filter keeps
     fixes: gpd.GeoDataFrame | None = None  # planners' corrections, by target
     tag_options: list[str] | None = None
@@ -91,6 +93,11 @@ def annotation_store(url: str) -> AnnotationStore:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def notes_at(_store: AnnotationStore, where: str, revision: str):
     return _store.list(include_deleted=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def decisions_at(_store: AnnotationStore, where: str, revision: str):
+    return _store.list(include_deleted=True, kind="decision")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -182,5 +189,7 @@ def page_frame() -> Frame:
                        key="note_statuses", placeholder="待处理、已处理（不含已删除）")
     frame.notes = NoteFilter(tuple(ss.get("note_tags") or ()), tuple(ss.get("note_authors") or ()),
                              tuple(ss.get("note_statuses") or ())).apply(every)
-    frame.fixes = corrections(every)
+    frame.decisions = decisions_at(frame.store, frame.store.where, frame.revision)
+    # a review decision is a correction of its project; the newest live one counts
+    frame.fixes = corrections(pd.concat([every, frame.decisions], ignore_index=True))
     return frame

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gazetteer.normalise import base_name, normalise
-from gazetteer.places import Place, load_places
+from gazetteer.places import GAZETTEER_DIR, Place, load_places
 
 # Confidence of each rung of the matching ladder: how sure a match by that rung can be.
 RUNG_CONFIDENCE = {
@@ -55,8 +55,12 @@ def add_to(table: dict, key: str, value) -> None:
             bucket.append(value)
 
 
-def build_index(directory: Path) -> Index:
+def build_index(directory: Path, with_planner: bool = False) -> Index:
     places = load_places(directory)
+    if with_planner:
+        from gazetteer.planner import planner_places
+
+        places = places + planner_places()
     index = Index(places=places, by_id={p.id: p for p in places})
     for i, p in enumerate(places):
         add_to(index.exact, p.name, i)
@@ -85,11 +89,19 @@ def build_index(directory: Path) -> Index:
     return index
 
 
-_INDEXES: dict[Path, Index] = {}
+_INDEXES: dict[tuple, Index] = {}
 
 
 def index_for(directory: Path) -> Index:
+    """The index of a data folder; the default folder's also holds the places planners
+    decided (gazetteer/planner.py), so a new decision makes a new index."""
+    from gazetteer.planner import planner_stamp
+
     directory = Path(directory).resolve()
-    if directory not in _INDEXES:
-        _INDEXES[directory] = build_index(directory)
-    return _INDEXES[directory]
+    planner = planner_stamp() if directory == GAZETTEER_DIR.resolve() else None
+    key = (directory, planner)
+    if key not in _INDEXES:
+        for old in [k for k in _INDEXES if k[0] == directory]:
+            del _INDEXES[old]  # one index per folder: the one of the current decisions
+        _INDEXES[key] = build_index(directory, with_planner=planner is not None)
+    return _INDEXES[key]

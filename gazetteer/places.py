@@ -40,11 +40,12 @@ KINDS = {
     "rail": "轨道",
     "landmark": "地标",
     "region": "区域（区县组合）",
+    "planner": "规划师指定",  # a place a planner pointed on the map (gazetteer/planner.py)
 }
 # When one name fits several places equally well, planning places rank before
 # administrative units of the same name: a plan saying 悦来 means the 片区 before the 街道.
 KIND_RANK = {k: i for i, k in enumerate(
-    ("area", "port", "airport", "station", "campus", "water", "mountain", "landmark", "bridge",
+    ("planner", "area", "port", "airport", "station", "campus", "water", "mountain", "landmark", "bridge",
      "tunnel", "road", "rail", "town", "district", "region", "municipality")
 )}
 

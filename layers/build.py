@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 from shapely.geometry import Point
 
+from gazetteer.planner import planner_file
 from geo.boundaries import SOURCE as BOUNDARY_SOURCE
 from geo.boundaries import load_districts
 from geo.city import CITY_FILE
@@ -41,7 +42,7 @@ BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
     files = [Path(p) for p in (paths or all_plan_files())]
-    files += [MANIFEST, added_manifest(), RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+    files += [MANIFEST, added_manifest(), planner_file(), RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
               # shapes of lines and regions, administrative changes, current and former districts
               *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
               *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),

@@ -156,7 +156,7 @@ def test_many_in_one_transaction_or_none(store):
 
 
 def test_schema_is_versioned(store, location):
-    assert store._db.read("SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert store._db.read("SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     if store.kind == "sqlite":
         assert store._db.read("PRAGMA journal_mode") == [("wal",)]
     AnnotationStore(location)  # opening again migrates nothing and keeps the data

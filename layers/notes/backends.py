@@ -49,6 +49,11 @@ class SQLiteBackend:
             UNIQUE (annotation_id, version)
         );
         """,
+        2: """
+        ALTER TABLE annotations ADD COLUMN kind TEXT NOT NULL DEFAULT 'note';
+        ALTER TABLE annotations ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX annotations_kind ON annotations (kind);
+        """,
     }
 
     def __init__(self, path: Path):
@@ -152,6 +157,11 @@ class PostGISBackend:
             action TEXT NOT NULL, changes TEXT NOT NULL,
             UNIQUE (annotation_id, version)
         );
+        """,
+        2: """
+        ALTER TABLE annotations ADD COLUMN kind TEXT NOT NULL DEFAULT 'note';
+        ALTER TABLE annotations ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX annotations_kind ON annotations (kind);
         """,
     }
     _param = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")

@@ -1,4 +1,5 @@
-"""Planners' corrections: an annotation targeting a project or place overrides its geometry.
+"""Planners' corrections: an annotation targeting a project or place, or a review decision
+about a project (审核), overrides its geometry; the newest live one counts.
 """
 
 from __future__ import annotations
@@ -48,11 +49,18 @@ def _mark(out, hit, rows) -> None:
 
 
 def _located_by_planner(out, hit) -> None:
+    """Corrected rows are where the planner put them; a review decision of no place (an
+    empty geometry) leaves the project off the map as 无需定位."""
     kinds = {"Point": "point", "MultiPoint": "multi", "LineString": "line",
              "MultiLineString": "line", "Polygon": "area", "MultiPolygon": "area"}
-    out.loc[hit, "status"] = "corrected"
-    out.loc[hit, "geometry_kind"] = [kinds.get(g.geom_type, "point")
-                                     for g in out.loc[hit].geometry]
+    placed = hit & out.geometry.map(lambda g: g is not None and not g.is_empty)
+    nowhere = hit & ~placed
+    out.loc[placed, "status"] = "corrected"
+    out.loc[placed, "geometry_kind"] = [kinds.get(g.geom_type, "point")
+                                        for g in out.loc[placed].geometry]
+    out.loc[nowhere, "status"] = "no_location"
+    out.loc[nowhere, "geometry_kind"] = "none"
+    out.loc[nowhere, out.geometry.name] = None
     out.loc[hit, "precision_m"] = None  # where the planner drew it, not a gazetteer estimate
     out.loc[hit, "reason"] = ""
 

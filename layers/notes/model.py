@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import shapely
 from shapely.geometry import shape
 
-from layers.schema import NOTE_STATUS_LABELS, NOTE_STATUSES
+from layers.schema import NOTE_STATUS_LABELS, NOTE_STATUSES, REVIEW_DECISION_LABELS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: kind (note | decision) and detail
 NOTE_MAX_CHARS = 2000
 AUTHOR_MAX_CHARS = 64
 TAG_MAX_CHARS = 20
@@ -27,7 +27,10 @@ WRITE_ATTEMPTS = 20
 GEOMETRY_TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
                   "MultiPolygon"}
 COLUMNS = ["id", "note", "author", "tags", "status", "target", "created_at", "updated_at",
-           "version"]
+           "version", "kind", "detail"]
+# what a row of the store is: a planner's annotation, or a review decision about a project
+KINDS = ("note", "decision")
+MENTION_MAX_CHARS = 100
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
@@ -142,3 +145,34 @@ class Version:
     at: str
     action: str  # add | update | delete | restore | import
     changes: dict
+
+
+def clean_decision(detail, geometry) -> dict:
+    """A review decision's detail, checked with its geometry: ``decision`` is place (a
+    gazetteer place, ``place_id``), point (pointed on the map) or none (no place: no
+    geometry); ``mention`` is the place name in the plan it settles, if any (it becomes a
+    gazetteer entry)."""
+    detail = dict(detail or {})
+    decision = detail.get("decision")
+    if decision not in REVIEW_DECISION_LABELS:
+        raise AnnotationError(f"未知的审核决定：{decision!r}（可选：{'、'.join(REVIEW_DECISION_LABELS)}）")
+    out = {"decision": decision,
+           "mention": clean_text(detail.get("mention"), "地名", MENTION_MAX_CHARS)}
+    if decision == "none":
+        if geometry is not None:
+            raise AnnotationError("“无需定位”的决定没有位置")
+        return out
+    if geometry is None:
+        raise AnnotationError("请给出位置：地名库中的地点或地图上的一点")
+    if decision == "place":
+        out["place_id"] = clean_text(detail.get("place_id"), "地点", TARGET_MAX_CHARS,
+                                     required=True)
+    if decision == "point" and detail.get("precision_m") is not None:
+        try:
+            precision = float(detail["precision_m"])
+        except (TypeError, ValueError) as e:
+            raise AnnotationError("精度须为米数") from e
+        if not 0 < precision <= 50_000:
+            raise AnnotationError("精度须在 0 至 50 公里之间")
+        out["precision_m"] = precision
+    return out

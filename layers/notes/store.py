@@ -31,11 +31,13 @@ from layers.notes.exchange import read_geojson_annotations
 from layers.notes.model import (
     AUTHOR_MAX_CHARS,
     COLUMNS,
+    KINDS,
     NOTE_MAX_CHARS,
     SCHEMA_VERSION,
     TARGET_MAX_CHARS,
     AnnotationError,
     Version,
+    clean_decision,
     clean_geometry,
     clean_status,
     clean_tags,
@@ -43,6 +45,9 @@ from layers.notes.model import (
     now_iso,
 )
 from layers.schema import STORAGE_CRS
+
+INF = float("inf")
+EMPTY = shapely.GeometryCollection()  # where a "no place" decision is
 
 # --------------------------------------------------------------------------- the store
 
@@ -93,7 +98,8 @@ class AnnotationStore:
 
     @staticmethod
     def _geometry_fields(geom) -> dict:
-        minx, miny, maxx, maxy = geom.bounds
+        # an empty geometry (a "no place" decision) has a box that overlaps no view
+        minx, miny, maxx, maxy = (INF, INF, -INF, -INF) if geom.is_empty else geom.bounds
         return {"geometry": json.dumps(mapping(geom)), "minx": minx, "miny": miny,
                 "maxx": maxx, "maxy": maxy}
 
@@ -111,9 +117,11 @@ class AnnotationStore:
              "action": action, "changes": json.dumps(changes, ensure_ascii=False)})
 
     @staticmethod
-    def _clean_new(geometry, note, author, tags, target, status="open") -> dict:
-        geom = clean_geometry(geometry)
-        return {**AnnotationStore._geometry_fields(geom),
+    def _clean_new(geometry, note, author, tags, target, status="open", kind="note",
+                   detail=None) -> dict:
+        geom = EMPTY if kind == "decision" and geometry is EMPTY else clean_geometry(geometry)
+        return {**AnnotationStore._geometry_fields(geom), "kind": kind,
+                "detail": json.dumps(detail or {}, ensure_ascii=False),
                 "note": clean_text(note, "备注", NOTE_MAX_CHARS),
                 "author": clean_text(author, "作者", AUTHOR_MAX_CHARS, required=True),
                 "tags": json.dumps(clean_tags(tags), ensure_ascii=False),
@@ -124,16 +132,17 @@ class AnnotationStore:
         annotation_id = uuid.uuid4().hex
         now = now_iso()
         columns = "id, geometry, note, author, tags, status, target, created_at, updated_at, " \
-                  "version"
+                  "version, kind, detail"
         values = f":id, {self._db.geometry_in}, :note, :author, :tags, :status, :target, " \
-                 ":now, :now, 1"
+                 ":now, :now, 1, :kind, :detail"
         if self._db.kind == "sqlite":
             columns += ", minx, miny, maxx, maxy"
             values += ", :minx, :miny, :maxx, :maxy"
         run(f"INSERT INTO annotations ({columns}) VALUES ({values})",
             {**record, "id": annotation_id, "now": now})
         self._history(run, annotation_id, 1, record["author"], action,
-                      {k: record[k] for k in ("geometry", "note", "tags", "status", "target")})
+                      {k: record[k] for k in ("geometry", "note", "tags", "status", "target")
+                       + (("kind", "detail") if record["kind"] != "note" else ())})
         return annotation_id
 
     # ----------------------------------------------------------------- API
@@ -142,6 +151,21 @@ class AnnotationStore:
             status: str = "open") -> str:
         record = self._clean_new(geometry, note, author, tags, target, status)
         return self._db.write(lambda run: self._insert(run, record, "add"))
+
+    def decide(self, target: str, decision: str, author: str, geometry=None, *,
+               mention: str = "", place_id: str = "", precision_m: float | None = None,
+               note: str = "") -> str:
+        """A review decision about project ``target`` (审核): where it is — a gazetteer place
+        (``place``, ``place_id``, its point as ``geometry``) or a point on the map
+        (``point``) — or that it has no place (``none``, no geometry). Kept like an
+        annotation: history, undo by delete, the newest live one counts."""
+        detail = clean_decision({"decision": decision, "mention": mention,
+                                 "place_id": place_id, "precision_m": precision_m}, geometry)
+        if not clean_text(target, "目标", TARGET_MAX_CHARS):
+            raise AnnotationError("审核决定须指明项目")
+        record = self._clean_new(geometry if geometry is not None else EMPTY, note, author, (),
+                                 target, "resolved", kind="decision", detail=detail)
+        return self._db.write(lambda run: self._insert(run, record, "decide"))
 
     def add_many(self, items, author: str, action: str = "add") -> list[str]:
         """Several annotations in one transaction: all are stored or, if any is refused,
@@ -169,6 +193,7 @@ class AnnotationStore:
     def _as_dict(row) -> dict:
         out = dict(zip(COLUMNS, row[:-1], strict=True))
         out["tags"] = json.loads(out["tags"])
+        out["detail"] = json.loads(out["detail"])
         out["geometry"] = shapely.from_geojson(row[-1])
         return out
 
@@ -243,11 +268,14 @@ class AnnotationStore:
         return [Version(v, a, at, act, json.loads(ch)) for v, a, at, act, ch in rows]
 
     def list(self, bbox=None, tags=None, include_deleted: bool = False, authors=None,
-             statuses=None) -> gpd.GeoDataFrame:
+             statuses=None, kind: str = "note") -> gpd.GeoDataFrame:
         """Annotations as a GeoDataFrame (EPSG:4326), oldest first. ``bbox`` = (minx, miny,
         maxx, maxy) keeps those whose box overlaps it; ``tags``, ``authors``, ``statuses``
-        keep those with any of the given values."""
-        where, params = [], {}
+        keep those with any of the given values; ``kind="decision"`` lists review decisions
+        instead of annotations."""
+        if kind not in KINDS:
+            raise AnnotationError(f"未知的种类：{kind}")
+        where, params = ["kind = :kind"], {"kind": kind}
         if not include_deleted:
             where.append("status != 'deleted'")
         if bbox is not None:
@@ -268,6 +296,7 @@ class AnnotationStore:
         for row in rows:
             record = dict(zip(COLUMNS, row[:-1], strict=True))
             record["tags"] = json.loads(record["tags"])
+            record["detail"] = json.loads(record["detail"])
             if wanted and not wanted.intersection(record["tags"]):
                 continue
             records.append(record)
