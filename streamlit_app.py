@@ -8,4 +8,5 @@ st.set_page_config(page_title="规划项目地图", layout="wide", page_icon="�
 # Streamlit's Material icon font held the first paint back by ~0.7 s (benchmarks/app.py)
 st.navigation([st.Page("app_pages/map.py", title="地图", default=True),
                st.Page("app_pages/notes.py", title="标注"),
+               st.Page("app_pages/review.py", title="审核"),
                st.Page("app_pages/documents.py", title="文档")]).run()

@@ -28,7 +28,8 @@ def click_precision_m(lat: float, zoom: int) -> float:
 
 def planner_entries(decisions: gpd.GeoDataFrame, gazetteer) -> list[Place]:
     """One gazetteer place per mention the live decisions settle (the newest decision about
-    a mention wins); a chosen place that is no longer in the gazetteer gives nothing."""
+    a mention wins); a chosen place that is no longer in the gazetteer, or already has the
+    mention as a name, gives nothing."""
     live = decisions[(decisions["status"] != "deleted")].sort_values("updated_at")
     newest: dict[str, object] = {}
     for row in live.itertuples():
@@ -43,8 +44,8 @@ def planner_entries(decisions: gpd.GeoDataFrame, gazetteer) -> list[Place]:
         key = hashlib.sha256(f"{mention}|{detail.get('place_id', '')}".encode()).hexdigest()[:10]
         if detail["decision"] == "place":
             base = gazetteer.place(detail["place_id"])
-            if base is None:
-                continue
+            if base is None or mention in base.names:
+                continue  # gone, or the place is already called so
             places.append(Place(
                 f"planner-{key}", mention, (), base.kind, base.district, base.adcode, base.lon,
                 base.lat, base.precision_m, source, "规划师审核决定", base.id,

@@ -160,3 +160,32 @@ def print_sheet(catalogue, state, selected, sectors, extent, *, notes=None,
                  place_labels=catalogue.major_places,
                  documents=[t for d, t in catalogue.documents.items() if d in doc_ids],
                  sources=sorted(sources), made=made)
+
+
+def review_map(catalogue, project, place_ids: list[str]):
+    """The small map of the review page (审核): district outlines, the places the plan's
+    names may be (each with its name), the project where it is now; (groups, centre, zoom).
+    A click on it is where a planner puts the project."""
+    import html
+
+    import folium
+
+    groups = [webmap.layer_group(catalogue, "districts")]
+    candidates = folium.FeatureGroup(name="候选地点")
+    places = catalogue.places.set_index("id")
+    shown = [places.loc[p] for p in place_ids if p in places.index]
+    for place in shown:
+        folium.CircleMarker((place.geometry.y, place.geometry.x), radius=7, color="#6a1b9a",
+                            fill=True, fill_opacity=0.6,
+                            tooltip=html.escape(f"{place['name']}（{place['district']}）")
+                            ).add_to(candidates)
+    groups.append(candidates)
+    geometry = project.geometry
+    if geometry is not None and not geometry.is_empty:
+        groups.append(webmap.focus_layer(geometry, html.escape(project["name"])))
+        anchor = geometry.representative_point()
+        return groups, (anchor.y, anchor.x), 13
+    if shown:
+        return groups, (shown[0].geometry.y, shown[0].geometry.x), 12
+    (lat, lon), zoom = webmap.start_view("wgs84")
+    return groups, (lat, lon), zoom

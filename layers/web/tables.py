@@ -47,3 +47,39 @@ def history_table(versions) -> pd.DataFrame:
         "时间": [short_time(v.at) for v in versions],
         "改动": ["、".join(names.get(k, k) for k in v.changes) for v in versions],
     })
+
+
+REVIEW_STATUSES = ("review", "unlocated")  # what the review queue (审核) holds
+
+
+def review_table(projects: gpd.GeoDataFrame, documents: dict[str, str]) -> pd.DataFrame:
+    """The projects waiting for a planner: to check (review) or not located (unlocated),
+    with why and the place names the plan gives them."""
+    from layers.schema import PROJECT_STATUS_LABELS
+
+    return pd.DataFrame({
+        "项目": list(projects["name"]),
+        "状态": [PROJECT_STATUS_LABELS.get(s, s) for s in projects["status"]],
+        "原因": [r or "" for r in projects["reason"]],
+        "规划中的地名": ["、".join(dict.fromkeys(t for p in refs or [] for t in p.get("texts", [])))
+                     for refs in projects["places"]],
+        "文档": ["、".join(documents.get(d, d) for d in ds) for ds in projects["doc_ids"]],
+    })
+
+
+def decision_table(decisions: gpd.GeoDataFrame, place_label) -> pd.DataFrame:
+    """A project's review decisions, newest first: who decided what, when, and if undone."""
+    from layers.schema import REVIEW_DECISION_LABELS
+
+    rows = decisions.sort_values("updated_at", ascending=False)
+    return pd.DataFrame({
+        "决定": [REVIEW_DECISION_LABELS.get(d.get("decision"), "") for d in rows["detail"]],
+        "地点": [place_label(d.get("place_id")) if d.get("place_id") else
+                 (f"{g.x:.5f}, {g.y:.5f}" if g is not None and not g.is_empty and
+                  g.geom_type == "Point" else "") for d, g in zip(rows["detail"], rows.geometry,
+                                                                  strict=True)],
+        "规划中的地名": [d.get("mention", "") for d in rows["detail"]],
+        "作者": list(rows["author"]),
+        "时间": [short_time(t) for t in rows["updated_at"]],
+        "已撤销": ["是" if s == "deleted" else "" for s in rows["status"]],
+    })
