@@ -37,7 +37,8 @@ shown = cat.with_corrections(fixes)  # what the planners corrected counts, lists
 
 # ----------------------------------------------------------------- state from the URL, once
 if "initialised" not in ss:
-    start, problems = cat.state_from_query(st.query_params.to_dict())
+    # as the map shows it: a project a planner located is found by its link
+    start, problems = shown.state_from_query(st.query_params.to_dict())
     for name in WIDGETS:
         ss[name] = getattr(start, name)
     ss.focus, ss.map_view = start.focus, start.view

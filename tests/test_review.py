@@ -110,3 +110,17 @@ def test_a_decided_place_resolves_the_next_plan(tmp_path, monkeypatch, gaz):
     assert publish_planner_places(decisions, gaz) == 1
     assert Gazetteer().resolve("云栖谷").best is None or \
         not Gazetteer().resolve("云栖谷").best.place.source.startswith("planner")
+
+
+def test_a_link_to_a_project_says_whether_it_is_unlocated_or_gone(cat, store):  # noqa: F811
+    """A link to a project a planner located opens it (the map reads links as it shows the
+    catalogue, decisions applied); one still unlocated says so by name."""
+    unlocated = cat.projects[cat.projects["status"] == "unlocated"].iloc[0]
+    state, problems = cat.state_from_query({"focus": f"project:{unlocated['id']}"})
+    assert state.focus == "" and problems == [f"链接中的“{unlocated['name']}”未定位，无法在地图上显示"]
+    state, problems = cat.state_from_query({"focus": "project:p-0000000000"})
+    assert "不存在" in problems[0]
+    store.decide(unlocated["id"], "point", "甲", Point(106.5, 29.5))
+    shown = cat.with_corrections(corrections(store.list(kind="decision")))
+    state, problems = shown.state_from_query({"focus": f"project:{unlocated['id']}"})
+    assert state.focus == f"project:{unlocated['id']}" and problems == []

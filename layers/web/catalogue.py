@@ -266,6 +266,9 @@ class Catalogue:
                 value = raw if isinstance(raw, str) else ",".join(raw)
                 if self.focus_geometry(value) is not None:
                     state.focus = value
+                elif self.focus_row(value) is not None:
+                    problems.append(f"链接中的“{self.focus_row(value)[1]['name']}”未定位，"
+                                    "无法在地图上显示")
                 else:
                     problems.append(f"链接中的定位对象“{value}”不存在，已忽略")
             else:  # query: free text, kept as typed

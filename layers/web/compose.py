@@ -170,7 +170,7 @@ def review_map(catalogue, project, place_ids: list[str]):
 
     import folium
 
-    groups = [webmap.layer_group(catalogue, "districts")]
+    groups = [webmap.layer_group(catalogue, "districts", inert=True)]
     candidates = folium.FeatureGroup(name="候选地点")
     places = catalogue.places.set_index("id")
     shown = [places.loc[p] for p in place_ids if p in places.index]

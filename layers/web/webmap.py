@@ -161,10 +161,12 @@ def geojson_group(name: str, data: dict, point_radius: float = 6,
         ).add_to(group)
     return group
 
-def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium.FeatureGroup:
+def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None,
+                inert: bool = False) -> folium.FeatureGroup:
     """The FeatureGroup of ``layer`` (only the records in ``ids`` when given). The browser
     draws it from the layer's static files, so a rerun sends only the ids; without those
-    files the features themselves are sent (with their popups)."""
+    files the features themselves are sent (with their popups). ``inert``: a backdrop with
+    no tooltips or popups, whose clicks reach the map."""
     label, radius = LAYER_LABELS[layer], LAYER_POINT_RADIUS[layer]
     urls = layer_urls(catalogue, layer, datum)
     if urls is None:
@@ -178,7 +180,7 @@ def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None) -> folium
     FetchedLayer({
         "layer": layer, "ids": None if ids is None else sorted(map(str, ids)),
         "url": urls[0], "popups": urls[1], "radius": radius, "circle": UNCERTAINTY["circle"],
-        "labelZoom": LAYER_LABEL_ZOOM.get(layer, MAX_ZOOM + 1),
+        "labelZoom": LAYER_LABEL_ZOOM.get(layer, MAX_ZOOM + 1), "inert": inert,
         "failed": f"无法载入图层“{label}”，请刷新页面",
     }).add_to(group)
     return group

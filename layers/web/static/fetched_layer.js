@@ -119,6 +119,8 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
     load(options.url).then(function (data) {
         var circles = new Set();
         var drawn = L.geoJSON(data, {
+            // an inert layer (a backdrop to click on) lets every click through to the map
+            interactive: !options.inert,
             filter: function (f) {
                 return keep === null || keep.has(String(f.properties.id));
             },
@@ -138,6 +140,7 @@ window.planmapFetchedLayer = window.planmapFetchedLayer || function (group, opti
                     f.properties.style));
             },
             onEachFeature: function (f, layer) {
+                if (options.inert) { return; }
                 layer.bindTooltip(f.properties.tooltip, {sticky: true});
                 bindPopup(f, layer);
             }
