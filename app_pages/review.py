@@ -13,10 +13,10 @@ from app_pages.common import page_frame
 from gazetteer import Gazetteer
 from layers.notes.decisions import click_precision_m, publish_planner_places
 from layers.notes.model import AnnotationError
-from layers.schema import PROJECT_STATUS_LABELS, REVIEW_DECISION_LABELS
+from layers.schema import PROJECT_STATUS_LABELS, REVIEW_DECISION_LABELS, REVIEW_REASON_LABELS
 from layers.web import webmap
 from layers.web.compose import review_map
-from layers.web.tables import REVIEW_STATUSES, decision_table, review_table
+from layers.web.tables import decision_table, review_reasons, review_table
 
 ss = st.session_state
 frame = page_frame()
@@ -57,23 +57,26 @@ if store is None:
 if ss.get("flash"):
     st.toast(ss.pop("flash"))
 
-waiting = shown.projects[shown.projects["status"].isin(REVIEW_STATUSES)]
-counts = waiting["status"].value_counts()
-st.markdown(f"**{len(waiting)} 个项目待审核**（{PROJECT_STATUS_LABELS['review']} "
-            f"{counts.get('review', 0)}，{PROJECT_STATUS_LABELS['unlocated']} "
-            f"{counts.get('unlocated', 0)}）。点击一行处理；决定立即生效，可撤销。")
+reasons = review_reasons(shown.projects)
+waiting = shown.projects[reasons != ""]
+counts = reasons[reasons != ""].value_counts()
+st.markdown(f"**{len(waiting)} 个项目待审核**（" + "，".join(
+    f"{label} {counts.get(r, 0)}" for r, label in REVIEW_REASON_LABELS.items())
+    + "）。点击一行处理；决定立即生效，可撤销。")
 left, right = st.columns(2)
 doc_filter = left.selectbox("文档", [None, *shown.documents],
                             format_func=lambda d: "全部文档" if d is None else shown.documents[d])
-status_filter = right.multiselect("状态", list(REVIEW_STATUSES), default=list(REVIEW_STATUSES),
-                                  format_func=PROJECT_STATUS_LABELS.get)
-queue = waiting[waiting["status"].isin(status_filter or REVIEW_STATUSES)]
+reason_filter = right.multiselect("原因", list(REVIEW_REASON_LABELS),
+                                  default=list(REVIEW_REASON_LABELS),
+                                  format_func=REVIEW_REASON_LABELS.get)
+keep = reasons.isin(reason_filter or list(REVIEW_REASON_LABELS))
 if doc_filter:
-    queue = queue[queue["doc_ids"].map(lambda ds: doc_filter in ds)]
+    keep &= shown.projects["doc_ids"].map(lambda ds: doc_filter in ds)
+queue = shown.projects[keep]
 ss.review_ids = list(queue["id"])
 if len(queue):
-    st.dataframe(review_table(queue, shown.documents), hide_index=True, on_select=on_pick,
-                 selection_mode="single-row", key="review_table", height=300)
+    st.dataframe(review_table(queue, reasons[keep], shown.documents), hide_index=True,
+                 on_select=on_pick, selection_mode="single-row", key="review_table", height=300)
 else:
     st.caption("没有待审核的项目。")
 

@@ -41,6 +41,7 @@ JSON_COLUMNS: dict[str, tuple[str, ...]] = {
 # ------------------------------------------------------------------ labels and colours
 PROJECT_STATUS_LABELS: dict[str, str] = dict(_SCHEMA["project_statuses"])
 REVIEW_DECISION_LABELS: dict[str, str] = dict(_SCHEMA["review_decisions"])
+REVIEW_REASON_LABELS: dict[str, str] = dict(_SCHEMA["review_reasons"])
 SECTOR_KIND_LABELS: dict[str, str] = {k: v["label"] for k, v in _SCHEMA["sector_kinds"].items()}
 SECTOR_STYLES: dict[str, dict] = {k: dict(v["style"]) for k, v in _SCHEMA["sector_kinds"].items()}
 SECTOR_FILL: dict = dict(_SCHEMA["sector_fill"])

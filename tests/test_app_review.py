@@ -3,6 +3,7 @@ it at once, undo, and what a viewer may not do."""
 
 import pytest
 
+from layers.web.tables import review_reasons
 from tests.test_app import APP, pytestmark  # noqa: F401  (skip without assets)
 from tests.test_app_annotations import run, widget
 from tests.test_app_annotations import store as notes_store  # noqa: F401  (fixture)
@@ -28,10 +29,24 @@ def review_page(state=None, name: str | None = "王工"):
 
 def test_the_queue_holds_every_project_to_review_or_locate(notes_store, cat):  # noqa: F811
     at = review_page(name=None)
-    waiting = cat.projects[cat.projects["status"].isin(["review", "unlocated"])]
+    reasons = review_reasons(cat.projects)
+    waiting = cat.projects[reasons != ""]
+    # every project to check or locate, and the located ones with an ambiguous place name
+    assert set(reasons[cat.projects["status"].isin(["review", "unlocated"])]) == {
+        "review", "unlocated"}
+    ambiguous = cat.projects[reasons == "ambiguous"]
+    assert len(ambiguous) and (ambiguous["status"] == "auto").all()
+    assert all(any(len(r["candidates"]) > 1 for r in refs) for refs in ambiguous["places"])
     assert any(f"{len(waiting)} 个项目待审核" in m.value for m in at.markdown)
     (table,) = at.dataframe
     assert list(table.value["项目"]) == list(waiting["name"])
+    shown = table.value.set_index("项目")
+    one = ambiguous.iloc[0]
+    assert shown.loc[one["name"], "状态"] == "地名有多个可能"
+    assert "个可能的地点" in shown.loc[one["name"], "原因"]
+    reason_box = next(m for m in at.multiselect if m.label == "原因")
+    reason_box.set_value(["ambiguous"]).run()
+    assert list(at.dataframe[0].value["项目"]) == list(ambiguous["name"])
     at.session_state["review_pick"] = waiting["id"].iloc[0]
     at.run()
     assert any("登录为编辑者后可作出审核决定" in c.value for c in at.caption)

@@ -49,18 +49,36 @@ def history_table(versions) -> pd.DataFrame:
     })
 
 
-REVIEW_STATUSES = ("review", "unlocated")  # what the review queue (审核) holds
+def review_reasons(projects: gpd.GeoDataFrame) -> pd.Series:
+    """Why each project is in the review queue (审核): ``review``, ``unlocated``, ``ambiguous``
+    (located, but a place name in it has more than one candidate), or "" (not in it)."""
+    def reason(status, refs) -> str:
+        if status in ("review", "unlocated"):
+            return status
+        if status == "auto" and any(len(r.get("candidates") or []) > 1 for r in refs or []):
+            return "ambiguous"
+        return ""
+
+    return pd.Series([reason(s, r) for s, r in zip(projects["status"], projects["places"],
+                                                    strict=True)], index=projects.index)
 
 
-def review_table(projects: gpd.GeoDataFrame, documents: dict[str, str]) -> pd.DataFrame:
-    """The projects waiting for a planner: to check (review) or not located (unlocated),
-    with why and the place names the plan gives them."""
-    from layers.schema import PROJECT_STATUS_LABELS
+def review_table(projects: gpd.GeoDataFrame, reasons: pd.Series,
+                 documents: dict[str, str]) -> pd.DataFrame:
+    """The projects waiting for a planner, with why and the place names the plan gives them."""
+    from layers.schema import REVIEW_REASON_LABELS
+
+    def why(row_reason: str, text: str, refs) -> str:
+        if row_reason != "ambiguous":
+            return text or ""
+        return "；".join(f"“{'、'.join(r.get('texts', []))}”有 {len(r['candidates'])} 个可能的地点"
+                        for r in refs or [] if len(r.get("candidates") or []) > 1)
 
     return pd.DataFrame({
         "项目": list(projects["name"]),
-        "状态": [PROJECT_STATUS_LABELS.get(s, s) for s in projects["status"]],
-        "原因": [r or "" for r in projects["reason"]],
+        "状态": [REVIEW_REASON_LABELS.get(r, r) for r in reasons],
+        "原因": [why(r, t, refs) for r, t, refs in zip(reasons, projects["reason"],
+                                                     projects["places"], strict=True)],
         "规划中的地名": ["、".join(dict.fromkeys(t for p in refs or [] for t in p.get("texts", [])))
                      for refs in projects["places"]],
         "文档": ["、".join(documents.get(d, d) for d in ds) for ds in projects["doc_ids"]],
