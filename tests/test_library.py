@@ -91,3 +91,20 @@ def test_cli_adds_a_word_plan_and_removes_it(data_dir, tmp_path, capsys):
     assert not projects["doc_ids"].map(lambda ds: doc_id in ds).any()
     assert main(["remove", "cq14"]) == 2
     assert "随程序提供的规划，不能删除" in capsys.readouterr().err
+
+
+def test_the_server_takes_the_largest_plan_and_refuses_a_larger_one_by_name(monkeypatch):
+    """The uploader's limit is the readers' limit: a bigger file gets the readers' message,
+    not a bare HTTP error."""
+    import tomllib
+
+    from geo.paths import REPO_DIR
+    from layers.ingest import limits as limits_module
+    from layers.ingest.limits import limits
+    from layers.ingest.readers import read_plan
+
+    config = tomllib.loads((REPO_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == limits()["max_file_mb"]
+    monkeypatch.setattr(limits_module, "limits", lambda: {**limits(), "max_file_mb": 1})
+    with pytest.raises(ValueError, match="大.txt 有 2 MB，超过上限 1 MB"):
+        read_plan("第一章 总则\n".encode() * 120_000, "大.txt")
