@@ -135,11 +135,11 @@ def remove_section(rows: list[dict]) -> None:
     bar = st.progress(0.0, text="删除文件")
     try:
         row = remove_plan(doc_id)
-    except ValueError as problem:
+        rebuild(bar)
+    except Exception as problem:  # the map keeps its last build; the message says why
         bar.empty()
-        st.error(f"无法删除：{problem}")
+        st.error(f"删除或更新地图失败：{problem}")
         return
-    rebuild(bar)
     ss.flash = f"已删除“{row['title']}”，地图已更新"
     st.rerun()
 

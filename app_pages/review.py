@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import folium
 import streamlit as st
+from shapely.geometry import Point
 from streamlit_folium import st_folium
 
 from app_pages.common import page_frame
@@ -143,8 +144,6 @@ if pick and pick in shown.project_index:
                    f"已指定：{point[0]:.6f}, {point[1]:.6f}（WGS84；按缩放级别 {point[2]} 估计误差约 "
                    f"{click_precision_m(point[1], int(point[2])):.0f} 米）")
         if st.button("保存决定", type="primary", disabled=not point):
-            from shapely.geometry import Point
-
             lon, lat, at_zoom = point
             save(lambda: store.decide(pick, "point", user.name, Point(lon, lat), mention=mention,
                                       precision_m=click_precision_m(lat, int(at_zoom))),

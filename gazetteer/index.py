@@ -101,7 +101,8 @@ def index_for(directory: Path) -> Index:
     planner = planner_stamp() if directory == GAZETTEER_DIR.resolve() else None
     key = (directory, planner)
     if key not in _INDEXES:
-        for old in [k for k in _INDEXES if k[0] == directory]:
-            del _INDEXES[old]  # one index per folder: the one of the current decisions
+        if planner is not None:  # the open-data index stays; of those with decisions, the newest
+            for old in [k for k in _INDEXES if k[0] == directory and k[1] is not None]:
+                del _INDEXES[old]
         _INDEXES[key] = build_index(directory, with_planner=planner is not None)
     return _INDEXES[key]

@@ -64,7 +64,7 @@ def test_a_file_that_cannot_be_read_stores_nothing(data_dir):
     assert not (data_dir / "plans").exists()  # read before anything is written
 
 
-def test_seed_plans_cannot_be_removed_or_shadowed(data_dir):
+def test_seed_plans_cannot_be_removed(data_dir):
     with pytest.raises(ValueError, match="随程序提供"):
         library.remove_plan("cq14")
     with pytest.raises(ValueError, match="没有编号"):

@@ -126,9 +126,6 @@ def add_plan(raw: bytes, name: str, *, title: str = "", issuer: str = "", date: 
            "kind": clean_detail(kind) or suggested["kind"], "source_note": "",
            "original_name": Path(name).name, "size": len(raw), "reading": doc.reading,
            "added_by": by, "added_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    if row["file"] in read_manifest(MANIFEST) or doc.doc_id in {
-            r["doc_id"] for r in read_manifest(MANIFEST).values()}:
-        raise ValueError(f"{name} 与随程序提供的规划同名")
     with _locked():
         path = added_dir() / row["file"]
         tmp = path.with_suffix(f".partial-{os.getpid()}")

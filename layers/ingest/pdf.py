@@ -41,7 +41,7 @@ class _Line:
         return row_line(self.cells) if len(self.cells) > 1 else self.cells[0]
 
 
-def _page_lines(textpage, page_height: float) -> list[_Line]:
+def _page_lines(textpage) -> list[_Line]:
     """The page's text lines top to bottom, each a list of cells (runs split by wide gaps)."""
     runs = []
     for i in range(textpage.count_rects()):
@@ -150,7 +150,7 @@ def pdf_text(raw: bytes, name: str) -> tuple[str, int]:
         for index in range(count):
             page = document[index]
             textpage = page.get_textpage()
-            pages.append((page.get_height(), _page_lines(textpage, page.get_height())))
+            pages.append((page.get_height(), _page_lines(textpage)))
             textpage.close()
             page.close()
     finally:

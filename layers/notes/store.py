@@ -332,7 +332,8 @@ class AnnotationStore:
         from layers.export import write_geojson, write_gpkg
 
         path = Path(path)
-        frame = self.list(include_deleted=include_deleted)
+        # kind and detail belong to review decisions: an annotation's are always note and {}
+        frame = self.list(include_deleted=include_deleted).drop(columns=["kind", "detail"])
         if path.suffix.lower() in (".geojson", ".json"):
             return write_geojson(frame, path, name="annotations")
         if path.suffix.lower() == ".gpkg":
