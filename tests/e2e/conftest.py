@@ -56,7 +56,9 @@ def app_server(tmp_path_factory, app_data_dir):
     with streamlit_server(
         app_dir / "streamlit_app.py",
         cwd=app_dir,
+        # a crash in native code (GDAL, GEOS, PDFium) leaves its Python stack in the log
         env={"PLANMAP_DATA_DIR": str(app_data_dir), "PYTHONPATH": str(ROOT),
+             "PYTHONFAULTHANDLER": "1",
              "PLANMAP_MAP_FILES_DIR": str(app_dir / "static" / "generated")},
         log_path=log,
         timeout=60,

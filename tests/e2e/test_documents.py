@@ -4,6 +4,7 @@ the progress, and finds one of its projects by search on the map."""
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.helpers import app_exceptions, map_frame, open_app, wait_for_app
 
@@ -57,8 +58,8 @@ def test_a_viewer_cannot_upload_and_an_editor_adds_a_word_plan(app_server, page,
         "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}])
     page.get_by_text("读取方式：Word 文档").wait_for(timeout=60_000)
     # the details the text suggests, for the planner to check
-    assert page.get_by_label("标题").input_value() == PLAN[0]
-    assert page.get_by_label("日期（如 2021-10-25、2021-10 或 2021）").input_value() == "2024-05-08"
+    expect(page.get_by_label("标题")).to_have_value(PLAN[0])
+    expect(page.get_by_label("日期（如 2021-10-25、2021-10 或 2021）")).to_have_value("2024-05-08")
     page.get_by_role("button", name="添加并更新地图").click()
     page.locator('[data-testid="stProgress"]').wait_for(timeout=30_000)  # the progress bar
     page.get_by_role("gridcell", name=PLAN[0]).or_(page.get_by_text("已添加“")).first.wait_for(
