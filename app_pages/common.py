@@ -4,6 +4,7 @@ layers, who is signed in (the sidebar's sign-in) and the annotation filter. A pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,6 +27,13 @@ from layers.web.state import NoteFilter
 KEPT = ("projects", "structures", "sectors", "documents", "categories", "districts",
         "statuses", "min_confidence", "query", "basemap", "show_places", "show_notes",
         "note_tags", "note_authors", "note_statuses")
+
+
+def plain(text) -> str:
+    """Plan or planner text for a Markdown element (subheader, caption, toast): its Markdown
+    characters escaped, so a name reads as written and never turns into emphasis or a link
+    (Streamlit shows HTML in Markdown as text already)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$])", r"\\\1", str(text or ""))
 
 
 def pick_many(label: str, options, **kwargs):

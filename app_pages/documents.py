@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import page_frame
+from app_pages.common import page_frame, plain
 from layers.build import build
 from layers.ingest.library import (
     add_plan,
@@ -73,7 +73,7 @@ def upload_section(rows: list[dict]) -> None:
     try:
         doc = read_upload(raw, upload.name)
     except ValueError as problem:
-        st.error(f"无法添加：{problem}（未保存任何内容）")
+        st.error(f"无法添加：{plain(problem)}（未保存任何内容）")
         return
     chapters = sum(1 for s in doc.sections if s.kind == "chapter")
     st.caption(f"读取方式：{doc.reading}；正文 {len(doc.text):,} 字，{chapters} 章，"
@@ -100,7 +100,7 @@ def upload_section(rows: list[dict]) -> None:
                        by=user.name)
     except ValueError as problem:
         bar.empty()
-        st.error(f"无法添加：{problem}（未保存任何内容）")
+        st.error(f"无法添加：{plain(problem)}（未保存任何内容）")
         return
     try:
         if replaces and replaces != row["doc_id"]:
@@ -113,7 +113,7 @@ def upload_section(rows: list[dict]) -> None:
         st.error(f"更新地图失败，规划未添加：{problem}")
         return
     ss.upload_round = ss.get("upload_round", 0) + 1
-    ss.flash = f"已添加“{row['title']}”，地图已更新"
+    ss.flash = f"已添加“{plain(row['title'])}”，地图已更新"
     st.rerun()
 
 
@@ -140,7 +140,7 @@ def remove_section(rows: list[dict]) -> None:
         bar.empty()
         st.error(f"删除或更新地图失败：{problem}")
         return
-    ss.flash = f"已删除“{row['title']}”，地图已更新"
+    ss.flash = f"已删除“{plain(row['title'])}”，地图已更新"
     st.rerun()
 
 

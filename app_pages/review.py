@@ -10,7 +10,7 @@ import streamlit as st
 from shapely.geometry import Point
 from streamlit_folium import st_folium
 
-from app_pages.common import page_frame
+from app_pages.common import page_frame, plain
 from gazetteer import Gazetteer
 from layers.notes.decisions import click_precision_m, publish_planner_places
 from layers.notes.model import AnnotationError
@@ -84,15 +84,16 @@ else:
 pick = ss.get("review_pick")
 if pick and pick in shown.project_index:
     project = shown.projects.iloc[shown.project_index[pick]]
-    st.subheader(project["name"])
+    st.subheader(plain(project["name"]))
     st.caption(f"{PROJECT_STATUS_LABELS.get(project['status'], project['status'])}"
-               + (f"：{project['reason']}" if project["reason"] else ""))
+               + (f"：{plain(project['reason'])}" if project["reason"] else ""))
     st.text(project["excerpt"])  # the plan's sentence, as text: nothing in it is rendered
     refs = list(project["places"] or [])
     candidates = list(dict.fromkeys(c for r in refs for c in r.get("candidates", [])))
     for ref in refs:
         options = "；".join(place_label(c) for c in ref.get("candidates", []))
-        st.caption(f"“{'、'.join(ref.get('texts', []))}” 可能是：{options or '（地名库中没有）'}")
+        st.caption(f"“{plain('、'.join(ref.get('texts', [])))}” 可能是："
+                   f"{plain(options) or '（地名库中没有）'}")
 
     mine = frame.decisions[frame.decisions["target"] == pick] if frame.decisions is not None \
         else None
@@ -129,7 +130,7 @@ if pick and pick in shown.project_index:
         if st.button("保存决定", type="primary", disabled=chosen is None):
             point = shown.places[shown.places["id"] == chosen].geometry.iloc[0]
             save(lambda: store.decide(pick, "place", user.name, point, mention=mention,
-                                      place_id=chosen), f"已定位到 {place_label(chosen)}")
+                                      place_id=chosen), f"已定位到 {plain(place_label(chosen))}")
     elif decision == "point":
         groups, centre, zoom = review_map(shown, project, candidates)
         out = st_folium(webmap.base_map("blank"), key=f"review-map-{pick}", height=420,

@@ -33,8 +33,12 @@ def planner_places() -> list[Place]:
 
 
 def write_planner_places(places: list[Place]) -> Path:
-    """Replace the planner file whole (readers never see half of it)."""
+    """Replace the planner file whole (readers never see half of it); with no places there
+    is no file, so the gazetteer is the open data's alone again."""
     path = planner_file()
+    if not places:
+        path.unlink(missing_ok=True)
+        return path
     tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}{path.suffix}")
     write_place_file(tmp, places)
     tmp.replace(path)

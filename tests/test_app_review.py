@@ -91,3 +91,16 @@ def test_no_location_is_a_decision_too(notes_store, planner_data, cat):  # noqa:
     (decision,) = notes_store.list(kind="decision").itertuples()
     assert decision.geometry.is_empty and decision.note == "<b>政策措施</b>"
     assert any("无需定位" in c.value for c in at.caption)  # the project's status now
+
+
+def test_plan_text_in_markdown_reads_as_written():
+    """A name with Markdown in it (a link, emphasis) is escaped before a subheader, caption
+    or toast shows it: no link, no emphasis, every character kept."""
+    import re
+
+    from app_pages.common import plain
+
+    hostile = "[点我](javascript:alert(1)) **粗体** <b>x</b> 1.5亿_元"
+    escaped = plain(hostile)
+    assert re.sub(r"\\(.)", r"\1", escaped) == hostile  # nothing lost
+    assert "](" not in escaped and "**" not in escaped and "\\<b\\>" in escaped

@@ -110,6 +110,10 @@ def test_a_decided_place_resolves_the_next_plan(tmp_path, monkeypatch, gaz):
     assert publish_planner_places(decisions, gaz) == 1
     assert Gazetteer().resolve("云栖谷").best is None or \
         not Gazetteer().resolve("云栖谷").best.place.source.startswith("planner")
+    decisions.delete(decisions.list(kind="decision")["id"].iloc[0], author="王工")
+    assert publish_planner_places(decisions, gaz) == 0
+    assert not planner_file().exists()  # no entries, no file: the open-data index again
+    assert Gazetteer().index is gaz.index
 
 
 def test_a_link_to_a_project_says_whether_it_is_unlocated_or_gone(cat, store):  # noqa: F811
