@@ -64,10 +64,10 @@ def plan_rows() -> list[dict]:
     """Every plan as the 文档 page lists it: its manifest row, ``origin`` (seed | added) and
     the file's format and size."""
     rows = []
+    seeds, added = read_manifest(MANIFEST), read_manifest(added_manifest())
     for path in all_plan_files():
         seed = path.parent == PLANS_DIR
-        row = dict((read_manifest(MANIFEST) if seed else read_manifest(added_manifest()))
-                   .get(path.name, {}))
+        row = dict((seeds if seed else added).get(path.name, {}))
         row.setdefault("doc_id", path.stem)
         row.update(origin="seed" if seed else "added", format=path.suffix.lower().lstrip("."),
                    size=path.stat().st_size)
