@@ -386,3 +386,16 @@ def test_major_places_are_named_on_the_blank_basemap_from_their_zoom(cat):
     amap = features.districts_data(cat.districts, "gcj02", cat.major_places)
     shifted = {label["label"]: label["at"] for label in amap["labels"]}["果园港"]
     assert 0.001 < abs(shifted[0] - labels["果园港"]["at"][0]) < 0.01  # drawn on 高德's datum
+
+
+def test_a_corrected_project_popup_carries_no_review_warning(cat):
+    """A project a planner located is no longer 待核实: its popup says who corrected it (the
+    correction block), not the extraction's warning."""
+    from layers.web.popups import project_popup
+
+    row = cat.projects[cat.projects["status"] == "review"].iloc[0]
+    assert row["reason"] in project_popup(row, cat.documents)
+    corrected = row.copy()
+    corrected["status"], corrected["reason"] = "corrected", ""
+    assert "待核实" not in project_popup(corrected, cat.documents).replace(
+        "，待核实", "")  # a place's own 待核实 mark stays

@@ -59,7 +59,7 @@ def project_popup(row, documents: dict[str, str]) -> str:
                      "图上画至市界</small></div>")
     if row["schematic"]:
         parts.append("<div><small>线路按地点顺序示意，非实际走向</small></div>")
-    if row["status"] != "auto":
+    if row["status"] in ("review", "unlocated"):  # a planner's location needs no warning
         parts.append(f"<div style='color:#a04000'>{e(row['reason'] or '待核实')}</div>")
     return "<div style='max-width:360px'>" + "".join(parts) + "</div>"
 
