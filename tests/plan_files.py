@@ -1,6 +1,6 @@
 """Plan files in the formats planners receive, generated from a plan's text: a saved
 government web page, a drafter's Word file, a typeset PDF with running header and page
-numbers. Shared by the format tests and ``benchmarks/ingest.py``."""
+numbers. Shared by the format tests and ``benchmarks/formats.py``."""
 
 from __future__ import annotations
 
