@@ -36,6 +36,21 @@ def plain(text) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$])", r"\\\1", str(text or ""))
 
 
+def write_then_rerun(write, refused: str, done, then=None) -> None:
+    """One store write from a button: if refused, say why (nothing else changes; a form
+    keeps what was typed); else ``then(result)``, and a rerun whose page toasts
+    ``done(result)`` (page_frame shows it)."""
+    try:
+        result = write()
+    except AnnotationError as problem:
+        st.error(f"{refused}：{problem}")
+        return
+    if then is not None:
+        then(result)
+    st.session_state.flash = done(result)
+    st.rerun()
+
+
 def pick_many(label: str, options, **kwargs):
     """st.multiselect without its English "Select all" entry (no filter needs it: choosing
     nothing means all) and matching what is typed as an in-order subsequence, so pinyin in an
@@ -163,6 +178,8 @@ def page_frame() -> Frame:
         if kept in ss:
             ss[kept] = ss[kept]
     settings = Settings.resolve(read_secrets())
+    if ss.get("flash"):  # what the last write said, before its rerun
+        st.toast(ss.pop("flash"))
     st.html("<style>" + asset_text("app.css").replace(
         "__UPLOAD_LIMIT__", str(st.get_option("server.maxUploadSize"))) + "</style>")
     with st.spinner("正在载入图层…"):

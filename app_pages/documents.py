@@ -145,8 +145,6 @@ def remove_section(rows: list[dict]) -> None:
 
 
 st.title("规划文档")
-if ss.get("flash"):
-    st.toast(ss.pop("flash"))
 rows = plan_rows()
 st.markdown(f"**{len(rows)} 份规划**：地图上的项目都从这些文件中抽取；项目数含规划师的更正。")
 st.dataframe(plans_table(rows), hide_index=True)

@@ -9,9 +9,9 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from app_pages.common import page_frame, pick_many, scroll_into_view
+from app_pages.common import page_frame, pick_many, scroll_into_view, write_then_rerun
 from app_pages.downloads import downloads
-from layers.notes.model import NOTE_MAX_CHARS, AnnotationError
+from layers.notes.model import NOTE_MAX_CHARS
 from layers.schema import NOTE_STATUS_LABELS, PROJECT_STATUS_LABELS
 from layers.web import webmap
 from layers.web.assets import missing as missing_assets
@@ -240,18 +240,13 @@ if store is not None:
                                   format_func=lambda t: cat.target_label(t) if t
                                   else "（无：普通标注）")
             if st.form_submit_button("保存标注", type="primary"):
-                try:
-                    new_id = store.add(pending, note, user.name, tags=tags,
-                                       target=target or None, status=status)
-                except AnnotationError as problem:
-                    st.error(f"未保存：{problem}")
-                else:
+                def picked(new_id) -> None:
                     ss.note_pick_id = ss.note_focus = new_id
                     ss.map_round = ss.get("map_round", 0) + 1  # clears the toolbar's drawings
-                    ss.flash = "标注已保存"
-                    st.rerun()
-if ss.get("flash"):
-    st.toast(ss.pop("flash"))
+
+                write_then_rerun(lambda: store.add(pending, note, user.name, tags=tags,
+                                                   target=target or None, status=status),
+                                 "未保存", lambda _: "标注已保存", picked)
 
 st.subheader("项目列表")
 st.caption("点击一行，地图定位到该项目。列标题可排序。")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import page_frame, pick_many
+from app_pages.common import page_frame, pick_many, write_then_rerun
 from layers.export import geojson_text
-from layers.notes.model import NOTE_MAX_CHARS, AnnotationError, target_of
+from layers.notes.model import NOTE_MAX_CHARS, target_of
 from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
 from layers.web.popups import local_date, short_time
 from layers.web.tables import annotation_table, history_table
@@ -30,24 +30,16 @@ def on_note_pick() -> None:
 
 
 def write_notes(write, refused: str, done, remount: bool = False) -> None:
-    """One store write from a button: if refused, say why (the form keeps what was typed);
-    else rerun with a toast of ``done(result)``. ``remount`` clears the map's drawings."""
-    try:
-        result = write()
-    except AnnotationError as problem:
-        st.error(f"{refused}：{problem}")
-        return
-    if remount:
+    """``write_then_rerun``; ``remount`` also clears the map's drawings."""
+    def clear_drawings(_):
         ss.map_round = ss.get("map_round", 0) + 1
-    ss.flash = done(result)
-    st.rerun()
+
+    write_then_rerun(write, refused, done, clear_drawings if remount else None)
 
 
 st.title("规划师标注")
 if store is None:
     st.stop()  # the frame said why the store cannot be opened
-if ss.get("flash"):
-    st.toast(ss.pop("flash"))
 
 target_options = ["", *cat.target_options()]
 st.markdown(f"**标注列表（{len(notes)}）** 点击一行查看、修改；在“地图”页画新标注。")

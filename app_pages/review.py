@@ -10,10 +10,9 @@ import streamlit as st
 from shapely.geometry import Point
 from streamlit_folium import st_folium
 
-from app_pages.common import page_frame, plain
+from app_pages.common import page_frame, plain, write_then_rerun
 from gazetteer import Gazetteer
 from layers.notes.decisions import click_precision_m, publish_planner_places
-from layers.notes.model import AnnotationError
 from layers.schema import PROJECT_STATUS_LABELS, REVIEW_DECISION_LABELS, REVIEW_REASON_LABELS
 from layers.web import webmap
 from layers.web.compose import review_map
@@ -41,22 +40,14 @@ def on_pick() -> None:
 
 
 def save(write, done: str) -> None:
-    """One decision written (or undone), the planner entries republished, the page rerun."""
-    try:
-        write()
-    except AnnotationError as problem:
-        st.error(f"未保存：{problem}")
-        return
-    publish_planner_places(store, Gazetteer())
-    ss.flash = done
-    st.rerun()
+    """One decision written (or undone), the planner gazetteer entries republished."""
+    write_then_rerun(write, "未保存", lambda _: done,
+                     lambda _: publish_planner_places(store, Gazetteer()))
 
 
 st.title("审核队列")
 if store is None:
     st.stop()  # the frame said why the store cannot be opened
-if ss.get("flash"):
-    st.toast(ss.pop("flash"))
 
 reasons = review_reasons(shown.projects)
 waiting = shown.projects[reasons != ""]
