@@ -78,6 +78,7 @@ class Gazetteer:
     shared by every instance, so ``Gazetteer()`` is cheap after the first."""
 
     def __init__(self, directory: Path | str = GAZETTEER_DIR, online=None):
+        self.directory = Path(directory)
         self.index = index_for(Path(directory))
         self.online = list(online or [])  # optional geopy fallbacks, off unless given
 

@@ -22,6 +22,8 @@ def main(argv=None) -> int:
     b.add_argument("plans", nargs="*", type=Path,
                    help="规划文件：文本（UTF-8、GB18030、UTF-16）、网页 .html、Word .docx 或 PDF（默认全部规划）")
     b.add_argument("--out", type=Path, default=LAYERS_FILE, help=f"输出（默认 {LAYERS_FILE}）")
+    b.add_argument("--workers", type=int, default=None,
+                   help="并行抽取的进程数（默认为本机可用核数；未改动的规划取自缓存）")
     e = sub.add_parser("export", help="导出图层：GeoJSON（RFC 7946）或 GeoPackage")
     e.add_argument("--layer", required=True, choices=(*LAYER_NAMES, "all"),
                    help="all：GeoJSON 时 --out 为文件夹，每层一个文件")
@@ -50,10 +52,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
+            if args.workers is not None and args.workers < 1:
+                raise ValueError(f"--workers 应为正整数，而不是 {args.workers}")
             for p in args.plans:
                 if not p.is_file():
                     raise ValueError(f"找不到规划文件：{p}")
-            _build_and_report(args.plans or None, args.out)
+            _build_and_report(args.plans or None, args.out, args.workers)
         elif args.command == "add":
             from layers.ingest.library import add_plan
 
@@ -124,11 +128,21 @@ def _status_counts(projects) -> str:
     return f"已定位 {status['auto']}，待核 {status['review']}，未定位 {status['unlocated']}"
 
 
-def _build_and_report(plans, out: Path) -> dict:
-    result = build(plans, out=out)
+def _build_and_report(plans, out: Path, workers: int | None = None) -> dict:
+    from tqdm import tqdm
+
+    # a progress bar on a terminal (tqdm stays silent when stderr is not one)
+    with tqdm(total=100, file=sys.stderr, disable=None, bar_format="{l_bar}{bar}| {elapsed}",
+              leave=False) as bar:
+        def progress(share: float, stage: str) -> None:
+            bar.set_description_str(stage, refresh=False)
+            bar.update(round(share * 100) - bar.n)
+
+        result = build(plans, out=out, progress=progress, workers=workers)
     projects = result["layers"]["projects"]
     print(f"已构建 {result['path']}：{len(projects)} 个项目（{_status_counts(projects)}），"
-          f"{len(result['layers']['sectors'])} 个结构单元，用时 {result['seconds']:.2f} 秒")
+          f"{len(result['layers']['sectors'])} 个结构单元，用时 {result['seconds']:.2f} 秒"
+          f"（{result['plans']} 份规划，其中 {result['ingested']} 份重新抽取，其余取自缓存）")
     if out == LAYERS_FILE:  # the app's build: its map files too, once for all servers
         from layers.web.catalogue import default_catalogue
         from layers.web.mapfiles import files_dir, write_all

@@ -22,9 +22,10 @@ from geo.city import CITY_FILE
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from geo.vocabulary import VOCABULARY_FILE
 from layers.export import read_gpkg, write_gpkg
+from layers.ingest.corpus import NamesCache, ingest, rules_version
 from layers.ingest.library import added_manifest, all_plan_files, manifest
-from layers.ingest.projects import extract_projects, projects_frame
-from layers.ingest.readers import MANIFEST, load_documents
+from layers.ingest.projects import merge_plans, projects_frame
+from layers.ingest.readers import MANIFEST
 from layers.ingest.rules import RULES_FILE
 from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
 from layers.spatial.assign import assign_sectors
@@ -39,19 +40,26 @@ BUILD_CODE_DIRS = ("layers/ingest", "layers/spatial", "gazetteer", "geo")
 BUILD_CODE_FILES = ("layers/build.py", "layers/export.py")
 
 
+def rule_files() -> list[Path]:
+    """Everything the build reads besides the plans and their manifests: code, rules,
+    gazetteer and boundary data. A change here re-ingests every plan."""
+    files = [planner_file(), RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE,
+             *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
+             # shapes of lines and regions, administrative changes, current and former districts
+             *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
+             *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),
+             *sorted((DATA_DIR / "boundaries").glob("*.geojson")),
+             *sorted(STRUCTURES_DIR.glob("*.yaml")), *sorted(LINES_DIR.glob("*")),
+             # the code that reads them: a fixed rule must not leave old projects behind
+             *(REPO_DIR / name for name in BUILD_CODE_FILES),
+             *(f for folder in BUILD_CODE_DIRS for f in sorted((REPO_DIR / folder).rglob("*.py")))]
+    return [f for f in files if f.exists()]
+
+
 def input_files(paths=None) -> list[Path]:
     """Everything the build reads: when one changes, the GeoPackage is stale."""
-    files = [Path(p) for p in (paths or all_plan_files())]
-    files += [MANIFEST, added_manifest(), planner_file(), RULES_FILE, SCHEMA_FILE, VOCABULARY_FILE, CITY_FILE, *sorted((DATA_DIR / "gazetteer").glob("*.csv")),
-              # shapes of lines and regions, administrative changes, current and former districts
-              *sorted((DATA_DIR / "gazetteer").glob("*.geojson")),
-              *sorted((DATA_DIR / "gazetteer").glob("*.yaml")),
-              *sorted((DATA_DIR / "boundaries").glob("*.geojson")),
-              *sorted(STRUCTURES_DIR.glob("*.yaml")), *sorted(LINES_DIR.glob("*")),
-              # the code that reads them: a fixed rule must not leave old projects behind
-              *(REPO_DIR / name for name in BUILD_CODE_FILES),
-              *(f for folder in BUILD_CODE_DIRS for f in sorted((REPO_DIR / folder).rglob("*.py")))]
-    return [f for f in files if f.exists()]
+    files = [Path(p) for p in (paths or all_plan_files())] + [MANIFEST, added_manifest()]
+    return [f for f in files if f.exists()] + rule_files()
 
 
 def places_frame(gazetteer) -> gpd.GeoDataFrame:
@@ -77,22 +85,52 @@ def _no_progress(share: float, stage: str) -> None:
     pass
 
 
-def build_layers(paths=None, gazetteer=None, progress=_no_progress) -> dict[str, gpd.GeoDataFrame]:
+# Layers that depend on the rules version only (sectors, places, districts), kept by a
+# running process between builds: adding a plan rebuilds projects alone
+_BY_VERSION: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+
+
+def _for_version(version: str, layer: str, make) -> gpd.GeoDataFrame:
+    key = (version, layer)
+    if key not in _BY_VERSION:
+        for old in [k for k in _BY_VERSION if k[1] == layer]:
+            del _BY_VERSION[old]
+        _BY_VERSION[key] = make()
+    return _BY_VERSION[key].copy()
+
+
+def build_layers(paths=None, gazetteer=None, progress=_no_progress, cache: NamesCache | None = None,
+                 workers: int | None = None, counts: dict | None = None
+                 ) -> dict[str, gpd.GeoDataFrame]:
     """Every layer (``LAYER_NAMES``) from ``paths`` (default: every plan, the seed plans in
-    data/plans and those planners added). ``progress(share done, stage)`` hears each stage."""
+    data/plans and those planners added). ``progress(share done, stage)`` hears each stage;
+    ``cache`` keeps each plan's names between builds (default: none kept); ``workers``:
+    processes ingesting plans (default: the machine's cores); ``counts`` receives how many
+    plans there were and how many were ingested rather than taken from the cache."""
     from gazetteer import Gazetteer
 
-    progress(0.05, "载入地名库")
+    progress(0.02, "载入地名库")
     gazetteer = gazetteer or Gazetteer()
-    progress(0.2, "读取规划文件")
-    documents = load_documents(paths or all_plan_files(), manifest())
-    progress(0.35, f"抽取项目并定位（{len(documents)} 份规划）")
-    projects = projects_frame(extract_projects(documents, gazetteer))
-    progress(0.75, "划分空间结构单元")
-    sectors = sectors_frame(load_structures(), gazetteer)
+    version = rules_version(rule_files(), gazetteer)
+    cache = cache or NamesCache(None)
+
+    def plans_done(done: int, total: int) -> None:
+        progress(0.05 + 0.65 * done / max(total, 1), f"抽取项目（{done}/{total} 份规划）")
+
+    plans, ingested = ingest(list(paths or all_plan_files()), manifest(), gazetteer, version,
+                             cache, workers, plans_done)
+    if counts is not None:
+        counts.update(plans=len(plans), ingested=ingested)
+    progress(0.7, f"合并与定位（{len(plans)} 份规划）")
+    located: dict = {}
+    projects = projects_frame(merge_plans(plans, gazetteer, cache.located(version), located))
+    cache.keep_located(version, located)
+    progress(0.8, "划分空间结构单元")
+    sectors = _for_version(version, "sectors", lambda: sectors_frame(load_structures(), gazetteer))
     projects["sectors"] = assign_sectors(projects, sectors) if len(projects) else []
-    return {"places": places_frame(gazetteer), "projects": projects, "sectors": sectors,
-            "districts": districts_frame()}
+    return {"places": _for_version(version, "places", lambda: places_frame(gazetteer)),
+            "projects": projects, "sectors": sectors,
+            "districts": _for_version(version, "districts", districts_frame)}
 
 
 @contextmanager
@@ -108,17 +146,26 @@ def _one_build_at_a_time(out: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def cache_dir(out: Path) -> Path:
+    """Where the build of ``out`` keeps each plan's names: beside it, one cache per output."""
+    return out.with_name(out.stem + ".cache")
+
+
 def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None,
-          progress=_no_progress) -> dict:
-    """Build and write the GeoPackage; returns {layer: frame} and timing."""
+          progress=_no_progress, workers: int | None = None) -> dict:
+    """Build and write the GeoPackage; returns {layer: frame} and timing. Plans whose
+    content, manifest row and rules are unchanged since the last build of ``out`` are not
+    read again."""
     started = time.perf_counter()
     out = Path(out)
+    counts: dict = {}
     with _one_build_at_a_time(out):
-        layers = build_layers(paths, gazetteer, progress)
+        layers = build_layers(paths, gazetteer, progress, NamesCache.at(cache_dir(out)), workers,
+                              counts)
         progress(0.9, "写出图层")
         write_gpkg(layers, out)
     progress(1.0, "完成")
-    return {"layers": layers, "seconds": time.perf_counter() - started, "path": out}
+    return {"layers": layers, "seconds": time.perf_counter() - started, "path": out, **counts}
 
 
 def build_stamp(path: Path = LAYERS_FILE) -> tuple[int, int] | None:

@@ -18,6 +18,9 @@ source listed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from layers.ingest.candidates import extract_candidates
 from layers.ingest.gate import anchored
 from layers.ingest.items import LENT_HEADS
@@ -38,40 +41,97 @@ def _source(c: Candidate) -> Source:
     return Source(doc.doc_id, path, start, end, doc.clean[a:b].strip(), c.found_by)
 
 
+@dataclass(frozen=True)
+class Naming:
+    """One place a plan names a project: the name, the source, and text that may locate it."""
+    key: str  # name_key(name): names that are one project
+    name: str
+    source: Source
+    description: str
+
+
+@dataclass(frozen=True)
+class PlanNames:
+    """What one plan contributes before plans are merged: computed per document from its text,
+    the manifest row and the rules, so it can be cached by content and run in any process."""
+    doc_id: str
+    district: str | None  # the plan's own district (plan_district)
+    namings: tuple[Naming, ...]
+
+
+def plan_names(doc, gazetteer) -> PlanNames:
+    """Every project name ``doc`` holds, with its source."""
+    return PlanNames(doc.doc_id, plan_district(gazetteer, doc),
+                     tuple(Naming(name_key(c.name), c.name, _source(c), c.description)
+                           for c in extract_candidates(doc, gazetteer)))
+
+
 def extract_projects(documents, gazetteer) -> list[Project]:
     """Every project of ``documents``, merged by name across documents and repeats."""
+    return merge_plans([plan_names(doc, gazetteer) for doc in documents], gazetteer)
+
+
+# What ``locate`` sets on a project: a project located once is located alike while the
+# gazetteer is the same, so a build keeps these per (name, district, description)
+LOCATED_FIELDS = ("places", "geometry_kind", "geometry", "precision_m", "status", "reason",
+                  "schematic", "partial", "outside", "located_by")
+
+
+def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
+                located: dict | None = None) -> list[Project]:
+    """Projects from every plan's names: one per name across plans and repeats, each located.
+    ``known``: what earlier builds with the same gazetteer located, (name, district,
+    description) → LOCATED_FIELDS' values; ``located`` receives this merge's, so a cache
+    keeps only what the corpus still holds."""
     merged: dict[str, Project] = {}
     descriptions: dict[str, str] = {}
-    context = {doc.doc_id: plan_district(gazetteer, doc) for doc in documents}
-    for doc in documents:
-        for c in extract_candidates(doc, gazetteer):
-            key = name_key(c.name)
-            source = _source(c)
+    context = {plan.doc_id: plan.district for plan in plans}
+    at_span: dict[tuple, int] = {}  # (key, doc, start, end) → index in that project's sources
+    for plan in plans:
+        for naming in plan.namings:
+            key, source = naming.key, naming.source
             project = merged.get(key)
             if project is None:
-                project = merged[key] = Project(project_id(c.name), c.name, "")
-            same = next((s for s in project.sources if (s.doc_id, s.start, s.end) ==
-                         (source.doc_id, source.start, source.end)), None)
+                project = merged[key] = Project(project_id(naming.name), naming.name, "")
+            span = (key, source.doc_id, source.start, source.end)
+            same = at_span.get(span)
             if same is None:
+                at_span[span] = len(project.sources)
                 project.sources.append(source)
-            elif FOUND_BY_RANK[source.found_by] < FOUND_BY_RANK[same.found_by]:
-                project.sources[project.sources.index(same)] = source
-            if c.description and not descriptions.get(key):
-                descriptions[key] = c.description
+            elif FOUND_BY_RANK[source.found_by] < FOUND_BY_RANK[project.sources[same].found_by]:
+                project.sources[same] = source
+            if naming.description and not descriptions.get(key):
+                descriptions[key] = naming.description
     _drop_fragments(merged, gazetteer)
+    known = {} if known is None else known
+    located = {} if located is None else located
     for key, project in merged.items():
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
         best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
         # innermost section title first, then the name
         project.category = category_of((*reversed(best.sections), project.name))
         # the plan's own district decides shared names, when every plan naming it agrees
-        plans = {context[d] for d in project.doc_ids}
-        district = plans.pop() if len(plans) == 1 else None
-        name, name_mentions = _located_name(gazetteer, project.name, district)
+        plans_district = {context[d] for d in project.doc_ids}
+        district = plans_district.pop() if len(plans_district) == 1 else None
         desc = descriptions.get(key, "")
-        desc_mentions = mentions_in(gazetteer, desc, district) if desc else []
-        locate(project, name_mentions, desc_mentions, gazetteer, desc, name)
+        where = (project.name, district, desc)
+        found = known.get(where)
+        if found is None:
+            name, name_mentions = _located_name(gazetteer, project.name, district)
+            desc_mentions = mentions_in(gazetteer, desc, district) if desc else []
+            locate(project, name_mentions, desc_mentions, gazetteer, desc, name)
+            found = tuple(_fresh(getattr(project, f)) for f in LOCATED_FIELDS)
+        else:
+            for field_name, value in zip(LOCATED_FIELDS, found, strict=True):
+                setattr(project, field_name, _fresh(value))
+        located[where] = found
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
+
+
+def _fresh(value):
+    """A project's own copy of a located value: lists are copied, their items (PlaceRefs,
+    never changed once located) and geometries (immutable) shared."""
+    return list(value) if isinstance(value, list) else value
 
 
 def _located_name(gazetteer, name: str, district: str | None):

@@ -148,11 +148,16 @@ def load_document(path: Path | str, manifest: dict[str, dict] | None = None) -> 
         raw = path.read_bytes()
     except OSError as e:
         raise ValueError(f"无法读取规划文件 {path}：{e.strerror}") from e
-    reading = read_plan(raw, path.name)
+    return document_of(raw, path.name, manifest.get(path.name, {}))
+
+
+def document_of(raw: bytes, name: str, row: dict) -> Document:
+    """The document in plan file ``name``'s bytes, named by its manifest ``row`` (may be
+    empty: then the file's stem is its id and its first line its title)."""
+    reading = read_plan(raw, name)
     text = reading.text.replace("\r\n", "\n").replace("\r", "\n")
-    row = manifest.get(path.name, {})
-    return parse(text, row.get("doc_id") or path.stem, title=row.get("title", ""),
-                 file=path.name, issuer=row.get("issuer", ""), date=row.get("date", ""),
+    return parse(text, row.get("doc_id") or Path(name).stem, title=row.get("title", ""),
+                 file=name, issuer=row.get("issuer", ""), date=row.get("date", ""),
                  kind=row.get("kind", ""), reading=reading.how)
 
 

@@ -1,0 +1,127 @@
+"""The incremental, parallel build: each plan ingested once per content and rules version,
+in worker processes, with the same projects as a build from scratch."""
+
+import shutil
+import threading
+
+import pytest
+
+from layers.ingest import corpus
+from layers.ingest import projects as projects_module
+from layers.ingest.corpus import NamesCache, ingest
+from layers.ingest.library import manifest
+from layers.ingest.projects import extract_projects, merge_plans
+from layers.ingest.readers import PLANS_DIR, load_documents
+
+# two small plans and a middling one: lj10 (news), ljcy (action plan), gx14 (an outline)
+SMALL = ("001_7b9a8881637c2cd9.txt", "002_84858ac6832b8e53.txt", "004_38f0e5f463b7fc57.txt")
+
+
+@pytest.fixture()
+def plans(tmp_path):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for name in SMALL:
+        shutil.copy(PLANS_DIR / name, folder / name)
+    return [folder / name for name in SMALL]
+
+
+def test_cached_names_make_the_projects_a_fresh_extraction_makes(plans, tmp_path, gaz):
+    expected = extract_projects(load_documents(plans, manifest()), gaz)
+    plan_names, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 1)
+    assert ingested == 3
+    # a new process would find them on disk
+    again, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 1)
+    assert ingested == 0 and again == plan_names
+    assert merge_plans(again, gaz) == expected
+    assert {p.doc_ids[0] for p in expected} == {"lj10", "ljcy", "gx14"}
+
+
+def test_changing_one_plan_ingests_that_plan_only(plans, tmp_path, gaz):
+    cache = NamesCache(tmp_path / "c")
+    ingest(plans, manifest(), gaz, "v1", cache, 1)
+    before = sorted((tmp_path / "c" / "names").glob("*.pickle"))
+    with open(plans[0], "a", encoding="utf-8") as f:
+        f.write("\n推进礼嘉智慧公园二期工程建设。\n")
+    seen = []
+    names, ingested = ingest(plans, manifest(), gaz, "v1", cache, 1,
+                             progress=lambda done, total: seen.append((done, total)))
+    assert ingested == 1 and seen == [(0, 1), (1, 1)]
+    assert "礼嘉智慧公园二期工程" in {n.name for n in names[0].namings}
+    after = sorted((tmp_path / "c" / "names").glob("*.pickle"))
+    # the old version of the changed plan is forgotten, the others kept
+    assert len(after) == 3 and len(set(before) & set(after)) == 2
+    # a manifest row is part of what a plan's names depend on (its district comes from its title)
+    row = {**manifest()[SMALL[1]], "title": "重庆高新区专项行动方案"}
+    _, ingested = ingest(plans, {**manifest(), SMALL[1]: row}, gaz, "v1", cache, 1)
+    assert ingested == 1
+
+
+def test_new_rules_version_ingests_every_plan(plans, tmp_path, gaz):
+    cache = NamesCache(tmp_path / "c")
+    ingest(plans, manifest(), gaz, "v1", cache, 1)
+    _, ingested = ingest(plans, manifest(), gaz, "v2", cache, 1)
+    assert ingested == 3
+
+
+def test_a_damaged_cache_file_is_ingested_again(plans, tmp_path, gaz):
+    ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 1)
+    for path in (tmp_path / "c" / "names").glob("*.pickle"):
+        path.write_bytes(b"\x80\x05not a pickle")
+    names, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 1)
+    assert ingested == 3 and all(n.namings for n in names)
+
+
+def test_located_projects_are_not_located_again(plans, gaz, monkeypatch):
+    names, _ = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 1)
+    located: dict = {}
+    first = merge_plans(names, gaz, {}, located)
+    assert len(located) == len(first)
+
+    def no_locating(*args, **kwargs):
+        raise AssertionError("located again")
+
+    monkeypatch.setattr(projects_module, "locate", no_locating)
+    assert merge_plans(names, gaz, located) == first
+
+
+def test_two_worker_processes_give_what_one_gives(plans, gaz):
+    one, _ = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 1)
+    two, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 2)
+    assert ingested == 3 and two == one
+
+
+def test_workers_beside_other_threads_start_fresh_processes(plans, gaz):
+    """In an app server (other threads running) workers are forkserver processes with their
+    own gazetteer: forking a threaded process could copy a lock another thread holds."""
+    one, _ = ingest(plans[:2], manifest(), gaz, "v1", NamesCache(None), 1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert corpus._pool_context().get_start_method() == "forkserver"
+        two, _ = ingest(plans[:2], manifest(), gaz, "v1", NamesCache(None), 2)
+    finally:
+        stop.set()
+        other.join()
+    assert two == one
+
+
+def test_a_plan_no_reader_takes_is_named_from_a_worker(plans, tmp_path, gaz):
+    bad = tmp_path / "plans" / "broken.txt"
+    bad.write_bytes(b"\x00\x01\x02" * 50)
+    with pytest.raises(ValueError, match="broken.txt"):
+        ingest([*plans, bad], manifest(), gaz, "v1", NamesCache(None), 2)
+
+
+def test_build_reports_what_it_took_from_the_cache(plans, tmp_path, gaz):
+    from layers.build import build
+
+    out = tmp_path / "out" / "layers.gpkg"
+    first = build(plans, out=out, gazetteer=gaz, workers=1)
+    again = build(plans, out=out, gazetteer=gaz, workers=1)
+    assert (first["plans"], first["ingested"]) == (3, 3)
+    assert (again["plans"], again["ingested"]) == (3, 0)
+    columns = [c for c in first["layers"]["projects"].columns if c != "geometry"]
+    assert first["layers"]["projects"][columns].equals(again["layers"]["projects"][columns])
+    assert list(first["layers"]["projects"].geometry) == list(again["layers"]["projects"].geometry)
