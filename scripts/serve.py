@@ -1,14 +1,18 @@
-"""Runs the app with its data loaded before the first visitor arrives.
+"""Runs the app with its data loaded before the first visitor arrives, and the route that
+serves the map's layer files.
 
-    .venv/bin/python scripts/serve.py [APP.py] [streamlit run options...]
+    .venv/bin/python scripts/serve.py [APP.py] [--server.port 8501 ...]
 
 APP.py defaults to the repository's streamlit_app.py; another copy (the browser tests run one
-from a folder of their own, whose static/ Streamlit serves) is given first.
+from a folder of their own) is given first. Options are Streamlit's config options, as
+``streamlit run`` takes them.
 
 Streamlit imports the page's modules and loads its data only when the first browser
-connects, which makes that visitor wait seconds. This starts Streamlit in a process that has
-already imported them and built the shared catalogue and map layers (the page then finds them
-in memory), so the first visit is as fast as any other.
+connects, which makes that visitor wait seconds. This loads the shared catalogue (from the
+GeoPackage, or the newest version published to PostGIS) and makes the map files first, then
+starts Streamlit's server (``st.App``) with ``/planmap/files/<name>``: every server answers for
+every map file (``layers.web.mapfiles.map_file``), so servers behind a proxy need no shared
+folder and no sticky sessions.
 """
 
 import sys
@@ -18,25 +22,93 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def layers_url() -> str:
+    from layers.web.settings import Settings
+
+    return Settings.outside_the_app().layers_url
+
+
+def current_catalogue():
+    from layers.published import LayersUnavailable
+    from layers.web.catalogue import default_catalogue, last_catalogue
+
+    url = layers_url()
+    try:
+        return default_catalogue(url)
+    except LayersUnavailable:
+        kept = last_catalogue(url)
+        if kept is None:
+            raise
+        return kept
+
+
 def warm() -> None:
     # not streamlit_folium: it registers its component when imported, which only works once
     # the Streamlit runtime exists (imported here, its frontend is answered with 404)
+    from layers.published import LayersUnavailable
     from layers.web import mapfiles
-    from layers.web.catalogue import default_catalogue
 
-    catalogue = default_catalogue()
+    try:
+        catalogue = current_catalogue()
+    except LayersUnavailable as problem:  # the pages say so and recover once it is back
+        print(f"图层暂时无法载入：{problem}", file=sys.stderr)
+        return
     for layer in ("districts", "sectors", "projects"):
-        mapfiles.layer_urls(catalogue, layer, "wgs84")  # writes the files the map fetches
+        mapfiles.layer_urls(catalogue, layer, "wgs84")  # makes the files the map fetches
     for layer in catalogue.layers:
         catalogue.layer_geojson(layer)  # the download buttons' data
     catalogue.search("果园港")  # builds the pinyin search index (≈ 0.3 s) now, not on a search
 
 
-if __name__ == "__main__":
-    warm()
-    from streamlit.web import cli
+def routes() -> list:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import Response
+    from starlette.routing import Route
 
+    from layers.published import LayersUnavailable
+    from layers.web.mapfiles import FILES_ROUTE, map_file
+
+    async def serve_map_file(request):
+        name = request.path_params["name"]
+        try:  # making a file takes up to a second: off the event loop
+            body = await run_in_threadpool(map_file, name, current_catalogue)
+        except LayersUnavailable as problem:
+            return Response(f"图层暂时无法载入：{problem}", status_code=503,
+                            media_type="text/plain; charset=utf-8")
+        if body is None:
+            return Response("没有这个地图文件（图层已更新，请刷新页面）", status_code=404,
+                            media_type="text/plain; charset=utf-8")
+        # named by content: a browser (or a proxy) may keep it for good
+        return Response(body, media_type="application/json",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    return [Route(FILES_ROUTE + "/{name}", serve_map_file)]
+
+
+def config_options(args: list[str]) -> dict:
+    """``--server.port 8501 --server.headless true`` → {"server.port": 8501, …}."""
+    options = {}
+    while args:
+        key = args.pop(0)
+        if not key.startswith("--") or "." not in key:
+            raise SystemExit(f"serve.py：不认识的参数 {key}（只接受 Streamlit 配置项，如 --server.port 8501）")
+        if "=" in key:
+            key, value = key.split("=", 1)
+        elif args:
+            value = args.pop(0)
+        else:
+            raise SystemExit(f"serve.py：{key} 缺少取值")
+        options[key[2:]] = (int(value) if value.isdigit() else
+                            {"true": True, "false": False}.get(value.lower(), value))
+    return options
+
+
+if __name__ == "__main__":
     args = sys.argv[1:]
-    app = args.pop(0) if args and args[0].endswith(".py") else str(ROOT / "streamlit_app.py")
-    sys.argv = ["streamlit", "run", app, *args]
-    sys.exit(cli.main())
+    script = args.pop(0) if args and args[0].endswith(".py") else str(ROOT / "streamlit_app.py")
+    options = config_options(args)
+    warm()
+    import streamlit as st
+
+    sys.argv = [str(Path(script).resolve())]  # the folder whose .streamlit/ and static/ count
+    st.App(script, routes=routes()).run(config=options)

@@ -9,11 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Tests never write into the checkout: the build (GeoPackage, caches) and the map's layer files
-# go to folders of this test run, set before any project module reads them.
+# Tests never write into the checkout: the build (GeoPackage, caches) goes to a folder of this
+# test run, set before any project module reads it.
 _RUN_DIR = Path(tempfile.mkdtemp(prefix="planmap-tests-"))
 os.environ["PLANMAP_BUILD_DIR"] = str(_RUN_DIR / "build")
-os.environ["PLANMAP_MAP_FILES_DIR"] = str(_RUN_DIR / "map-files")
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +71,15 @@ def pytest_sessionfinish(session, exitstatus):
     import shutil
 
     shutil.rmtree(_RUN_DIR, ignore_errors=True)
+
+
+@pytest.fixture()
+def postgis_url():
+    """The test PostGIS (PLANMAP_TEST_POSTGIS_URL, which scripts/test.sh starts and sets);
+    skipped without one, unless PLANMAP_REQUIRE_POSTGIS is set, when the test fails."""
+    url = os.environ.get("PLANMAP_TEST_POSTGIS_URL", "")
+    if not url:
+        if os.environ.get("PLANMAP_REQUIRE_POSTGIS"):
+            pytest.fail("PLANMAP_REQUIRE_POSTGIS is set but PLANMAP_TEST_POSTGIS_URL is not")
+        pytest.skip("no PostGIS: set PLANMAP_TEST_POSTGIS_URL (scripts/test.sh does)")
+    return url

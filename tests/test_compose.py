@@ -26,7 +26,7 @@ def drawn(view) -> dict:
 def test_a_secret_wins_over_the_environment_which_wins_over_the_default():
     env = {"TIANDITU_KEY": "from-env", "PLANMAP_ANNOTATIONS_URL": "postgresql://env/db"}
     both = Settings.resolve({"TIANDITU_KEY": "from-secret"}, env)
-    assert both.tianditu_key == "from-secret" and both.annotations_url == "postgresql://env/db"
+    assert both.tianditu_key == "from-secret" and both.database_url == "postgresql://env/db"
     assert Settings.resolve(None, {}) == Settings()
     users = {"planmap_users": {"甲": {"role": "admin"}}}
     assert Settings.resolve(users, {}).secrets == users

@@ -2,8 +2,6 @@
 
 import json
 import math
-import os
-import time
 
 import geopandas as gpd
 import pytest
@@ -27,9 +25,9 @@ def rendered(group) -> str:
 
 
 def served_file(url: str) -> dict:
-    """The JSON behind a URL the map fetches."""
+    """The JSON behind a URL the map fetches, as the app's route answers it."""
     assert url.startswith(mapfiles.files_url() + "/")
-    return json.loads(mapfiles.path_of(url).read_text(encoding="utf-8"))
+    return json.loads(mapfiles.map_file(url.rsplit("/", 1)[1], lambda: pytest.fail("made again")))
 
 
 def test_each_layer_is_one_geojson(cat):
@@ -67,51 +65,39 @@ def test_a_layer_is_sent_as_ids_and_drawn_from_its_static_files(cat):
     assert mapfiles.layer_urls(cat, "projects", "gcj02")[1] == popups_url
 
 
-def test_without_a_writable_static_folder_the_features_travel_with_the_map(
-        cat, tmp_path, monkeypatch):
-    blocked = tmp_path / "file"
-    blocked.write_text("not a folder")
-    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(blocked / "generated"))
-    assert mapfiles.layer_urls(cat, "sectors") is None
-    group = webmap.layer_group(cat, "sectors", ids=cat.sectors["id"].head(3))
-    (layer,) = geojson_children(group)
-    assert {f["properties"]["id"] for f in layer.data["features"]} <= set(
-        cat.sectors["id"].head(3))
-    assert all(f["properties"]["popup"] for f in layer.data["features"])
-    assert layer.data["features"]
+def test_any_server_answers_for_the_files_another_handed_out(cat, monkeypatch):
+    """Behind a proxy the page comes from one server and its files may be asked of another:
+    that one makes them from the same layers, byte for byte."""
+    data_url, popups_url = mapfiles.layer_urls(cat, "sectors", "gcj02")
+    handed_out = {u: served_file(u) for u in (data_url, popups_url)}
+    monkeypatch.setattr(mapfiles, "_RECENT", type(mapfiles._RECENT)())  # another process
+    mapfiles._layer_files.cache_clear()
+    asked = []
+
+    def current():
+        asked.append(1)
+        return cat
+
+    for url, expected in handed_out.items():
+        assert json.loads(mapfiles.map_file(url.rsplit("/", 1)[1], current)) == expected
+    assert asked == [1, 1]
 
 
-def test_servers_share_one_configured_folder_and_url(cat, tmp_path, monkeypatch):
-    """The build writes every layer's files once; a server pointed at the same folder (and the
-    URL a proxy serves it at) finds them instead of writing its own."""
-    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(tmp_path / "shared"))
-    monkeypatch.setenv("PLANMAP_MAP_FILES_URL", "https://maps.example/planmap/files/")
-    urls = mapfiles.write_all(cat)
-    assert len(urls) == len(mapfiles.MAP_LAYERS) * (len(mapfiles.DATUMS) + 1)  # + popups
-    assert all(u.startswith("https://maps.example/planmap/files/") for u in urls)
-    written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "shared").iterdir()}
-    assert len(written) == len(urls)
-    group = rendered(webmap.layer_group(cat, "projects", ids=cat.projects["id"].head(2)))
-    (options,) = FetchedLayer.options_in(group)
-    assert options["url"] in urls and options["popups"] in urls
-    assert {p.name for p in (tmp_path / "shared").iterdir()} == set(written)
-
-
-def test_a_removed_layer_file_is_written_again(cat, tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANMAP_MAP_FILES_DIR", str(tmp_path / "generated"))
+def test_names_that_belong_to_no_file_are_not_found(cat):
     data_url, _ = mapfiles.layer_urls(cat, "districts")
-    path = tmp_path / "generated" / data_url.rsplit("/", 1)[1]
-    first = path.read_text(encoding="utf-8")
-    path.unlink()  # pruned by another server, or by hand
-    assert mapfiles.layer_urls(cat, "districts")[0] == data_url
-    assert path.read_text(encoding="utf-8") == first
-    old = tmp_path / "generated" / "districts-wgs84-0000000000000000.json"
-    old.write_text("{}")
-    stale = time.time() - mapfiles.KEPT_S - 60
-    os.utime(old, (stale, stale))
-    path.unlink()
-    mapfiles.layer_urls(cat, "districts")  # writing a file prunes the long-unused ones
-    assert path.is_file() and not old.exists()
+    name = data_url.rsplit("/", 1)[1]
+    replaced = name[: -len("0123456789abcdef.json")] + "0000000000000000.json"
+    for wrong in (replaced, "../streamlit_app.py", "annotations-wgs84-0000000000000000.json",
+                  "districts-utm-0000000000000000.json", name.replace(".json", ".js")):
+        assert mapfiles.map_file(wrong, lambda: cat) is None, wrong
+
+
+def test_a_proxy_may_serve_the_files_at_another_url(cat, monkeypatch):
+    monkeypatch.setenv("PLANMAP_MAP_FILES_URL", "https://maps.example/planmap/files/")
+    data_url, popups_url = mapfiles.layer_urls(cat, "districts")
+    assert data_url.startswith("https://maps.example/planmap/files/districts-wgs84-")
+    (options,) = FetchedLayer.options_in(rendered(webmap.layer_group(cat, "districts")))
+    assert (options["url"], options["popups"]) == (data_url, popups_url)
 
 
 def test_popup_shows_source_places_and_sectors(cat):

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 import time
 from functools import partial
 from pathlib import Path
 
 from layers.notes.model import BUSY_TIMEOUT_MS, WRITE_ATTEMPTS, AnnotationError
+from layers.postgis import PostGIS
 
 # --------------------------------------------------------------------------- databases
 
@@ -167,49 +167,21 @@ class PostGISBackend:
     _param = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
     def __init__(self, url: str):
-        try:
-            import psycopg
-        except ImportError as e:  # pragma: no cover - psycopg is in requirements.txt
-            raise AnnotationError("连接 PostGIS 需要 psycopg：pip install -r requirements.txt") from e
-        self._psycopg = psycopg
+        self._db = PostGIS(url, "标注数据库", AnnotationError)
         self.url = url
-        self.where = re.sub(r"//[^@/]*@", "//", url)  # never show a password
-        self._lock = threading.Lock()
-        self._con = None
+        self.where = self._db.where
 
     def _sql(self, sql: str) -> str:
         return self._param.sub(r"%(\1)s", sql)
 
-    def _connection(self):
-        if self._con is None or self._con.closed:
-            try:
-                self._con = self._psycopg.connect(self.url, connect_timeout=10)
-            except self._psycopg.OperationalError as e:
-                raise AnnotationError(f"无法连接标注数据库 {self.where}：{e}") from e
-        return self._con
-
     def _run(self, work):
-        errors = self._psycopg.errors
-        retry = (errors.SerializationFailure, errors.DeadlockDetected)
-        with self._lock:
-            for attempt in range(WRITE_ATTEMPTS):
-                con = self._connection()
-                try:
-                    with con.transaction(), con.cursor() as cur:
-                        def run(sql, params=None):
-                            cur.execute(self._sql(sql), params or {})
-                            return cur.fetchall() if cur.description else []
-                        return work(run)
-                except retry:
-                    time.sleep(min(0.05 * 2 ** attempt, 1.0))
-                except (errors.UndefinedTable, errors.UndefinedColumn) as e:
-                    raise AnnotationError(f"标注库 {self.where} 的表已不存在或已改动（{e}）："
-                                          "请从备份恢复，或重启应用以新建空的标注库") from e
-                except self._psycopg.OperationalError:
-                    con.close()  # the server went away: reconnect once, then give up
-                    if attempt:
-                        raise
-            raise AnnotationError("数据库繁忙，请稍后重试")
+        def on_cursor(cur):
+            def run(sql, params=None):
+                cur.execute(self._sql(sql), params or {})
+                return cur.fetchall() if cur.description else []
+            return work(run)
+        return self._db.transaction(
+            on_cursor, on_missing_table="的表已不存在或已改动：请从备份恢复，或重启应用以新建空的标注库")
 
     def read(self, sql: str, params: dict | None = None) -> list[tuple]:
         return self._run(lambda run: run(sql, params))

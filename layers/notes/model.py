@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import shapely
 from shapely.geometry import shape
 
+from layers.postgis import WRITE_ATTEMPTS  # noqa: F401  (the SQLite store's too)
 from layers.schema import NOTE_STATUS_LABELS, NOTE_STATUSES, REVIEW_DECISION_LABELS
 
 SCHEMA_VERSION = 2  # 2: kind (note | decision) and detail
@@ -23,7 +24,6 @@ TARGET_MAX_CHARS = 200
 MIN_SIZE_M = 1.0  # a shape smaller than this is a slip of the mouse (and rounds away on export)
 SUGGESTED_TAGS = ("拟选址", "待核实", "意见", "用地", "交通", "更正")
 BUSY_TIMEOUT_MS = 30_000  # writers wait for each other instead of failing
-WRITE_ATTEMPTS = 20
 GEOMETRY_TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString",
                   "MultiPolygon"}
 COLUMNS = ["id", "note", "author", "tags", "status", "target", "created_at", "updated_at",

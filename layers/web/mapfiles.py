@@ -1,69 +1,54 @@
-"""The map's layer files: each layer's features (per datum) and popups as content-named JSON.
+"""The map's layer files: each layer's features (per datum) and popups as content-named JSON,
+which the browser fetches from the app itself (``FILES_ROUTE``, the route scripts/serve.py
+adds to Streamlit's server; ``map_file`` answers it).
 
-``python -m layers build`` writes them once beside the GeoPackage's build (``write_all``);
-a server that finds one missing (its web code changed, a fresh folder) writes it on first
-use. Named by content, a browser never keeps a stale file and servers never overwrite each
-other's; with ``PLANMAP_MAP_FILES_DIR``/``_URL`` several servers share one folder."""
+No server writes them anywhere. A file's name is its layer, datum and a hash of its content,
+so every app server with the same layers (the same GeoPackage, or the same version published
+to PostGIS) makes the same file: whichever server gave the page, any server behind the proxy
+answers for its files, and a browser never keeps a stale one."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import time
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 
 from layers.web import features
-from layers.web.assets import STATIC_DIR, STATIC_URL
 
-KEPT_S = 7 * 24 * 3600  # a file unused this long belongs to data long replaced
 MAP_LAYERS = ("districts", "sectors", "projects", "places")
 DATUMS = ("wgs84", "gcj02")  # the datums basemaps are drawn in (data/web/basemaps.json)
-
-
-def files_dir() -> Path:
-    """Where the map files are written: ``PLANMAP_MAP_FILES_DIR``, default static/generated
-    (served by Streamlit). Several app servers share one folder (and one URL, below)."""
-    return Path(os.environ.get("PLANMAP_MAP_FILES_DIR") or STATIC_DIR / "generated")
+FILES_ROUTE = "/planmap/files"
+RECENT_FILES = 64  # files a server handed out lately, kept for pages not yet rerun
+FILE_NAME = re.compile(r"(?P<layer>[a-z]+)-(?P<part>[a-z0-9]+)-(?P<hash>[0-9a-f]{16})\.json")
 
 
 def files_url() -> str:
-    """The URL the browser fetches the map files from: ``PLANMAP_MAP_FILES_URL``, default
-    Streamlit's static route (a proxy serving a shared folder may give another)."""
-    return (os.environ.get("PLANMAP_MAP_FILES_URL") or f"{STATIC_URL}/generated").rstrip("/")
+    """The URL the browser fetches the map files from: the app's route, or
+    ``PLANMAP_MAP_FILES_URL`` when a proxy serves them from elsewhere."""
+    return (os.environ.get("PLANMAP_MAP_FILES_URL") or FILES_ROUTE).rstrip("/")
 
 
-def path_of(url: str) -> Path:
-    """The file behind a URL ``layer_urls`` gave."""
-    return files_dir() / url.rsplit("/", 1)[1]
+def _json_file(prefix: str, obj) -> tuple[str, bytes]:
+    """(file name, UTF-8 JSON) of ``obj``, named by its content."""
+    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    return f"{prefix}-{hashlib.sha256(body).hexdigest()[:16]}.json", body
 
 
-def _json_file(prefix: str, obj) -> tuple[str, str]:
-    """(file name, text) of ``obj`` as JSON, named by its content: a browser never keeps a
-    stale one, and servers side by side each find theirs."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json", text
+_RECENT: OrderedDict[str, bytes] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
 
 
-def _served(name: str, text: str) -> str | None:
-    """The URL of the static file ``name``, written if absent and marked as in use (files
-    unused for KEPT_S are removed); None when the folder cannot be written."""
-    folder = files_dir()
-    path = folder / name
-    try:
-        if path.is_file():
-            os.utime(path)
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            part = folder / f".{name}.{os.getpid()}.tmp"
-            part.write_text(text, encoding="utf-8")
-            os.replace(part, path)  # whole or absent
-            for old in folder.glob("*.json"):
-                if time.time() - old.stat().st_mtime > KEPT_S:
-                    old.unlink(missing_ok=True)
-    except OSError:
-        return None
+def _handed_out(name: str, body: bytes) -> str:
+    with _RECENT_LOCK:
+        _RECENT[name] = body
+        _RECENT.move_to_end(name)
+        while len(_RECENT) > RECENT_FILES:
+            _RECENT.popitem(last=False)
     return f"{files_url()}/{name}"
 
 
@@ -99,23 +84,30 @@ def layer_popups(catalogue, layer: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=16)
-def _layer_files(catalogue, layer: str, datum: str) -> tuple[tuple[str, str], tuple[str, str]]:
+def _layer_files(catalogue, layer: str, datum: str) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
     return (_json_file(f"{layer}-{datum}", layer_data(catalogue, layer, datum)),
             _json_file(f"{layer}-popups", layer_popups(catalogue, layer)))
 
 
-def layer_urls(catalogue, layer: str, datum: str = "wgs84") -> tuple[str, str] | None:
-    """(URL of the layer's features in ``datum``, URL of its popups) as static files (built
-    once per process; checked, and rewritten if gone, on every call); None when they cannot
-    be written."""
-    data, popups = (_served(*file) for file in _layer_files(catalogue, layer, datum))
-    return (data, popups) if data and popups else None
+def layer_urls(catalogue, layer: str, datum: str = "wgs84") -> tuple[str, str]:
+    """(URL of the layer's features in ``datum``, URL of its popups), made once per process."""
+    data, popups = _layer_files(catalogue, layer, datum)
+    return _handed_out(*data), _handed_out(*popups)
 
 
-def write_all(catalogue) -> list[str]:
-    """Every layer's files in every datum; the URLs written (or found)."""
-    urls = []
-    for layer in MAP_LAYERS:
-        for datum in DATUMS:
-            urls.extend(layer_urls(catalogue, layer, datum) or ())
-    return sorted(set(urls))
+def map_file(name: str, current: Callable[[], object]) -> bytes | None:
+    """The map file ``name``: one this server handed out lately, else made from the current
+    layers (``current()`` gives the catalogue, reading a newer published version if there is
+    one); None when no such file belongs to them (a name from a build long replaced)."""
+    with _RECENT_LOCK:
+        body = _RECENT.get(name)
+    if body is not None:
+        return body
+    parts = FILE_NAME.fullmatch(name)
+    if parts is None or parts["layer"] not in MAP_LAYERS or parts["part"] not in (*DATUMS, "popups"):
+        return None
+    datum = "wgs84" if parts["part"] == "popups" else parts["part"]
+    for made, body in _layer_files(current(), parts["layer"], datum):
+        if made == name:
+            return body
+    return None

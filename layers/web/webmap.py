@@ -7,8 +7,8 @@ Design for speed (the app reruns its script on every widget change):
 - popup and tooltip HTML is built here from escaped text (folium inserts GeoJSON properties into
   ``innerHTML`` unescaped, so a name with ``<`` would otherwise become markup);
 - the catalogue's layers are not sent with each rerun: their features (styles, tooltips) and
-  their popups are written once to static JSON files (``layer_urls``) that the map's frame
-  fetches once, so a rerun sends only the ids to show; popups are fetched on the first click.
+  their popups are content-named JSON files the app serves (``layer_urls``), which the map's
+  frame fetches once, so a rerun sends only the ids to show; popups on the first click.
 
 Every layer is stored in WGS84; with a GCJ-02 basemap (高德) the layers are moved to GCJ-02 for
 display only, so a feature stays on the same ground whichever basemap is shown.
@@ -50,8 +50,7 @@ from layers.web.elements import (
     OpenPopup,
     ViewLink,
 )
-from layers.web.features import subset
-from layers.web.mapfiles import layer_data, layer_popups, layer_urls
+from layers.web.mapfiles import layer_urls
 from layers.web.popups import (
     e,
 )
@@ -164,18 +163,10 @@ def geojson_group(name: str, data: dict, point_radius: float = 6,
 def layer_group(catalogue, layer: str, datum: str = "wgs84", ids=None,
                 inert: bool = False) -> folium.FeatureGroup:
     """The FeatureGroup of ``layer`` (only the records in ``ids`` when given). The browser
-    draws it from the layer's static files, so a rerun sends only the ids; without those
-    files the features themselves are sent (with their popups). ``inert``: a backdrop with
-    no tooltips or popups, whose clicks reach the map."""
+    draws it from the layer's map files, so a rerun sends only the ids. ``inert``: a
+    backdrop with no tooltips or popups, whose clicks reach the map."""
     label, radius = LAYER_LABELS[layer], LAYER_POINT_RADIUS[layer]
     urls = layer_urls(catalogue, layer, datum)
-    if urls is None:
-        data = layer_data(catalogue, layer, datum)
-        popups = layer_popups(catalogue, layer)
-        data = subset(data, ids) if ids is not None else data
-        return geojson_group(label, {**data, "features": [
-            {**f, "properties": {**f["properties"], "popup": popups[f["properties"]["id"]]}}
-            for f in data["features"]]}, radius)
     group = folium.FeatureGroup(name=label)
     FetchedLayer({
         "layer": layer, "ids": None if ids is None else sorted(map(str, ids)),

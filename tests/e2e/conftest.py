@@ -43,9 +43,9 @@ def app_server(tmp_path_factory, app_data_dir):
     """Base URL (http://127.0.0.1:PORT) of the app, started as scripts/app.sh starts it.
 
     It runs from a folder of this test run (the entry, its pages, its config and a static/
-    holding a copy of the offline assets), because Streamlit serves the static/ beside the
-    entry script: the map files the server writes go there, never into the checkout. The
-    app's data store, PLANMAP_DATA_DIR, is ``app_data_dir``.
+    holding a copy of the offline assets, which Streamlit serves from beside the entry
+    script), so nothing it does touches the checkout. The app's data store,
+    PLANMAP_DATA_DIR, is ``app_data_dir``.
     """
     app_dir = tmp_path_factory.mktemp("app")
     shutil.copy(ROOT / "streamlit_app.py", app_dir)
@@ -58,8 +58,7 @@ def app_server(tmp_path_factory, app_data_dir):
         cwd=app_dir,
         # a crash in native code (GDAL, GEOS, PDFium) leaves its Python stack in the log
         env={"PLANMAP_DATA_DIR": str(app_data_dir), "PYTHONPATH": str(ROOT),
-             "PYTHONFAULTHANDLER": "1",
-             "PLANMAP_MAP_FILES_DIR": str(app_dir / "static" / "generated")},
+             "PYTHONFAULTHANDLER": "1"},
         log_path=log,
         timeout=60,
     ) as base_url:
