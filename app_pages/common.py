@@ -88,8 +88,14 @@ class Frame:
     tag_options: list[str] | None = None
 
     @property
+    def may_draw(self) -> bool:
+        """The user may draw annotations (saving them needs the store too): the map's toolbar
+        stays while the store is away, so nothing drawn is lost."""
+        return self.user is not None and self.user.can_write
+
+    @property
     def can_write(self) -> bool:
-        return self.store is not None and self.user is not None and self.user.can_write
+        return self.store is not None and self.may_draw
 
     def notes_data(self, datum: str) -> dict | None:
         """The annotations' map layer in ``datum`` (cached until the next write)."""

@@ -178,8 +178,8 @@ with map_col:
             st.info(f"“{view.unlocated_focus['name']}”未定位，无法在地图上显示："
                     f"{view.unlocated_focus.get('reason') or '无原因记录'}")
         # a new key after a save clears the toolbar's drawn shapes: the saved one is a layer now
-        out = st_folium(webmap.base_map(state.basemap, key, draw=can_write),
-                        key=f"map-{state.basemap}-{int(can_write)}-{ss.get('map_round', 0)}",
+        out = st_folium(webmap.base_map(state.basemap, key, draw=frame.may_draw),
+                        key=f"map-{state.basemap}-{int(frame.may_draw)}-{ss.get('map_round', 0)}",
                         height=620, use_container_width=True, feature_group_to_add=view.groups,
                         layer_control=folium.LayerControl(collapsed=False),
                         center=view.center, zoom=view.zoom,
@@ -197,7 +197,7 @@ with map_col:
         # any clicked feature of the data layers (a district, say)
         drawings = [d for d in (out or {}).get("all_drawings") or [] if d.get("geometry")]
         ss.pending, ss.pending_count = None, len(drawings)
-        if can_write and drawings:
+        if frame.may_draw and drawings:
             try:
                 ss.pending = webmap.drawing_to_storage(drawings[-1], datum)
             except (KeyError, TypeError, ValueError) as problem:
@@ -217,6 +217,8 @@ with st.expander(f"未定位项目（{len(unlocated)}）：不在地图上，原
         st.caption("当前筛选中的项目均已定位。")
 
 # ----------------------------------------------------------------- a new annotation
+if store is None and ss.get("pending") is not None:
+    st.warning("标注库暂时无法连接：画好的图形保留在地图上，连接恢复后即可保存。")
 if store is not None:
     st.subheader("新标注")
     pending = ss.get("pending")

@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-test.txt
 # The browser tests (tests/e2e) drive Debian's Chromium, never a browser a test tool downloads;
-# fonts-noto-cjk so Chinese text renders in screenshots and printed maps.
-bash scripts/debs.sh chromium fonts-noto-cjk
+# fonts-noto-cjk so Chinese text renders in screenshots and printed maps; nginx for the team
+# deployment's test (tests/e2e/test_team.py: two app servers behind it, scripts/team.py).
+bash scripts/debs.sh chromium fonts-noto-cjk nginx
 # The annotation store's suite also runs against a real PostGIS (Debian's packages, a private
 # throwaway server on loopback, started every time: nothing survives between machines).
 # The server is stopped when the suite ends, however it ends: nothing is left running.

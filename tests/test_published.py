@@ -192,3 +192,34 @@ def test_the_publish_command(db, tmp_path, gpkg_layers):
             if k not in ("PLANMAP_DATABASE_URL", "PLANMAP_ANNOTATIONS_URL")}
     refused = publish(env=bare)
     assert refused.returncode == 2 and "PLANMAP_DATABASE_URL" in refused.stderr
+
+
+def test_pages_say_why_when_the_layer_database_is_away(db, gpkg_layers, monkeypatch):
+    """A server that never read the layers stops the page with the reason; one that did keeps
+    showing them with a warning; neither shows a traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    from layers import published
+
+    app = str(ROOT / "streamlit_app.py")
+    monkeypatch.setenv("PLANMAP_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/planmap")
+    at = AppTest.from_file(app, default_timeout=120).run()
+    assert not at.exception
+    assert any("图层暂时无法载入" in e.value and "无法连接图层数据库" in e.value for e in at.error)
+    assert not at.metric
+
+    PublishedLayers(db).publish(gpkg_layers, source="test")
+    monkeypatch.setenv("PLANMAP_DATABASE_URL", db)
+    at = AppTest.from_file(app, default_timeout=120).run()
+    assert not at.exception and not at.error
+    shown = next(int(m.value) for m in at.metric if m.label == "项目")
+    assert shown == len(gpkg_layers["projects"])
+
+    def away(self):
+        raise LayersUnavailable("无法连接图层数据库 postgresql://…：connection refused")
+
+    monkeypatch.setattr(published.PublishedLayers, "current_version", away)
+    at = AppTest.from_file(app, default_timeout=120).run()
+    assert not at.exception
+    assert any("图层数据库暂时无法连接" in w.value for w in at.warning)
+    assert next(int(m.value) for m in at.metric if m.label == "项目") == shown

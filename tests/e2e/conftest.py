@@ -15,8 +15,8 @@ import pytest
 from tests.e2e.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    is_local,
     streamlit_server,
+    watched_page,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,46 +86,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh page (1400×900, zh-CN) that cannot reach beyond loopback.
-
-    Extra attributes, filled while the test runs:
-      page.requests           every request URL, in order
-      page.external_requests  URLs of requests (and websockets) to other hosts, all aborted
-      page.console_errors     console.error messages, "text (url:line)"
-      page.page_errors        uncaught exceptions in the page or its frames
-    """
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    pg = context.new_page()
-    pg.requests = []
-    pg.external_requests = []
-    pg.console_errors = []
-    pg.page_errors = []
-
-    def route(route):
-        url = route.request.url
-        if is_local(url):
-            route.continue_()
-        else:
-            pg.external_requests.append(url)
-            route.abort("blockedbyclient")
-
-    def route_ws(ws):
-        pg.external_requests.append(ws.url)
-        ws.close()
-
-    def on_console(msg):
-        if msg.type == "error":
-            loc = msg.location or {}
-            pg.console_errors.append(
-                f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})"
-            )
-
-    context.route("**/*", route)
-    context.route_web_socket(lambda url: not is_local(url), route_ws)
-    pg.on("request", lambda req: pg.requests.append(req.url))
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: pg.page_errors.append(str(exc)))
+    """A fresh page that cannot reach beyond loopback (``watched_page``)."""
+    pg = watched_page(browser)
     try:
         yield pg
     finally:
-        context.close()
+        pg.context.close()

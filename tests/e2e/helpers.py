@@ -148,6 +148,48 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
+def watched_page(browser) -> Page:
+    """A fresh page in a context of its own (1400×900, zh-CN; its own cookies, as another
+    planner's browser) that cannot reach beyond loopback, with what it did recorded:
+      page.requests           every request URL, in order
+      page.external_requests  URLs of requests (and websockets) to other hosts, all aborted
+      page.console_errors     console.error messages, "text (url:line)"
+      page.page_errors        uncaught exceptions in the page or its frames
+    Close it with ``page.context.close()``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.requests = []
+    pg.external_requests = []
+    pg.console_errors = []
+    pg.page_errors = []
+
+    def route(route):
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            pg.external_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def route_ws(ws):
+        pg.external_requests.append(ws.url)
+        ws.close()
+
+    def on_console(msg):
+        if msg.type == "error":
+            loc = msg.location or {}
+            pg.console_errors.append(
+                f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})"
+            )
+
+    context.route("**/*", route)
+    context.route_web_socket(lambda url: not is_local(url), route_ws)
+    pg.on("request", lambda req: pg.requests.append(req.url))
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: pg.page_errors.append(str(exc)))
+    return pg
+
+
 def wait_for_app(page: Page, timeout: float = 30_000) -> None:
     """Wait until Streamlit is connected and its script run has finished.
 
