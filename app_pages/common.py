@@ -18,7 +18,8 @@ from layers.notes.store import AnnotationStore
 from layers.published import LayersUnavailable
 from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
 from layers.web import features
-from layers.web.catalogue import Catalogue, default_catalogue, last_catalogue
+from layers.web.catalogue import Catalogue
+from layers.web.current import default_catalogue, last_catalogue
 from layers.web.elements import asset_text
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter

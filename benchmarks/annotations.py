@@ -65,7 +65,7 @@ def shapes(n, seed=7):
 
 def bench(location: str, label: str) -> None:
     from layers.notes.store import AnnotationStore
-    from layers.web.catalogue import default_catalogue
+    from layers.web.current import default_catalogue
     from layers.web.webmap import annotations_data, base_map, geojson_group
 
     def fresh():

@@ -92,7 +92,7 @@ def upload_to_map(runs: int) -> None:
         read_times.append(time.perf_counter() - start)
     from layers.build import LAYERS_FILE, build
     from layers.ingest.library import add_plan, remove_plan
-    from layers.web.catalogue import default_catalogue
+    from layers.web.current import default_catalogue
     from layers.web.mapfiles import MAP_LAYERS, layer_urls
 
     default_catalogue()  # the server as it runs before the upload: the five plans loaded

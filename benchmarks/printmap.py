@@ -27,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from layers.web import webmap
-    from layers.web.catalogue import default_catalogue
     from layers.web.compose import print_sheet
+    from layers.web.current import default_catalogue
     from layers.web.printmap import render
     from layers.web.state import ViewState, parse_view
 

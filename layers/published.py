@@ -183,10 +183,18 @@ def _read_table(cur, table: str) -> gpd.GeoDataFrame:
 
 
 def publish_build(url: str, path=None, by: str = "") -> dict:
-    """Publish the GeoPackage at ``path`` (default: the app's build, rebuilt first when
-    stale) to the database at ``url``; what ``publish`` returns."""
+    """Publish the GeoPackage at ``path`` to the database at ``url``; what ``publish``
+    returns. Without ``path``, the app's build, with the review decisions every planner made
+    on any server (the team's store, same database) in its gazetteer — rebuilt first when
+    that or anything else made it stale."""
     from layers.build import LAYERS_FILE, load_layer
 
+    if path is None:
+        from gazetteer import Gazetteer
+        from layers.notes.decisions import publish_planner_places
+        from layers.notes.store import AnnotationStore
+
+        publish_planner_places(AnnotationStore(url), Gazetteer())
     path = path or LAYERS_FILE
     layers = {name: load_layer(name, path) for name in LAYER_NAMES}
     return PublishedLayers(url).publish(layers, source=f"{socket.gethostname()}:{path}", by=by)

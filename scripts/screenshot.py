@@ -52,8 +52,8 @@ def main() -> None:
 
 def write_printed(extent) -> None:
     from layers.schema import PRINT
-    from layers.web.catalogue import default_catalogue
     from layers.web.compose import print_sheet
+    from layers.web.current import default_catalogue
     from layers.web.popups import local_date
     from layers.web.printmap import render
     from layers.web.state import ViewState

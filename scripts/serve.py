@@ -30,7 +30,7 @@ def layers_url() -> str:
 
 def current_catalogue():
     from layers.published import LayersUnavailable
-    from layers.web.catalogue import default_catalogue, last_catalogue
+    from layers.web.current import default_catalogue, last_catalogue
 
     url = layers_url()
     try:

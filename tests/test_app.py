@@ -136,7 +136,7 @@ def test_focus_zooms_no_closer_than_the_place_is_known():
     """Issue 17 (2): a point known to ±30 km (涪陵页岩气, drawn at 涪陵) is shown with room for
     its circle, not at the 300 m scale a focus used to give every point."""
     from geo.crs import buffer_m
-    from layers.web.catalogue import default_catalogue
+    from layers.web.current import default_catalogue
     from layers.web.webmap import MAX_ZOOM, fit_view
 
     projects = default_catalogue().projects

@@ -166,7 +166,7 @@ def test_a_corrected_unlocated_project_counts_lists_searches_and_exports_as_plac
     assert map_args(at)["center"] == pytest.approx([29.61, 106.52], abs=1e-3)
     # the download is the corrected catalogue's selection (map.py): its text says corrected
     from layers.notes.corrections import corrections
-    from layers.web.catalogue import default_catalogue
+    from layers.web.current import default_catalogue
 
     shown = default_catalogue().with_corrections(corrections(store.list()))
     data = json.loads(shown.selection_geojson(shown.projects))

@@ -59,7 +59,9 @@ def test_layers_wings_hold_their_jobs():
     wings = {p.name for p in (ROOT / "layers").iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert {"ingest", "spatial", "notes", "web"} <= wings
     core = {p.stem for p in (ROOT / "layers").glob("*.py")}
-    assert core == {"__init__", "__main__", "build", "export", "schema"}, core
+    # beside build and export (the GeoPackage), the layers' PostGIS twin and its connection
+    assert core == {"__init__", "__main__", "build", "export", "published", "postgis",
+                    "schema"}, core
 
 
 def test_browser_code_is_package_files_read_by_element_classes():

@@ -12,7 +12,7 @@ import pytest
 from layers.export import read_gpkg, write_gpkg
 from layers.published import KEPT_VERSIONS, SCHEMA, LayersUnavailable, PublishedLayers
 from layers.schema import LAYER_NAMES
-from layers.web.catalogue import default_catalogue, last_catalogue
+from layers.web.current import default_catalogue, last_catalogue
 from layers.web.settings import Settings
 from tests.conftest import ROOT
 
@@ -223,3 +223,22 @@ def test_pages_say_why_when_the_layer_database_is_away(db, gpkg_layers, monkeypa
     assert not at.exception
     assert any("图层数据库暂时无法连接" in w.value for w in at.warning)
     assert next(int(m.value) for m in at.metric if m.label == "项目") == shown
+
+
+def test_publishing_the_apps_build_takes_every_planners_review_decisions(db, monkeypatch,
+                                                                         tmp_path):
+    """A decision made on any server is in the team's store; publishing the app's build puts
+    it in the gazetteer the layers are built with."""
+    from shapely.geometry import Point
+
+    from layers.notes.store import AnnotationStore
+    from layers.published import publish_build
+
+    monkeypatch.setenv("PLANMAP_DATA_DIR", str(tmp_path))  # this test's planner file
+    AnnotationStore(db).decide("p-x", "point", "王工", Point(106.62, 29.66),
+                               mention="云栖谷测试地", precision_m=80)
+    done = publish_build(db, by="测试")
+    _, layers = PublishedLayers(db).read()
+    assert done["version"] == 1
+    place = layers["places"][layers["places"]["name"] == "云栖谷测试地"]
+    assert len(place) == 1 and place["source"].iloc[0].startswith("planner 王工 ")

@@ -110,11 +110,11 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
         wait_for_app(page, timeout=60_000)
         page.get_by_role("link", name="标注").click()
         try:
-            listed.wait_for(timeout=20_000)
+            listed.wait_for(timeout=40_000)
             break
         except PlaywrightTimeout:
             continue
-    listed.wait_for(timeout=20_000)
+    assert listed.count() == 1, (page.url, page.locator("h1, h2, h3").all_inner_texts())
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
     assert page.page_errors == []

@@ -9,7 +9,8 @@ import pytest
 
 from geo.crs import distance_m
 from geo.datum import convert
-from layers.web.catalogue import ViewState, default_catalogue
+from layers.web.catalogue import ViewState
+from layers.web.current import default_catalogue
 from tests.e2e.helpers import map_frame, open_app, wait_for_app
 
 # ids of the features on the map now (streamlit-folium keeps replaced groups in its list)
