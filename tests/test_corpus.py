@@ -125,3 +125,22 @@ def test_build_reports_what_it_took_from_the_cache(plans, tmp_path, gaz):
     columns = [c for c in first["layers"]["projects"].columns if c != "geometry"]
     assert first["layers"]["projects"][columns].equals(again["layers"]["projects"][columns])
     assert list(first["layers"]["projects"].geometry) == list(again["layers"]["projects"].geometry)
+
+
+def test_the_rules_version_follows_the_rules_and_the_gazetteer_folder(tmp_path):
+    from types import SimpleNamespace
+
+    from layers.ingest.corpus import rules_version
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("a: 1", encoding="utf-8")
+    folder = tmp_path / "gazetteer"
+    folder.mkdir()
+    (folder / "places.csv").write_text("id,name\n1,果园港\n", encoding="utf-8")
+    gazetteer = SimpleNamespace(directory=folder)
+    first = rules_version([rules], gazetteer)
+    assert rules_version([rules], gazetteer) == first
+    (folder / "places.csv").write_text("id,name\n1,果园港\n2,礼嘉\n", encoding="utf-8")
+    second = rules_version([rules], gazetteer)
+    rules.write_text("a: 2", encoding="utf-8")
+    assert len({first, second, rules_version([rules], gazetteer)}) == 3

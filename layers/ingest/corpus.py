@@ -38,8 +38,10 @@ def rules_version(files: list[Path], gazetteer=None) -> str:
     """A digest of everything a plan's names depend on besides the plan: the contents of
     ``files`` (code, rules, gazetteer data) and which gazetteer folder is used."""
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
-    if gazetteer is not None:
-        digest.update(str(Path(gazetteer.directory).resolve()).encode())
+    if gazetteer is not None:  # another folder than the default's (a test's, say): its data too
+        folder = Path(gazetteer.directory).resolve()
+        digest.update(str(folder).encode())
+        files = [*files, *(f for f in sorted(folder.iterdir()) if f.is_file() and f not in files)]
     for f in files:
         digest.update(f"\n{f.name}\n".encode())
         digest.update(f.read_bytes())

@@ -26,7 +26,8 @@ def default_catalogue(database_url: str = "") -> Catalogue:
     if database_url:
         published = (_DATABASES.get(database_url)
                      or _DATABASES.setdefault(database_url, PublishedLayers(database_url)))
-        stamp = published.current_version()
+        # the first read asks for the version itself: one round trip fewer at start
+        stamp = published.current_version() if source in _LOADED else None
     else:
         stamp = build_stamp()
     stamp_now, current = _LOADED.get(source, (None, None))
