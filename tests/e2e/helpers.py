@@ -202,6 +202,22 @@ def wait_for_app(page: Page, timeout: float = 30_000) -> None:
     ).wait_for(state="attached", timeout=timeout)
 
 
+def switch_page(page: Page, link: str, ready, tries: int = 3, timeout: float = 40_000) -> None:
+    """Click the navigation link ``link`` and wait for ``ready`` (a locator of the new page).
+    A click that lands while the page is rerunning (the map's first value reruns it after
+    each load) can be lost, as a planner's would be; like a planner, click again."""
+    for attempt in range(tries):
+        wait_for_app(page, timeout=60_000)
+        page.get_by_role("link", name=link).click()
+        try:
+            ready.first.wait_for(timeout=timeout)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise AssertionError(f"page {link} did not open after {tries} clicks: {page.url}, "
+                                     f"{page.locator('h1, h2, h3').all_inner_texts()}") from None
+
+
 def app_exceptions(page: Page) -> list[str]:
     """Texts of the exceptions Streamlit shows on the page (its red error boxes)."""
     return [t.strip() for t in page.locator('[data-testid="stException"]').all_inner_texts()]

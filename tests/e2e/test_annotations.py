@@ -1,11 +1,10 @@
 """Annotating in a real browser: draw a polygon, save a hostile note, reload, nothing runs."""
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from shapely.geometry import Point, shape
 
 from layers.notes.store import AnnotationStore
-from tests.e2e.helpers import map_frame, open_app, wait_for_app
+from tests.e2e.helpers import map_frame, open_app, switch_page, wait_for_app
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -105,16 +104,7 @@ def test_draw_a_polygon_save_a_hostile_note_and_reload(app_server, app_data_dir,
     # a page switch on a busy machine: the layer toggles above rerun the page, and a click on
     # the link during that rerun can be lost (once in three full runs) — so let it settle,
     # and click again if the page did not switch
-    listed = page.get_by_text("标注列表（1）")
-    for _ in range(3):
-        wait_for_app(page, timeout=60_000)
-        page.get_by_role("link", name="标注").click()
-        try:
-            listed.wait_for(timeout=40_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    assert listed.count() == 1, (page.url, page.locator("h1, h2, h3").all_inner_texts())
+    switch_page(page, "标注", page.get_by_text("标注列表（1）"))
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
     assert page.page_errors == []
@@ -153,8 +143,8 @@ def test_a_corrected_project_is_counted_as_placed_and_exported_corrected(
         assert feature["geometry"]["coordinates"] == [106.52, 29.61]
         # issue 17 (5): beside a correction, a plain annotation said "（已不存在：nan）"
         plain_id = store.add(Point(106.53, 29.62), "普通意见", "张工")
-        page.get_by_role("link", name="标注").click()
         # the table is drawn on a canvas; its cells are also in the DOM, hidden, as text
+        switch_page(page, "标注", page.get_by_text("标注列表"))
         page.get_by_text("普通意见").first.wait_for(state="attached", timeout=60_000)
         listed = page.locator("[data-testid='stMain']").text_content()
         assert "中科云从" in listed  # the correction's target is named

@@ -6,7 +6,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import app_exceptions, map_frame, open_app, wait_for_app
+from tests.e2e.helpers import app_exceptions, map_frame, open_app, switch_page, wait_for_app
 
 PLAN = ("重庆市沙坪坝区城市更新项目清单", "第一章 重点项目",
         "加快建设歌乐山森林步道驿站、磁器口古镇游客中心、西永综合保税区智能仓储中心等项目。",
@@ -44,8 +44,7 @@ def added_plans(app_data_dir):
 
 def test_a_viewer_cannot_upload_and_an_editor_adds_a_word_plan(app_server, page, added_plans):
     open_app(page, app_server, timeout=60_000)
-    page.get_by_role("link", name="文档").click()
-    page.get_by_text("份规划").first.wait_for(timeout=60_000)
+    switch_page(page, "文档", page.get_by_text("份规划"))
     wait_for_app(page, timeout=60_000)
     assert page.locator('input[type="file"]').count() == 0  # a viewer: no upload control
     assert page.get_by_text("登录为编辑者后可添加规划").count() == 1
@@ -67,8 +66,8 @@ def test_a_viewer_cannot_upload_and_an_editor_adds_a_word_plan(app_server, page,
     wait_for_app(page, timeout=60_000)
     assert app_exceptions(page) == []
 
-    page.get_by_role("link", name="地图").click()
     field = page.get_by_label("地名或项目（汉字或拼音，如 果园港 / guoyuangang）")
+    switch_page(page, "地图", field)
     field.fill("磁器口古镇游客中心")
     field.press("Enter")
     page.get_by_text("磁器口古镇游客中心 · 项目").first.click()

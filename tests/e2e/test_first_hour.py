@@ -3,7 +3,7 @@ Chinese words on Streamlit's own widgets, pinyin in the 项目 filter, a laptop-
 
 import re
 
-from tests.e2e.helpers import map_frame, open_app, wait_for_app
+from tests.e2e.helpers import map_frame, open_app, switch_page, wait_for_app
 
 ENGLISH = re.compile(r"\b(Select all|Upload|Browse files|Drag and drop|per file|None|empty)\b")
 
@@ -34,9 +34,8 @@ def test_no_english_is_left_on_the_pages_a_planner_uses(app_server, page):
     page.get_by_label("你的名字（记入你写的每条标注）").fill("李工")
     page.get_by_role("button", name="开始标注").click()
     wait_for_app(page, timeout=60_000)
-    page.get_by_role("link", name="标注").click()
     uploader = page.locator('[data-testid="stFileUploaderDropzone"]')
-    uploader.wait_for(timeout=60_000)
+    switch_page(page, "标注", uploader)
     assert not ENGLISH.search(uploader.inner_text())
     # the Chinese words are drawn by app.css (pseudo-elements, not in innerText)
     words = uploader.evaluate("""el => [...el.querySelectorAll('*')].map(

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from layers.notes.store import AnnotationStore
-from tests.e2e.helpers import MAP_IFRAME, map_frame, open_app, wait_for_app
+from tests.e2e.helpers import MAP_IFRAME, map_frame, open_app, switch_page, wait_for_app
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def test_a_review_decision_moves_a_project_and_survives_a_rebuild(app_server, pa
     page.get_by_label("你的名字（记入你写的每条标注）").fill("王工")
     page.get_by_role("button", name="开始标注").click()
     wait_for_app(page, timeout=60_000)
-    page.get_by_role("link", name="审核").click()
-    page.get_by_text("个项目待审核").wait_for(timeout=60_000)
+    switch_page(page, "审核", page.get_by_text("个项目待审核"))
     wait_for_app(page, timeout=60_000)
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
