@@ -89,11 +89,12 @@ def main(argv=None) -> int:
             _build_and_report(None, LAYERS_FILE)
             _publish_for_the_team()
         elif args.command == "publish":
+            from layers.postgis import is_postgres_url
             from layers.published import publish_build
             from layers.web.settings import Settings
 
             url = args.url or Settings.outside_the_app().layers_url
-            if not url.startswith(("postgresql://", "postgres://")):
+            if not is_postgres_url(url):
                 raise ValueError("请用 --url 或环境变量 PLANMAP_DATABASE_URL 给出 PostGIS 数据库"
                                  "（postgresql://用户@主机:端口/库名）")
             done = publish_build(url, args.source, by=args.by)
