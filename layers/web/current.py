@@ -18,7 +18,6 @@ def default_catalogue(database_url: str = "") -> Catalogue:
     stale). Later calls only compare the version number or the file's stamp, so a new build
     or publish is picked up by the next rerun of every running server. Raises
     LayersUnavailable when the database cannot be read (see ``last_catalogue``)."""
-    from layers.build import build_stamp, load_layer
     from layers.published import PublishedLayers
     from layers.schema import LAYER_NAMES
 
@@ -28,7 +27,9 @@ def default_catalogue(database_url: str = "") -> Catalogue:
                      or _DATABASES.setdefault(database_url, PublishedLayers(database_url)))
         # the first read asks for the version itself: one round trip fewer at start
         stamp = published.current_version() if source in _LOADED else None
-    else:
+    else:  # (the build's modules only here: a server reading PostGIS never builds)
+        from layers.build import build_stamp, load_layer
+
         stamp = build_stamp()
     stamp_now, current = _LOADED.get(source, (None, None))
     if current is not None and stamp_now == stamp:
