@@ -19,7 +19,7 @@ from layers.published import LayersUnavailable
 from layers.schema import NOTE_STATUS_LABELS, ROLE_LABELS
 from layers.web import features
 from layers.web.catalogue import Catalogue
-from layers.web.current import default_catalogue, last_catalogue
+from layers.web.current import catalogue_or_last
 from layers.web.elements import asset_text
 from layers.web.settings import Settings
 from layers.web.state import NoteFilter
@@ -183,14 +183,13 @@ def layers_or_stop(database_url: str) -> Catalogue:
     """The current layers; while the layer database is away, the last ones read with a
     warning, or — before any were read — the reason, and the page stops there."""
     try:
-        return default_catalogue(database_url)
-    except LayersUnavailable as problem:
-        kept = last_catalogue(database_url)
-        if kept is None:
-            st.error(f"图层暂时无法载入：{problem}。数据库恢复后刷新本页即可，已保存的标注不受影响。")
-            st.stop()
+        catalogue, problem = catalogue_or_last(database_url)
+    except LayersUnavailable as away:
+        st.error(f"图层暂时无法载入：{away}。数据库恢复后刷新本页即可，已保存的标注不受影响。")
+        st.stop()
+    if problem is not None:
         st.warning(f"图层数据库暂时无法连接，地图显示的是上次读取的图层：{problem}")
-        return kept
+    return catalogue
 
 
 def page_frame() -> Frame:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import math
 import re
 import socket
 import time
@@ -54,18 +53,6 @@ def geometry_type(geometries) -> str:
     return types.pop() if len(types) == 1 else "Geometry"
 
 
-def _cell(value, jsonb):
-    if value is None:
-        return None
-    if jsonb is not None:
-        return jsonb(plain_value(value))
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 class PublishedLayers:
     """The published versions in the database at ``url``."""
 
@@ -75,22 +62,12 @@ class PublishedLayers:
 
     def current_version(self) -> int | None:
         """The newest version's number; None when nothing was published yet."""
-        def work(cur):
-            cur.execute(f"SELECT to_regclass('{SCHEMA}.versions')")
-            if cur.fetchone()[0] is None:
-                return None
-            cur.execute(f"SELECT max(version) FROM {SCHEMA}.versions")
-            return cur.fetchone()[0]
-        return self._db.transaction(work)
+        return self._db.transaction(_newest_version)
 
     def read(self) -> tuple[int, dict[str, gpd.GeoDataFrame]]:
         """(the newest version, its layers as ``read_gpkg`` gives them)."""
         def work(cur):
-            cur.execute(f"SELECT to_regclass('{SCHEMA}.versions')")
-            version = None
-            if cur.fetchone()[0] is not None:
-                cur.execute(f"SELECT max(version) FROM {SCHEMA}.versions")
-                version = cur.fetchone()[0]
+            version = _newest_version(cur)
             if version is None:
                 raise LayersUnavailable(f"图层数据库 {self.where} {NONE_PUBLISHED}")
             return version, {name: _read_table(cur, _table(name, version))
@@ -140,6 +117,14 @@ class PublishedLayers:
         return self._db.transaction(work)
 
 
+def _newest_version(cur) -> int | None:
+    cur.execute(f"SELECT to_regclass('{SCHEMA}.versions')")
+    if cur.fetchone()[0] is None:
+        return None
+    cur.execute(f"SELECT max(version) FROM {SCHEMA}.versions")
+    return cur.fetchone()[0]
+
+
 def _write_table(cur, table: str, frame: gpd.GeoDataFrame, layer: str) -> None:
     from psycopg.types.json import Jsonb
 
@@ -165,7 +150,8 @@ def _write_table(cur, table: str, frame: gpd.GeoDataFrame, layer: str) -> None:
     with cur.copy(f"COPY {table} (fid, {quoted}, geometry) FROM STDIN") as copy:
         for fid, (row, shape) in enumerate(zip(frame[columns].itertuples(index=False, name=None),
                                                ewkb, strict=True), 1):
-            copy.write_row((fid, *(_cell(v, w) for v, w in zip(row, wrap, strict=True)), shape))
+            copy.write_row((fid, *(w(plain_value(v)) if w and v is not None else plain_value(v)
+                                   for v, w in zip(row, wrap, strict=True)), shape))
     cur.execute(f"CREATE INDEX ON {table} USING GIST (geometry)")
     cur.execute(f"ANALYZE {table}")
 

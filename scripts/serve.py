@@ -29,17 +29,10 @@ def layers_url() -> str:
 
 
 def current_catalogue():
-    from layers.published import LayersUnavailable
-    from layers.web.current import default_catalogue, last_catalogue
+    """The layers to serve: the current ones, or the last read while the database is away."""
+    from layers.web.current import catalogue_or_last
 
-    url = layers_url()
-    try:
-        return default_catalogue(url)
-    except LayersUnavailable:
-        kept = last_catalogue(url)
-        if kept is None:
-            raise
-        return kept
+    return catalogue_or_last(layers_url())[0]
 
 
 def warm() -> None:

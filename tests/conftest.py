@@ -73,7 +73,7 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_RUN_DIR, ignore_errors=True)
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def postgis_url():
     """The test PostGIS (PLANMAP_TEST_POSTGIS_URL, which scripts/test.sh starts and sets);
     skipped without one, unless PLANMAP_REQUIRE_POSTGIS is set, when the test fails."""

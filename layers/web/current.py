@@ -51,6 +51,19 @@ _DATABASES: dict = {}  # database URL → PublishedLayers (its connection), one 
 
 
 def last_catalogue(database_url: str = "") -> Catalogue | None:
-    """What ``default_catalogue`` last gave for this source, for a page to keep showing while
-    the database is away; None before the first."""
+    """What ``default_catalogue`` last gave for this source; None before the first."""
     return _LOADED.get(database_url or "gpkg", (None, None))[1]
+
+
+def catalogue_or_last(database_url: str = ""):
+    """(the current catalogue, None), or — while the layer database is away — (the last one
+    read, why it is not current). Raises LayersUnavailable when none was ever read."""
+    from layers.published import LayersUnavailable
+
+    try:
+        return default_catalogue(database_url), None
+    except LayersUnavailable as problem:
+        kept = last_catalogue(database_url)
+        if kept is None:
+            raise
+        return kept, problem

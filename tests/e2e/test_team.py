@@ -59,14 +59,10 @@ def team_command(*args, env):
 
 
 @pytest.fixture(scope="module")
-def database():
-    url = os.environ.get("PLANMAP_TEST_POSTGIS_URL", "")
-    if not url:
-        if os.environ.get("PLANMAP_REQUIRE_POSTGIS"):
-            pytest.fail("PLANMAP_REQUIRE_POSTGIS is set but PLANMAP_TEST_POSTGIS_URL is not")
-        pytest.skip("no PostGIS: set PLANMAP_TEST_POSTGIS_URL (scripts/test.sh does)")
+def database(postgis_url):
     import psycopg
 
+    url = postgis_url
     with psycopg.connect(url, autocommit=True) as con:
         con.execute("DROP SCHEMA IF EXISTS layers CASCADE")
         con.execute("DROP TABLE IF EXISTS history, annotations, meta")
