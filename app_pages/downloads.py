@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from layers.schema import LAYER_LABELS, LAYER_NAMES
 from layers.web.compose import print_sheet
+from layers.web.mapfiles import download_links, download_url
 from layers.web.popups import local_date
 from layers.web.printmap import FORMATS, PrintError, render
 
@@ -17,18 +20,21 @@ def downloads(shown, state, selected, sectors, *, link: dict, revision: str, not
     ``notes``: the annotations on the map, if shown."""
     ss = st.session_state
     st.subheader("下载 GeoJSON（WGS84）")
-    # Data is built in the run, not deferred: a deferred download whose click meets a rerun (the
-    # map sends its first value after mounting) can spin forever in Streamlit 1.67.
+    # links made into files only when clicked (mapfiles.download_url): a download button sends
+    # its whole file to the browser each time the page shows it
     today = local_date()
-    dl = st.columns(len(LAYER_NAMES) + 1)
-    dl[0].download_button(f"当前筛选的项目（{len(selected)}）",
-                          data=shown.selection_geojson(selected),
-                          file_name=f"projects-view-{today}.geojson",
-                          mime="application/geo+json", key="dl-view", on_click="ignore")
-    for col, name in zip(dl[1:], LAYER_NAMES, strict=True):
-        col.download_button(f"{LAYER_LABELS[name]}（全部）", data=shown.layer_geojson(name),
-                            file_name=f"{name}-{today}.geojson", mime="application/geo+json",
-                            key=f"dl-{name}", on_click="ignore")
+    ids = tuple(selected["id"])
+
+    def link(label: str, what: str, make, filename: str) -> tuple[str, str, str]:
+        return label, download_url((shown.token, what, ids if what == "view" else ()), make,
+                                   filename), filename
+
+    links = [link(f"当前筛选的项目（{len(ids)}）", "view",
+                  lambda: shown.selection_geojson(shown.projects[shown.projects["id"].isin(ids)]),
+                  f"projects-view-{today}.geojson")]
+    links += [link(f"{LAYER_LABELS[name]}（全部）", name, partial(shown.layer_geojson, name),
+                   f"{name}-{today}.geojson") for name in LAYER_NAMES]
+    st.markdown(download_links(links), unsafe_allow_html=True)
 
     st.subheader("导出地图（PNG / PDF）")
     st.caption("当前地图视野与筛选，A4 横向，含标题、图例、比例尺、指北针、制图日期和数据来源，"

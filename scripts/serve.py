@@ -8,7 +8,8 @@ from a folder of their own) is given first. Options are Streamlit's config optio
 ``streamlit run`` takes them.
 
 Streamlit imports the page's modules and loads its data only when the first browser
-connects, which makes that visitor wait seconds. This loads the shared catalogue (from the
+connects, which makes that visitor wait seconds. This imports the pages' modules, loads the
+shared catalogue (from the
 GeoPackage, or the newest version published to PostGIS) and makes the map files first, then
 starts Streamlit's server (``st.App``) with ``/planmap/files/<name>``: every server answers for
 every map file (``layers.web.mapfiles.map_file``), so servers behind a proxy need no shared
@@ -38,6 +39,8 @@ def current_catalogue():
 def warm() -> None:
     # not streamlit_folium: it registers its component when imported, which only works once
     # the Streamlit runtime exists (imported here, its frontend is answered with 404)
+    import app_pages.common  # noqa: F401  the pages' own modules (folium, pinyin…, ≈ 0.5 s):
+    import app_pages.downloads  # noqa: F401  imported on the first visit otherwise
     from layers.published import LayersUnavailable
     from layers.web import mapfiles
 
@@ -48,8 +51,6 @@ def warm() -> None:
         return
     for layer in ("districts", "sectors", "projects"):
         mapfiles.layer_urls(catalogue, layer, "wgs84")  # makes the files the map fetches
-    for layer in catalogue.layers:
-        catalogue.layer_geojson(layer)  # the download buttons' data
     catalogue.search("果园港")  # builds the pinyin search index (≈ 0.3 s) now, not on a search
 
 
@@ -59,10 +60,19 @@ def routes() -> list:
     from starlette.routing import Route
 
     from layers.published import LayersUnavailable
-    from layers.web.mapfiles import FILES_ROUTE, map_file
+    from layers.web.mapfiles import FILES_ROUTE, attachment_header, download_file, map_file
 
     async def serve_map_file(request):
         name = request.path_params["name"]
+        if name.startswith("download-"):
+            made = await run_in_threadpool(download_file, name)
+            if made is None:
+                return Response("下载链接已过期，请刷新页面后重新下载", status_code=404,
+                                media_type="text/plain; charset=utf-8")
+            body, filename = made
+            return Response(body, media_type="application/geo+json",
+                            headers={"Content-Disposition": attachment_header(filename),
+                                     "Cache-Control": "no-store"})
         try:  # making a file takes up to a second: off the event loop
             body = await run_in_threadpool(map_file, name, current_catalogue)
         except LayersUnavailable as problem:

@@ -32,6 +32,25 @@ def map_args(at) -> dict:
     return json.loads(component.proto.json_args)
 
 
+def page_download(at, label: str) -> str:
+    """The text of the page's download link whose label starts with ``label``, fetched as the
+    browser would (the files route's download_file), and checked to be saved as GeoJSON."""
+    import html
+    import re
+
+    from layers.web import mapfiles
+
+    (links,) = [m.value for m in at.markdown if "planmap-downloads" in m.value]
+    found = [(url, name) for url, name, text in re.findall(
+        r'<a href="([^"]+)" download="([^"]+)">([^<]+)</a>', links)
+        if html.unescape(text).startswith(label)]
+    assert len(found) == 1, links
+    url, name = map(html.unescape, found[0])
+    body, filename = mapfiles.download_file(url.rsplit("/", 1)[1])
+    assert filename == name and name.endswith(".geojson")
+    return body.decode()
+
+
 def drawn_ids(at) -> dict:
     """Layer -> the record ids its group draws from the layer's static file (None: all)."""
     return {o["layer"]: o["ids"]
@@ -166,6 +185,27 @@ def test_a_filter_fits_the_view_to_the_selection():
     assert args["zoom"] >= city_zoom + 2
     lat, lon = args["center"]
     assert district_by_name("两江新区").geometry.buffer(0.05).contains(Point(lon, lat))
+
+
+def test_geojson_downloads_are_links_made_when_clicked_and_follow_the_filter():
+    """The page offers its GeoJSON as links the files route makes on request: a download
+    button sent its whole file (~8 MB for the five) to the browser at every page load and
+    filter change. The selection follows the filter; a layer holds all of it."""
+    from layers.schema import LAYER_LABELS
+    from layers.web.current import default_catalogue
+    from layers.web.state import ViewState
+
+    cat = default_catalogue()
+    at = run(cat="水利")
+    assert not [b for b in at.get("download_button")]
+    water = cat.select(ViewState(categories=["水利"]))
+    data = json.loads(page_download(at, f"当前筛选的项目（{len(water)}）"))
+    assert [f["id"] for f in data["features"]] == list(water["id"])
+    districts = json.loads(page_download(at, f"{LAYER_LABELS['districts']}（全部）"))
+    assert len(districts["features"]) == len(cat.districts)
+    at.sidebar.multiselect(key="categories").set_value([]).run()
+    everything = json.loads(page_download(at, f"当前筛选的项目（{len(cat.projects)}）"))
+    assert len(everything["features"]) == len(cat.projects)
 
 
 def test_a_rebuild_while_the_app_runs_is_picked_up_by_the_next_rerun(built_layers):

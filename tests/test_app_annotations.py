@@ -8,7 +8,7 @@ from shapely.geometry import Point, box
 
 from layers.notes.access import hash_password
 from layers.notes.store import AnnotationStore
-from tests.test_app import APP, map_args, pytestmark  # noqa: F401  (skip without assets)
+from tests.test_app import APP, map_args, page_download, pytestmark  # noqa: F401  (skip without assets)
 
 NOTES_PAGE = "app_pages/notes.py"
 HOSTILE = "<img src=x onerror=alert(1)>{{ 7*7 }}"
@@ -164,12 +164,8 @@ def test_a_corrected_unlocated_project_counts_lists_searches_and_exports_as_plac
     at.sidebar.radio(key="search_pick").set_value(f"project:{row['id']}").run()
     assert not any("未定位" in i.value for i in at.info)
     assert map_args(at)["center"] == pytest.approx([29.61, 106.52], abs=1e-3)
-    # the download is the corrected catalogue's selection (map.py): its text says corrected
-    from layers.notes.corrections import corrections
-    from layers.web.current import default_catalogue
-
-    shown = default_catalogue().with_corrections(corrections(store.list()))
-    data = json.loads(shown.selection_geojson(shown.projects))
+    # the page's download of the selection (all projects) is the corrected catalogue's
+    data = json.loads(page_download(at, "当前筛选的项目"))
     feature = next(f for f in data["features"] if f["properties"]["id"] == row["id"])
     assert feature["properties"]["status"] == "corrected"
     assert feature["geometry"]["coordinates"] == [106.52, 29.61]

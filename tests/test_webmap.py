@@ -385,3 +385,33 @@ def test_a_corrected_project_popup_carries_no_review_warning(cat):
     corrected["status"], corrected["reason"] = "corrected", ""
     assert "待核实" not in project_popup(corrected, cat.documents).replace(
         "，待核实", "")  # a place's own 待核实 mark stays
+
+
+def test_a_download_is_made_when_fetched_by_the_name_its_link_gave():
+    """The page's download links: the recipe runs only when the file is fetched, the same
+    content has the same link, a name never offered (or from a page too old) is not found,
+    and the link's label and file name are escaped."""
+    made = []
+
+    def make():
+        made.append(1)
+        return '{"type":"FeatureCollection","features":[]}'
+
+    url = mapfiles.download_url(("token-a", "view", ("p-1", "p-2")), make, "水利-2026.geojson")
+    assert made == []
+    assert url == mapfiles.download_url(("token-a", "view", ("p-1", "p-2")), make,
+                                        "水利-2026.geojson")
+    assert url != mapfiles.download_url(("token-a", "view", ("p-1",)), make, "x.geojson")
+    name = url.rsplit("/", 1)[1]
+    body, filename = mapfiles.download_file(name)
+    assert json.loads(body) == {"type": "FeatureCollection", "features": []}
+    assert filename == "水利-2026.geojson" and made == [1]
+    assert mapfiles.attachment_header(filename) == (
+        "attachment; filename*=UTF-8''%E6%B0%B4%E5%88%A9-2026.geojson")
+    for wrong in ("download-00000000000000000000.geojson", "../" + name, name + ".js"):
+        assert mapfiles.download_file(wrong) is None, wrong
+    for i in range(mapfiles.DOWNLOADS_KEPT):  # later downloads push the oldest out
+        mapfiles.download_url(("token-b", i), make, "y.geojson")
+    assert mapfiles.download_file(name) is None
+    text = mapfiles.download_links([('<b>"全部"</b>', url, 'a"b.geojson')])
+    assert "<b>" not in text and 'download="a&quot;b.geojson"' in text

@@ -8,6 +8,7 @@ through the URL query string.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -92,6 +93,7 @@ class Catalogue:
 
     def __init__(self, layers: dict[str, gpd.GeoDataFrame], manifest: dict | None = None):
         self.layers = layers
+        self.token = uuid.uuid4().hex  # names what is made from this catalogue (its downloads)
         projects = layers["projects"]
         self.projects = projects
         self.places = layers["places"]

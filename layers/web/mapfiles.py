@@ -5,11 +5,17 @@ adds to Streamlit's server; ``map_file`` answers it).
 No server writes them anywhere. A file's name is its layer, datum and a hash of its content,
 so every app server with the same layers (the same GeoPackage, or the same version published
 to PostGIS) makes the same file: whichever server gave the page, any server behind the proxy
-answers for its files, and a browser never keeps a stale one."""
+answers for its files, and a browser never keeps a stale one.
+
+The page's GeoJSON downloads (a layer, the filtered projects) are links to the same route,
+made only when a planner clicks (``download_url``, ``download_file``): Streamlit 1.67's
+download button fetches its whole file to check it each time the page shows it, which put
+~8 MB on every page load and filter change."""
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -17,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import quote
 
 from layers.web import features
 
@@ -25,6 +32,8 @@ DATUMS = ("wgs84", "gcj02")  # the datums basemaps are drawn in (data/web/basema
 FILES_ROUTE = "/planmap/files"
 RECENT_FILES = 64  # files a server handed out lately, kept for pages not yet rerun
 FILE_NAME = re.compile(r"(?P<layer>[a-z]+)-(?P<part>[a-z0-9]+)-(?P<hash>[0-9a-f]{16})\.json")
+DOWNLOADS_KEPT = 256  # downloads offered lately, as recipes (what to make), not as bytes
+DOWNLOAD_NAME = re.compile(r"download-[0-9a-f]{20}\.geojson")
 
 
 def files_url() -> str:
@@ -111,3 +120,48 @@ def map_file(name: str, current: Callable[[], object]) -> bytes | None:
         if made == name:
             return body
     return None
+
+
+# --------------------------------------------------------------------------- downloads
+
+_DOWNLOADS: OrderedDict[str, tuple[Callable[[], str | bytes], str]] = OrderedDict()
+
+
+def download_url(what: tuple, make: Callable[[], str | bytes], filename: str) -> str:
+    """The URL of a download made by ``make()`` when it is fetched, saved as ``filename``.
+    ``what`` names its content (the catalogue's token and the layer or the selected ids): the
+    same content, the same URL. Like Streamlit's own download files, a recipe lives in this
+    server's memory (the proxy keeps a browser on its server); the newest are kept."""
+    name = f"download-{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}.geojson"
+    with _RECENT_LOCK:
+        _DOWNLOADS[name] = (make, filename)
+        _DOWNLOADS.move_to_end(name)
+        while len(_DOWNLOADS) > DOWNLOADS_KEPT:
+            _DOWNLOADS.popitem(last=False)
+    return f"{FILES_ROUTE}/{name}"
+
+
+def download_file(name: str) -> tuple[bytes, str] | None:
+    """(the body, the file name to save it as) of download ``name``; None when this server
+    offered no such download (lately)."""
+    if DOWNLOAD_NAME.fullmatch(name) is None:
+        return None
+    with _RECENT_LOCK:
+        recipe = _DOWNLOADS.get(name)
+    if recipe is None:
+        return None
+    make, filename = recipe
+    body = make()
+    return (body.encode() if isinstance(body, str) else body), filename
+
+
+def download_links(links: list[tuple[str, str, str]]) -> str:
+    """HTML for a row of download links, each (label, URL, file name), escaped."""
+    return '<div class="planmap-downloads">' + "".join(
+        f'<a href="{html.escape(url)}" download="{html.escape(filename)}">{html.escape(label)}</a>'
+        for label, url, filename in links) + "</div>"
+
+
+def attachment_header(filename: str) -> str:
+    """A Content-Disposition value saving the file as ``filename`` (RFC 6266, UTF-8)."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"

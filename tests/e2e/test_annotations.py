@@ -136,7 +136,7 @@ def test_a_corrected_project_is_counted_as_placed_and_exported_corrected(
         assert metric_value(page, "未定位") == unlocated - 1
         assert metric_value(page, "规划师更正") == corrected + 1
         with page.expect_download(timeout=30_000) as info:
-            page.get_by_role("button", name=f"当前筛选的项目（{len(cat.projects)}）").click()
+            page.get_by_role("link", name=f"当前筛选的项目（{len(cat.projects)}）").click()
         data = json.loads(info.value.path().read_text(encoding="utf-8"))
         (feature,) = [f for f in data["features"] if f["id"] == row["id"]]
         assert feature["properties"]["status"] == "corrected"

@@ -157,9 +157,9 @@ def test_search_finds_guoyuangang_and_opens_it(app_server, page, cat, query):
 def test_geojson_download_matches_the_filter(app_server, page, cat):
     open_app(page, f"{app_server}/?cat={quote('水利')}", timeout=60_000)
     expected = cat.select(ViewState(categories=["水利"]))
-    button = page.get_by_role("button", name=f"当前筛选的项目（{len(expected)}）")
+    link = page.get_by_role("link", name=f"当前筛选的项目（{len(expected)}）")
     with page.expect_download(timeout=30_000) as info:
-        button.click()
+        link.click()
     download = info.value
     assert download.suggested_filename.startswith("projects-view-")
     assert download.suggested_filename.endswith(".geojson")
