@@ -152,6 +152,10 @@ def _status_counts(projects) -> str:
 def _build_and_report(plans, out: Path, workers: int | None = None) -> dict:
     from tqdm import tqdm
 
+    # no monitor thread: a process running threads starts its build workers fresh (forkserver)
+    # instead of forking them with the gazetteer and the text caches loaded, which cost the
+    # CLI most of what a second process gains (corpus.py's _pool_context)
+    tqdm.monitor_interval = 0
     # a progress bar on a terminal (tqdm stays silent when stderr is not one)
     with tqdm(total=100, file=sys.stderr, disable=None, bar_format="{l_bar}{bar}| {elapsed}",
               leave=False) as bar:

@@ -22,7 +22,7 @@ from geo.city import CITY_FILE
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from geo.vocabulary import VOCABULARY_FILE
 from layers.export import read_gpkg, write_gpkg
-from layers.ingest.corpus import NamesCache, ingest, rules_version
+from layers.ingest.corpus import BuildPool, NamesCache, ingest, rules_version
 from layers.ingest.library import added_manifest, all_plan_files, manifest
 from layers.ingest.projects import merge_plans, projects_frame
 from layers.ingest.readers import MANIFEST
@@ -117,20 +117,28 @@ def build_layers(paths=None, gazetteer=None, progress=_no_progress, cache: Names
     def plans_done(done: int, total: int) -> None:
         progress(0.05 + 0.65 * done / max(total, 1), f"抽取项目（{done}/{total} 份规划）")
 
-    plans, ingested = ingest(list(paths or all_plan_files()), manifest(), gazetteer, version,
-                             cache, workers, plans_done)
-    if counts is not None:
-        counts.update(plans=len(plans), ingested=ingested)
-    progress(0.7, f"合并与定位（{len(plans)} 份规划）")
-    located: dict = {}
-    projects = projects_frame(merge_plans(plans, gazetteer, cache.located(version), located))
+    layers: dict[str, gpd.GeoDataFrame] = {}
+
+    def version_layers() -> None:  # while the workers extract: this process is free
+        layers["places"] = _for_version(version, "places", lambda: places_frame(gazetteer))
+        layers["sectors"] = _for_version(version, "sectors",
+                                         lambda: sectors_frame(load_structures(), gazetteer))
+        layers["districts"] = _for_version(version, "districts", districts_frame)
+
+    with BuildPool(workers, gazetteer) as pool:
+        plans, ingested = ingest(list(paths or all_plan_files()), manifest(), gazetteer, version,
+                                 cache, progress=plans_done, pool=pool, meanwhile=version_layers)
+        if counts is not None:
+            counts.update(plans=len(plans), ingested=ingested)
+        progress(0.7, f"合并与定位（{len(plans)} 份规划）")
+        located: dict = {}
+        projects = projects_frame(merge_plans(plans, gazetteer, cache.located(version), located,
+                                              pool.locate_all))
     cache.keep_located(version, located)
     progress(0.8, "划分空间结构单元")
-    sectors = _for_version(version, "sectors", lambda: sectors_frame(load_structures(), gazetteer))
-    projects["sectors"] = assign_sectors(projects, sectors) if len(projects) else []
-    return {"places": _for_version(version, "places", lambda: places_frame(gazetteer)),
-            "projects": projects, "sectors": sectors,
-            "districts": _for_version(version, "districts", districts_frame)}
+    projects["sectors"] = assign_sectors(projects, layers["sectors"]) if len(projects) else []
+    return {"places": layers["places"], "projects": projects, "sectors": layers["sectors"],
+            "districts": layers["districts"]}
 
 
 @contextmanager

@@ -91,6 +91,24 @@ def test_two_worker_processes_give_what_one_gives(plans, gaz):
     assert ingested == 3 and two == one
 
 
+def test_the_workers_locate_projects_as_this_process_does(plans, gaz):
+    """A cold build's projects are located over the workers too: the same fields, in order,
+    as locating each here; the parent meanwhile did its own work, once."""
+    names, _ = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 1)
+    here = merge_plans(names, gaz)
+    calls = []
+    with corpus.BuildPool(2, gaz) as pool:
+        _, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(None), pool=pool,
+                             meanwhile=lambda: calls.append(1))
+        assert pool.executor is not None and ingested == 3 and calls == [1]
+        sent = []
+        real = pool.executor.map
+        pool.executor.map = lambda fn, chunks: sent.extend(chunks) or real(fn, chunks)
+        shared = merge_plans(names, gaz, locate_all=pool.locate_all)
+    assert len(here) >= corpus.LOCATE_IN_WORKERS_FROM and sum(map(len, sent)) == len(here)
+    assert shared == here
+
+
 def test_workers_beside_other_threads_start_fresh_processes(plans, gaz):
     """In an app server (other threads running) workers are forkserver processes with their
     own gazetteer: forking a threaded process could copy a lock another thread holds."""

@@ -493,3 +493,17 @@ def test_a_former_district_stands_for_its_old_area(gaz):
     old = _district_geometry(gaz.place(yubei))
     assert old.equals(district_by_name("渝北区").geometry)  # 2021 plans meant this area
     assert not old.equals(district_by_name("两江新区").geometry)
+
+
+def test_a_member_place_link_names_the_structures_first_member_the_project_is_at(built_layers):
+    """A project located by two of a zone's member places is linked by the first in the
+    structure's order: it took whichever a set gave first, so builds differed per process."""
+    sectors = built_layers["sectors"]
+    zone = sectors[sectors["name"] == "主城都市区"].iloc[0]
+    pipeline = sectors_of(built_layers, "南川至两江新区天然气管道工程")["主城都市区"]
+    projects = built_layers["projects"]
+    row = projects[projects["name"] == "南川至两江新区天然气管道工程"].iloc[0]
+    at = {p["id"] for p in row["places"]}
+    members = [m for m in zone["members"] if m["id"] in at]
+    assert len(members) >= 2  # the case in question: more than one to choose from
+    assert pipeline["text"] == f"成员地名：{members[0]['text']}"

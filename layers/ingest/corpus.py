@@ -6,8 +6,9 @@ writes none, so it runs alike in this process, in a pool of processes, or under 
 distributed engine. A build keeps each result in a ``NamesCache`` keyed by the file's
 SHA-256, its manifest row and the rules version (the code, rules and gazetteer the result
 came from): changing one plan re-ingests that plan only. Plans not in the cache are ingested
-over the machine's cores with ``concurrent.futures`` processes; merging them into projects
-(``merge_plans``) and assigning sectors come after, in the calling process.
+over the machine's cores with ``concurrent.futures`` processes (a ``BuildPool``), which then
+also locate the projects no earlier build located; merging (``merge_plans``) and assigning
+sectors come after, in the calling process, which meanwhile does work of its own.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from layers.ingest.projects import PlanNames, plan_names
+from layers.ingest.projects import PlanNames, locate_where, plan_names
 from layers.ingest.readers import document_of
 
 # Bumped when PlanNames or the located tuple change shape: old cache files are then ignored.
@@ -157,6 +158,10 @@ def _ingest_in_worker(raw: bytes, name: str, row: dict) -> PlanNames:
     return ingest_file(raw, name, row, _WORKER["gazetteer"])
 
 
+def _locate_in_worker(wheres: list[tuple]) -> list[tuple]:
+    return [locate_where(where, _WORKER["gazetteer"]) for where in wheres]
+
+
 def default_workers() -> int:
     """The cores this process may use (``PLANMAP_BUILD_WORKERS`` overrides)."""
     wanted = os.environ.get("PLANMAP_BUILD_WORKERS", "")
@@ -172,16 +177,59 @@ def _pool_context():
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
 
 
-def _no_progress(done: int, total: int) -> None:
+# below this many projects to locate, sending them to the workers costs more than it saves
+LOCATE_IN_WORKERS_FROM = 64
+
+
+class BuildPool:
+    """One build's worker processes (at most ``workers``), started only when there are plans
+    to share among them, and used again to locate projects; a context manager."""
+
+    def __init__(self, workers: int | None, gazetteer):
+        self.workers = workers or default_workers()
+        self.gazetteer = gazetteer
+        self.executor: ProcessPoolExecutor | None = None
+
+    def start(self, tasks: int) -> bool:
+        """Start the processes if ``tasks`` plans are worth sharing; True when they run."""
+        workers = min(self.workers, tasks)
+        if self.executor is None and workers > 1:
+            self.executor = ProcessPoolExecutor(workers, mp_context=_pool_context(),
+                                                initializer=_start_worker,
+                                                initargs=(str(self.gazetteer.directory),))
+        return self.executor is not None
+
+    def locate_all(self, wheres: list[tuple]) -> list[tuple]:
+        """``locate_where`` of each, over the workers when they run and it is worth it."""
+        if self.executor is None or len(wheres) < LOCATE_IN_WORKERS_FROM:
+            return [locate_where(where, self.gazetteer) for where in wheres]
+        size = -(-len(wheres) // (4 * self.workers))  # a few chunks each: they vary in cost
+        chunks = [wheres[i:i + size] for i in range(0, len(wheres), size)]
+        return [found for located in self.executor.map(_locate_in_worker, chunks)
+                for found in located]
+
+    def __enter__(self) -> BuildPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.executor is not None:  # a plan that fails stops the rest rather than waiting
+            self.executor.shutdown(cancel_futures=True)
+            self.executor = None
+
+
+def _nothing(*args) -> None:
     pass
 
 
 def ingest(files: list[Path], manifest: dict[str, dict], gazetteer, version: str,
            cache: NamesCache, workers: int | None = None,
-           progress: Callable[[int, int], None] = _no_progress) -> tuple[list[PlanNames], int]:
+           progress: Callable[[int, int], None] = _nothing, *, pool: BuildPool | None = None,
+           meanwhile: Callable[[], None] = _nothing) -> tuple[list[PlanNames], int]:
     """Every plan's names, in ``files`` order, and how many plans were ingested (not cached).
-    ``progress(plans ingested, plans to ingest)`` hears each one done. A plan that cannot be
-    read raises ValueError naming it, as reading it alone would."""
+    ``progress(plans ingested, plans to ingest)`` hears each one done. ``pool``: the build's
+    worker processes (default: a pool of ``workers`` for this call); ``meanwhile()`` runs here
+    while they work (before ingesting, with none). A plan that cannot be read raises
+    ValueError naming it, as reading it alone would."""
     entries = []
     for path in map(Path, files):
         try:
@@ -192,24 +240,24 @@ def ingest(files: list[Path], manifest: dict[str, dict], gazetteer, version: str
         entries.append((raw, path.name, row, cache.key(raw, path.name, row, version)))
     results = [cache.get(key) for *_, key in entries]
     todo = [i for i, found in enumerate(results) if found is None]
-    workers = min(workers or default_workers(), len(todo))
+    if pool is None:
+        with BuildPool(workers, gazetteer) as own:
+            return ingest(files, manifest, gazetteer, version, cache, progress=progress,
+                          pool=own, meanwhile=meanwhile)
     progress(0, len(todo))
-    if workers > 1:
-        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(),
-                                   initializer=_start_worker,
-                                   initargs=(str(gazetteer.directory),))
-        try:
-            futures = {pool.submit(_ingest_in_worker, *entries[i][:3]): i for i in todo}
-            for done, future in enumerate(as_completed(futures), 1):
-                results[futures[future]] = future.result()
-                progress(done, len(todo))
-        finally:  # a plan that fails stops the rest rather than waiting for them
-            pool.shutdown(cancel_futures=True)
+    if pool.start(len(todo)):
+        futures = {pool.executor.submit(_ingest_in_worker, *entries[i][:3]): i for i in todo}
+        meanwhile()
+        for done, future in enumerate(as_completed(futures), 1):
+            i = futures[future]
+            results[i] = future.result()
+            cache.put(entries[i][3], results[i])  # written while the others still work
+            progress(done, len(todo))
     else:
+        meanwhile()
         for done, i in enumerate(todo, 1):
             results[i] = ingest_file(*entries[i][:3], gazetteer)
+            cache.put(entries[i][3], results[i])
             progress(done, len(todo))
-    for i in todo:
-        cache.put(entries[i][3], results[i])
     cache.keep_only({key for *_, key in entries})
     return results, len(todo)

@@ -78,11 +78,12 @@ LOCATED_FIELDS = ("places", "geometry_kind", "geometry", "precision_m", "status"
 
 
 def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
-                located: dict | None = None) -> list[Project]:
+                located: dict | None = None, locate_all=None) -> list[Project]:
     """Projects from every plan's names: one per name across plans and repeats, each located.
     ``known``: what earlier builds with the same gazetteer located, (name, district,
     description) → LOCATED_FIELDS' values; ``located`` receives this merge's, so a cache
-    keeps only what the corpus still holds."""
+    keeps only what the corpus still holds. ``locate_all(wheres)`` locates those not known
+    (default: ``locate_where`` on each, here; a build passes its worker processes')."""
     merged: dict[str, Project] = {}
     descriptions: dict[str, str] = {}
     context = {plan.doc_id: plan.district for plan in plans}
@@ -105,6 +106,7 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
     _drop_fragments(merged, gazetteer)
     known = {} if known is None else known
     located = {} if located is None else located
+    wheres: dict[str, tuple] = {}
     for key, project in merged.items():
         project.sources.sort(key=lambda s: (s.doc_id, s.start))
         best = min(project.sources, key=lambda s: FOUND_BY_RANK[s.found_by])
@@ -113,19 +115,29 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
         # the plan's own district decides shared names, when every plan naming it agrees
         plans_district = {context[d] for d in project.doc_ids}
         district = plans_district.pop() if len(plans_district) == 1 else None
-        desc = descriptions.get(key, "")
-        where = (project.name, district, desc)
-        found = known.get(where)
-        if found is None:
-            name, name_mentions = _located_name(gazetteer, project.name, district)
-            desc_mentions = mentions_in(gazetteer, desc, district) if desc else []
-            locate(project, name_mentions, desc_mentions, gazetteer, desc, name)
-            found = tuple(_fresh(getattr(project, f)) for f in LOCATED_FIELDS)
-        else:
-            for field_name, value in zip(LOCATED_FIELDS, found, strict=True):
-                setattr(project, field_name, _fresh(value))
-        located[where] = found
+        wheres[key] = (project.name, district, descriptions.get(key, ""))
+    unknown = list(dict.fromkeys(w for w in wheres.values() if w not in known))
+    if unknown:
+        found = (locate_all(unknown) if locate_all is not None
+                 else [locate_where(w, gazetteer) for w in unknown])
+        known = {**known, **dict(zip(unknown, found, strict=True))}
+    for key, project in merged.items():
+        where = wheres[key]
+        for field_name, value in zip(LOCATED_FIELDS, known[where], strict=True):
+            setattr(project, field_name, _fresh(value))
+        located[where] = known[where]
     return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
+
+
+def locate_where(where: tuple[str, str | None, str], gazetteer) -> tuple:
+    """LOCATED_FIELDS' values of a project (name, the district of the plans naming it or None,
+    its description): located alike wherever it runs, so a build may share the work out."""
+    name, district, description = where
+    project = Project("", name, "")
+    located_name, name_mentions = _located_name(gazetteer, name, district)
+    desc_mentions = mentions_in(gazetteer, description, district) if description else []
+    locate(project, name_mentions, desc_mentions, gazetteer, description, located_name)
+    return tuple(getattr(project, f) for f in LOCATED_FIELDS)
 
 
 def _fresh(value):

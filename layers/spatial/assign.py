@@ -107,8 +107,9 @@ def assign_sectors(projects, sectors) -> list[list[dict]]:
                     said = sector["name"]
             if said:
                 link(i, sector, "text", said)
-            elif member_ids and place_ids[i] & set(member_ids):
-                member = member_ids[next(iter(place_ids[i] & set(member_ids)))]
+            elif member_ids and not place_ids[i].isdisjoint(member_ids):
+                # the first in the structure's own order (a set's order changes per process)
+                member = next(text for pid, text in member_ids.items() if pid in place_ids[i])
                 link(i, sector, "text", f"成员地名：{member}")
     # in the order the structures define them, so a project's list reads like the plans
     order = {sid: n for n, sid in enumerate(sectors["id"])}
