@@ -10,9 +10,11 @@ from __future__ import annotations
 import fcntl
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry import Point
 
 from gazetteer.planner import planner_file
@@ -21,9 +23,10 @@ from geo.boundaries import load_districts
 from geo.city import CITY_FILE
 from geo.paths import BUILD_DIR, DATA_DIR, REPO_DIR
 from geo.vocabulary import VOCABULARY_FILE
-from layers.export import read_gpkg, write_gpkg
+from layers.export import read_gpkg, update_gpkg, write_gpkg
 from layers.ingest.corpus import BuildPool, NamesCache, ingest, rules_version
 from layers.ingest.library import added_manifest, all_plan_files, manifest
+from layers.ingest.model import Project
 from layers.ingest.projects import merge_plans, projects_frame
 from layers.ingest.readers import MANIFEST
 from layers.ingest.rules import RULES_FILE
@@ -99,6 +102,17 @@ def _for_version(version: str, layer: str, make) -> gpd.GeoDataFrame:
     return _BY_VERSION[key].copy()
 
 
+@dataclass
+class Built:
+    """What one build of a GeoPackage made, kept by the running process: its next build of the
+    same file takes the rows of projects that did not change and rewrites only the others."""
+    version: str  # the rules version: the places, sectors and districts layers are its
+    projects: dict[str, Project]  # as merged, by id
+    frame: gpd.GeoDataFrame  # the projects layer, in the file's row order
+    fresh: set[str] = field(default_factory=set)  # ids of the rows this build made anew
+    stamp: tuple[int, int] | None = None  # the file's (build_stamp) once written
+
+
 def build_layers(paths=None, gazetteer=None, progress=_no_progress, cache: NamesCache | None = None,
                  workers: int | None = None, counts: dict | None = None
                  ) -> dict[str, gpd.GeoDataFrame]:
@@ -107,12 +121,22 @@ def build_layers(paths=None, gazetteer=None, progress=_no_progress, cache: Names
     ``cache`` keeps each plan's names between builds (default: none kept); ``workers``:
     processes ingesting plans (default: the machine's cores); ``counts`` receives how many
     plans there were and how many were ingested rather than taken from the cache."""
+    return _make(paths, gazetteer, progress, cache, workers, counts)[0]
+
+
+def _make(paths, gazetteer, progress, cache: NamesCache | None, workers: int | None,
+          counts: dict | None, previous: Built | None = None
+          ) -> tuple[dict[str, gpd.GeoDataFrame], Built]:
+    """``build_layers``, and what the next build may reuse; ``previous``: the last build of
+    the same file, whose unchanged project rows are taken as they are (same rules only)."""
     from gazetteer import Gazetteer
 
     progress(0.02, "载入地名库")
     gazetteer = gazetteer or Gazetteer()
     version = rules_version(rule_files(), gazetteer)
     cache = cache or NamesCache(None)
+    if previous is not None and previous.version != version:
+        previous = None
 
     def plans_done(done: int, total: int) -> None:
         progress(0.05 + 0.65 * done / max(total, 1), f"抽取项目（{done}/{total} 份规划）")
@@ -132,13 +156,30 @@ def build_layers(paths=None, gazetteer=None, progress=_no_progress, cache: Names
             counts.update(plans=len(plans), ingested=ingested)
         progress(0.7, f"合并与定位（{len(plans)} 份规划）")
         located: dict = {}
-        projects = projects_frame(merge_plans(plans, gazetteer, cache.located(version), located,
-                                              pool.locate_all))
+        merged = merge_plans(plans, gazetteer, cache.located(version), located, pool.locate_all)
     cache.keep_located(version, located)
     progress(0.8, "划分空间结构单元")
-    projects["sectors"] = assign_sectors(projects, layers["sectors"]) if len(projects) else []
-    return {"places": layers["places"], "projects": projects, "sectors": layers["sectors"],
-            "districts": layers["districts"]}
+    made = _projects_layer(merged, layers["sectors"], previous)
+    made.version = version
+    return {"places": layers["places"], "projects": made.frame, "sectors": layers["sectors"],
+            "districts": layers["districts"]}, made
+
+
+def _projects_layer(merged: list[Project], sectors: gpd.GeoDataFrame,
+                    previous: Built | None) -> Built:
+    """The projects layer of ``merged`` with each project's sectors. With ``previous``, a
+    project equal to its last build's keeps that row (its sectors too: the rules are the
+    same) and the others are made anew, after them: the order the file will have."""
+    by_id = {p.id: p for p in merged}
+    fresh = [p for p in merged if previous is None or previous.projects.get(p.id) != p]
+    frame = projects_frame(fresh)
+    frame["sectors"] = assign_sectors(frame, sectors) if len(frame) else []
+    if previous is not None:
+        kept = previous.frame[previous.frame["id"].isin(by_id.keys() - {p.id for p in fresh})]
+        frame = (kept.reset_index(drop=True) if not fresh else  # (an empty frame's dtypes differ)
+                 gpd.GeoDataFrame(pd.concat([kept, frame], ignore_index=True),
+                                  geometry="geometry", crs=STORAGE_CRS))
+    return Built("", by_id, frame, {p.id for p in fresh})
 
 
 @contextmanager
@@ -159,21 +200,39 @@ def cache_dir(out: Path) -> Path:
     return out.with_name(out.stem + ".cache")
 
 
+# What the last build of each GeoPackage made, in this process (see Built)
+_BUILT: dict[Path, Built] = {}
+
+
 def build(paths=None, out: Path | str = LAYERS_FILE, gazetteer=None,
           progress=_no_progress, workers: int | None = None) -> dict:
     """Build and write the GeoPackage; returns {layer: frame} and timing. Plans whose
     content, manifest row and rules are unchanged since the last build of ``out`` are not
-    read again."""
+    read again; when this process made that build and the file is still the one it wrote,
+    only the rows of projects that changed are written again."""
     started = time.perf_counter()
     out = Path(out)
+    key = out.resolve()
     counts: dict = {}
     with _one_build_at_a_time(out):
-        layers = build_layers(paths, gazetteer, progress, NamesCache.at(cache_dir(out)), workers,
-                              counts)
+        previous = _BUILT.pop(key, None)
+        if previous is not None and previous.stamp != build_stamp(out):
+            previous = None  # another process wrote the file since
+        layers, made = _make(paths, gazetteer, progress, NamesCache.at(cache_dir(out)), workers,
+                             counts, previous)
         progress(0.9, "写出图层")
-        write_gpkg(layers, out)
+        if previous is not None and previous.version == made.version:
+            kept = made.projects.keys() - made.fresh
+            update_gpkg(out, "projects", made.frame[made.frame["id"].isin(made.fresh)],
+                        previous.projects.keys() - kept)
+        else:
+            write_gpkg(layers, out)
+        made.stamp = build_stamp(out)
+        made.frame = made.frame.copy()  # the caller may change the frame it gets
+        _BUILT[key] = made
     progress(1.0, "完成")
-    return {"layers": layers, "seconds": time.perf_counter() - started, "path": out, **counts}
+    return {"layers": layers, "seconds": time.perf_counter() - started, "path": out, **counts,
+            "rewritten": len(made.fresh)}
 
 
 def build_stamp(path: Path = LAYERS_FILE) -> tuple[int, int] | None:

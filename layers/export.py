@@ -147,6 +147,36 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
     return path
 
 
+def update_gpkg(path: Path | str, layer: str, rows: gpd.GeoDataFrame, removed) -> Path:
+    """Replace ``layer``'s rows whose id is in ``removed`` by ``rows`` (appended, so they come
+    last), in a copy of the GeoPackage written by ``write_gpkg`` that then replaces it whole:
+    adding one plan to hundreds rewrites its projects, not the file's every row."""
+    import shutil
+    import sqlite3
+
+    import pyogrio
+
+    path = Path(path)
+    tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    shutil.copyfile(path, tmp)
+    try:
+        with sqlite3.connect(tmp) as db:  # GDAL's triggers keep the R-tree and the feature count
+            db.executemany(f'DELETE FROM "{layer}" WHERE id = ?', [(i,) for i in sorted(removed)])
+        db.close()
+        if len(rows):
+            info = pyogrio.read_info(tmp, layer=layer)
+            out = rows.copy()
+            for c in nested_columns(out, layer):
+                out[c] = out[c].map(_json_column_text)
+            out.attrs = {}
+            pyogrio.write_dataframe(out, tmp, layer=layer, driver="GPKG", append=True,
+                                    geometry_type=info["geometry_type"])
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def read_gpkg(path: Path | str, layer: str) -> gpd.GeoDataFrame:
     """A layer written by ``write_gpkg``, with its JSON columns decoded."""
     import pyogrio

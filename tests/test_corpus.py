@@ -85,10 +85,13 @@ def test_located_projects_are_not_located_again(plans, gaz, monkeypatch):
     assert merge_plans(names, gaz, located) == first
 
 
-def test_two_worker_processes_give_what_one_gives(plans, gaz):
+def test_two_worker_processes_give_what_one_gives(plans, gaz, tmp_path):
     one, _ = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 1)
-    two, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 2)
+    two, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 2)
     assert ingested == 3 and two == one
+    # the workers wrote what they found to the cache: another process reads it from there
+    again, ingested = ingest(plans, manifest(), gaz, "v1", NamesCache(tmp_path / "c"), 2)
+    assert ingested == 0 and again == one
 
 
 def test_the_workers_locate_projects_as_this_process_does(plans, gaz):
@@ -143,6 +146,49 @@ def test_build_reports_what_it_took_from_the_cache(plans, tmp_path, gaz):
     columns = [c for c in first["layers"]["projects"].columns if c != "geometry"]
     assert first["layers"]["projects"][columns].equals(again["layers"]["projects"][columns])
     assert list(first["layers"]["projects"].geometry) == list(again["layers"]["projects"].geometry)
+
+
+def rows_by_id(frame):
+    """A projects layer as comparable rows, whatever their order in the file."""
+    frame = frame.sort_values("id").reset_index(drop=True)
+    return (frame.drop(columns="geometry").to_json(force_ascii=False),
+            [None if g is None else g.wkb for g in frame.geometry])
+
+
+def test_a_rebuild_rewrites_only_the_projects_that_changed(plans, tmp_path, gaz):
+    """The process that built a GeoPackage rewrites only the rows of projects that changed:
+    here a plan is taken out (its own projects go, those it shared lose a source) and another
+    gains a project. The file then holds what a build from scratch writes (rows compared by
+    id: the new ones come last), its spatial index too. A file another process replaced
+    since is written whole."""
+    import os
+
+    import pyogrio
+
+    from layers.build import build
+    from layers.export import read_gpkg
+
+    out = tmp_path / "out" / "layers.gpkg"
+    first = build(plans, out=out, gazetteer=gaz, workers=1)["layers"]["projects"]
+    with open(plans[2], "a", encoding="utf-8") as f:
+        f.write("\n加快建设果园港多式联运示范工程。\n")
+    again = build(plans[1:], out=out, gazetteer=gaz, workers=1)
+    new = again["layers"]["projects"]
+    only_first = set(first["id"]) - set(new["id"])
+    assert only_first and "果园港多式联运示范工程" in set(new["name"])
+    assert 0 < again["rewritten"] < len(new) / 5
+    written = read_gpkg(out, "projects")
+    assert not only_first & set(written["id"])
+    (added,) = new[new["name"] == "果园港多式联运示范工程"].geometry
+    found = pyogrio.read_dataframe(out, layer="projects", bbox=added.buffer(1e-6).bounds)
+    assert "果园港多式联运示范工程" in set(found["name"])  # GDAL's R-tree triggers ran
+    scratch = build(plans[1:], out=tmp_path / "scratch" / "layers.gpkg", gazetteer=gaz,
+                    workers=1)["layers"]
+    assert rows_by_id(written) == rows_by_id(new) == rows_by_id(scratch["projects"])
+    for layer in ("places", "sectors", "districts"):
+        assert len(read_gpkg(out, layer)) == len(scratch[layer])
+    os.utime(out, ns=(1, 1))  # as if another process had written it
+    assert build(plans[1:], out=out, gazetteer=gaz, workers=1)["rewritten"] == len(new)
 
 
 def test_the_rules_version_follows_the_rules_and_the_gazetteer_folder(tmp_path):

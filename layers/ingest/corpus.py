@@ -75,12 +75,13 @@ class NamesCache:
                            sorted(row.items())], ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    def _path(self, key: str) -> Path | None:
+    def path(self, key: str) -> Path | None:
+        """Where the names of ``key`` are kept on disk (None: in memory only)."""
         return self.folder / "names" / f"{key}.pickle" if self.folder else None
 
     def get(self, key: str) -> PlanNames | None:
         found = self._names.get(key)
-        path = self._path(key)
+        path = self.path(key)
         if found is None and path is not None and path.is_file():
             try:
                 found = pickle.loads(path.read_bytes())
@@ -92,10 +93,11 @@ class NamesCache:
                 found = None
         return found
 
-    def put(self, key: str, names: PlanNames) -> None:
+    def put(self, key: str, names: PlanNames, written: bool = False) -> None:
+        """Keep ``names``; ``written``: a worker has already written them to ``path(key)``."""
         self._names[key] = names
-        path = self._path(key)
-        if path is not None:
+        path = self.path(key)
+        if path is not None and not written:
             _write_whole(path, pickle.dumps(names, protocol=pickle.HIGHEST_PROTOCOL))
 
     def keep_only(self, keys: set[str]) -> None:
@@ -154,8 +156,14 @@ def _start_worker(directory: str) -> None:
     _WORKER["gazetteer"] = Gazetteer(directory)
 
 
-def _ingest_in_worker(raw: bytes, name: str, row: dict) -> PlanNames:
-    return ingest_file(raw, name, row, _WORKER["gazetteer"])
+def _ingest_in_worker(raw: bytes, name: str, row: dict, path: Path | None) -> bytes:
+    """The plan's names, pickled once: written to the cache at ``path`` here and sent back as
+    they are (the parent, which would pickle them again to keep them, does less)."""
+    data = pickle.dumps(ingest_file(raw, name, row, _WORKER["gazetteer"]),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    if path is not None:
+        _write_whole(path, data)
+    return data
 
 
 def _locate_in_worker(wheres: list[tuple]) -> list[tuple]:
@@ -246,12 +254,13 @@ def ingest(files: list[Path], manifest: dict[str, dict], gazetteer, version: str
                           pool=own, meanwhile=meanwhile)
     progress(0, len(todo))
     if pool.start(len(todo)):
-        futures = {pool.executor.submit(_ingest_in_worker, *entries[i][:3]): i for i in todo}
+        futures = {pool.executor.submit(_ingest_in_worker, *entries[i][:3],
+                                        cache.path(entries[i][3])): i for i in todo}
         meanwhile()
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
-            results[i] = future.result()
-            cache.put(entries[i][3], results[i])  # written while the others still work
+            results[i] = pickle.loads(future.result())
+            cache.put(entries[i][3], results[i], written=True)
             progress(done, len(todo))
     else:
         meanwhile()

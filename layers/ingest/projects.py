@@ -30,7 +30,7 @@ from layers.ingest.locate import locate, mentions_in, plan_district
 from layers.ingest.model import FOUND_BY_RANK, Candidate, Project, Source
 from layers.ingest.names import name_key, project_id, without_asides
 from layers.ingest.rules import category_of
-from layers.schema import STORAGE_CRS
+from layers.schema import PROJECT_COLUMNS, STORAGE_CRS
 
 
 def _source(c: Candidate) -> Source:
@@ -229,8 +229,7 @@ def projects_frame(projects: list[Project]):
             "source": f"{first.doc_id}：" + " › ".join(first.sections),
             "geometry": p.geometry,
         })
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
-    if not len(frame):
-        frame = gpd.GeoDataFrame(columns=["id", "name", "geometry"], geometry="geometry",
-                                 crs=STORAGE_CRS)
-    return frame
+    if not rows:  # the columns all the same
+        return gpd.GeoDataFrame(columns=[c for c in PROJECT_COLUMNS if c != "sectors"],
+                                geometry="geometry", crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=STORAGE_CRS)
