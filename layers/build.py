@@ -159,27 +159,28 @@ def _make(paths, gazetteer, progress, cache: NamesCache | None, workers: int | N
         merged = merge_plans(plans, gazetteer, cache.located(version), located, pool.locate_all)
     cache.keep_located(version, located)
     progress(0.8, "划分空间结构单元")
-    made = _projects_layer(merged, layers["sectors"], previous)
-    made.version = version
-    return {"places": layers["places"], "projects": made.frame, "sectors": layers["sectors"],
-            "districts": layers["districts"]}, made
+    frame, fresh = _projects_layer(merged, layers["sectors"], previous)
+    return ({"places": layers["places"], "projects": frame, "sectors": layers["sectors"],
+             "districts": layers["districts"]},
+            Built(version, {p.id: p for p in merged}, frame, fresh))
 
 
 def _projects_layer(merged: list[Project], sectors: gpd.GeoDataFrame,
-                    previous: Built | None) -> Built:
+                    previous: Built | None) -> tuple[gpd.GeoDataFrame, set[str]]:
     """The projects layer of ``merged`` with each project's sectors. With ``previous``, a
     project equal to its last build's keeps that row (its sectors too: the rules are the
-    same) and the others are made anew, after them: the order the file will have."""
-    by_id = {p.id: p for p in merged}
+    same) and the others are made anew, after them: the order the file will have. Returns
+    the layer and the ids of the rows made anew."""
     fresh = [p for p in merged if previous is None or previous.projects.get(p.id) != p]
+    fresh_ids = {p.id for p in fresh}
     frame = projects_frame(fresh)
     frame["sectors"] = assign_sectors(frame, sectors) if len(frame) else []
     if previous is not None:
-        kept = previous.frame[previous.frame["id"].isin(by_id.keys() - {p.id for p in fresh})]
+        kept = previous.frame[previous.frame["id"].isin({p.id for p in merged} - fresh_ids)]
         frame = (kept.reset_index(drop=True) if not fresh else  # (an empty frame's dtypes differ)
                  gpd.GeoDataFrame(pd.concat([kept, frame], ignore_index=True),
                                   geometry="geometry", crs=STORAGE_CRS))
-    return Built("", by_id, frame, {p.id for p in fresh})
+    return frame, fresh_ids
 
 
 @contextmanager

@@ -125,25 +125,38 @@ def _json_column_text(value) -> str:
         return json.dumps(plain_value(value), ensure_ascii=False)
 
 
+def _partial(path: Path) -> Path:
+    # a name of this process's own: two processes building at once (the app server and a test
+    # run, say) each write a whole file, and the last complete one wins
+    return path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
+
+
+def _as_stored(frame: gpd.GeoDataFrame, layer: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """(a copy of ``frame`` with its lists and mappings as JSON text, those columns)."""
+    out = frame.copy()
+    nested = nested_columns(out, layer)
+    for c in nested:
+        out[c] = out[c].map(_json_column_text)
+    out.attrs = {}
+    return out, nested
+
+
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path | str,
                description: dict | None = None) -> Path:
     """Write every layer into one GeoPackage, replacing the file atomically; ``description``
     goes into each layer's DESCRIPTION beside the list of JSON columns."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # a name of this process's own: two processes building at once (the app server and a test
-    # run, say) each write a whole file, and the last complete one wins
-    tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
-    for layer, frame in layers.items():
-        out = frame.copy()
-        nested = nested_columns(out, layer)
-        for c in nested:
-            out[c] = out[c].map(_json_column_text)
-        out.attrs = {}
-        out.to_file(tmp, layer=layer, driver="GPKG",
-                    layer_options={"DESCRIPTION": json.dumps(
-                        {"json_columns": nested, **(description or {})}, ensure_ascii=False)})
-    tmp.replace(path)
+    tmp = _partial(path)
+    try:
+        for layer, frame in layers.items():
+            out, nested = _as_stored(frame, layer)
+            out.to_file(tmp, layer=layer, driver="GPKG",
+                        layer_options={"DESCRIPTION": json.dumps(
+                            {"json_columns": nested, **(description or {})}, ensure_ascii=False)})
+        tmp.replace(path)
+    finally:  # a write that failed leaves no part behind
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -157,7 +170,7 @@ def update_gpkg(path: Path | str, layer: str, rows: gpd.GeoDataFrame, removed) -
     import pyogrio
 
     path = Path(path)
-    tmp = path.with_name(f"{path.stem}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    tmp = _partial(path)
     shutil.copyfile(path, tmp)
     try:
         with sqlite3.connect(tmp) as db:  # GDAL's triggers keep the R-tree and the feature count
@@ -165,12 +178,8 @@ def update_gpkg(path: Path | str, layer: str, rows: gpd.GeoDataFrame, removed) -
         db.close()
         if len(rows):
             info = pyogrio.read_info(tmp, layer=layer)
-            out = rows.copy()
-            for c in nested_columns(out, layer):
-                out[c] = out[c].map(_json_column_text)
-            out.attrs = {}
-            pyogrio.write_dataframe(out, tmp, layer=layer, driver="GPKG", append=True,
-                                    geometry_type=info["geometry_type"])
+            pyogrio.write_dataframe(_as_stored(rows, layer)[0], tmp, layer=layer, driver="GPKG",
+                                    append=True, geometry_type=info["geometry_type"])
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
