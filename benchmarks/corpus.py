@@ -12,7 +12,8 @@ plan names, so every plan is read and extracted. Printed, min/median/max over th
 - the rebuild after changing one plan (it gains a project), as a fresh CLI process and inside
   a running process (the app server adding a plan, which rewrites only the changed projects'
   rows): goal ≤ 5 % of the cold build;
-- beside the speed-up, what two processes give plain Python work on this machine.
+- beside the speed-up, what two processes give plain Python work on this machine, and a fresh
+  process's imports (the floor of any CLI rebuild).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def change(path: Path, n: int) -> None:
     """A plan gains a sentence naming a new project (the projects layer changes)."""
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"\n加快建设果园港第{n + 1}期多式联运示范工程。\n")
+
+
+def timed_imports() -> float:
+    """A fresh process's floor: importing what ``python -m layers build`` imports."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import layers.build, layers.__main__"], cwd=ROOT,
+                   check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 def two_tasks_speedup() -> float:
@@ -106,6 +115,7 @@ def main() -> None:
             rewritten.append(build(files, out=out, workers=1)["rewritten"])
             warm_rebuild.append(time.perf_counter() - start)
         ceiling = [two_tasks_speedup() for _ in range(args.runs)]
+        imports = [timed_imports() for _ in range(args.runs)]
     base = statistics.median(cold[1])
     print(f"corpus: {len(files)} plans ({args.copies} copies of the five); {cores} cores, "
           f"{args.runs} runs each, min / median / max")
@@ -119,6 +129,8 @@ def main() -> None:
         print(f"rebuild after changing one plan, {label}: {spread(values)} = "
               f"{statistics.median(values) / base:.1%} of the cold build (goal ≤ 5 %)")
     print(f"project rows written again by the running process: {rewritten}")
+    print(f"a fresh process's imports alone: {spread(imports)} = "
+          f"{statistics.median(imports) / base:.1%} of the cold build")
 
 
 if __name__ == "__main__":
