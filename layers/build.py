@@ -30,7 +30,7 @@ from layers.ingest.model import Project
 from layers.ingest.projects import merge_plans, projects_frame
 from layers.ingest.readers import MANIFEST
 from layers.ingest.rules import RULES_FILE
-from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS
+from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS, in_plan_order
 from layers.spatial.assign import assign_sectors
 from layers.spatial.lines import LINES_DIR
 from layers.spatial.sectors import sectors_frame
@@ -108,7 +108,7 @@ class Built:
     same file takes the rows of projects that did not change and rewrites only the others."""
     version: str  # the rules version: the places, sectors and districts layers are its
     projects: dict[str, Project]  # as merged, by id
-    frame: gpd.GeoDataFrame  # the projects layer, in the file's row order
+    frame: gpd.GeoDataFrame  # the projects layer (in the plans' order)
     fresh: set[str] = field(default_factory=set)  # ids of the rows this build made anew
     stamp: tuple[int, int] | None = None  # the file's (build_stamp) once written
 
@@ -169,17 +169,17 @@ def _projects_layer(merged: list[Project], sectors: gpd.GeoDataFrame,
                     previous: Built | None) -> tuple[gpd.GeoDataFrame, set[str]]:
     """The projects layer of ``merged`` with each project's sectors. With ``previous``, a
     project equal to its last build's keeps that row (its sectors too: the rules are the
-    same) and the others are made anew, after them: the order the file will have. Returns
-    the layer and the ids of the rows made anew."""
+    same) and the others are made anew; in the plans' order (the file appends the new rows,
+    and read_gpkg sorts them back). Returns the layer and the ids of the rows made anew."""
     fresh = [p for p in merged if previous is None or previous.projects.get(p.id) != p]
     fresh_ids = {p.id for p in fresh}
     frame = projects_frame(fresh)
     frame["sectors"] = assign_sectors(frame, sectors) if len(frame) else []
     if previous is not None:
         kept = previous.frame[previous.frame["id"].isin({p.id for p in merged} - fresh_ids)]
-        frame = (kept.reset_index(drop=True) if not fresh else  # (an empty frame's dtypes differ)
-                 gpd.GeoDataFrame(pd.concat([kept, frame], ignore_index=True),
-                                  geometry="geometry", crs=STORAGE_CRS))
+        frame = in_plan_order(
+            kept if not fresh else  # (concatenating an empty frame changes dtypes)
+            gpd.GeoDataFrame(pd.concat([kept, frame]), geometry="geometry", crs=STORAGE_CRS))
     return frame, fresh_ids
 
 

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from layers.schema import EXPORT_DATUM_LABELS, JSON_COLUMNS, STORAGE_CRS
+from layers.schema import EXPORT_DATUM_LABELS, JSON_COLUMNS, STORAGE_CRS, in_plan_order
 
 COORD_DECIMALS = 7
 
@@ -197,6 +197,8 @@ def read_gpkg(path: Path | str, layer: str) -> gpd.GeoDataFrame:
     for c in nested:
         if c in frame.columns:
             frame[c] = frame[c].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    if layer == "projects" and len(frame) and "sources" in frame.columns:
+        frame = in_plan_order(frame)
     return frame
 
 

@@ -79,6 +79,20 @@ def first_source(row) -> dict:
     return row["sources"][0]
 
 
+def plan_position(doc_id: str, start: int, project_id: str) -> tuple[str, int, str]:
+    """Where a project stands in the projects layer: by the plan and the offset that first
+    name it, its id breaking ties (two names read from one sentence)."""
+    return doc_id, start, project_id
+
+
+def in_plan_order(projects):
+    """The projects layer in ``plan_position`` order, however its file was written (a rebuild
+    that rewrote a few rows appended them)."""
+    keys = [plan_position(sources[0]["doc_id"], sources[0]["start"], pid)
+            for sources, pid in zip(projects["sources"], projects["id"], strict=True)]
+    return projects.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
+
+
 def source_count(row) -> int:
     return len(row["sources"] or ())
 

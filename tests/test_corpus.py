@@ -158,8 +158,8 @@ def rows_by_id(frame):
 def test_a_rebuild_rewrites_only_the_projects_that_changed(plans, tmp_path, gaz):
     """The process that built a GeoPackage rewrites only the rows of projects that changed:
     here a plan is taken out (its own projects go, those it shared lose a source) and another
-    gains a project. The file then holds what a build from scratch writes (rows compared by
-    id: the new ones come last), its spatial index too. A file another process replaced
+    gains a project. The file then holds what a build from scratch writes (the new rows come
+    last in it, and are read back in the plans' order), its spatial index too. A file another process replaced
     since is written whole."""
     import os
 
@@ -185,6 +185,9 @@ def test_a_rebuild_rewrites_only_the_projects_that_changed(plans, tmp_path, gaz)
     scratch = build(plans[1:], out=tmp_path / "scratch" / "layers.gpkg", gazetteer=gaz,
                     workers=1)["layers"]
     assert rows_by_id(written) == rows_by_id(new) == rows_by_id(scratch["projects"])
+    # read back in the plans' order, as a build from scratch writes it
+    assert list(written["id"]) == list(new["id"]) == list(scratch["projects"]["id"])
+    assert list(pyogrio.read_dataframe(out, layer="projects")["id"]) != list(written["id"])
     for layer in ("places", "sectors", "districts"):
         assert len(read_gpkg(out, layer)) == len(scratch[layer])
     os.utime(out, ns=(1, 1))  # as if another process had written it

@@ -30,7 +30,7 @@ from layers.ingest.locate import locate, mentions_in, plan_district
 from layers.ingest.model import FOUND_BY_RANK, Candidate, Project, Source
 from layers.ingest.names import name_key, project_id, without_asides
 from layers.ingest.rules import category_of
-from layers.schema import PROJECT_COLUMNS, STORAGE_CRS
+from layers.schema import PROJECT_COLUMNS, STORAGE_CRS, plan_position
 
 
 def _source(c: Candidate) -> Source:
@@ -126,7 +126,8 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
         for field_name, value in zip(LOCATED_FIELDS, known[where], strict=True):
             setattr(project, field_name, _fresh(value))
         located[where] = known[where]
-    return sorted(merged.values(), key=lambda p: (p.sources[0].doc_id, p.sources[0].start))
+    return sorted(merged.values(), key=lambda p: plan_position(p.sources[0].doc_id,
+                                                             p.sources[0].start, p.id))
 
 
 def locate_where(where: tuple[str, str | None, str], gazetteer) -> tuple:
