@@ -9,11 +9,11 @@ from a folder of their own) is given first. Options are Streamlit's config optio
 
 Streamlit imports the page's modules and loads its data only when the first browser
 connects, which makes that visitor wait seconds. This imports the pages' modules, loads the
-shared catalogue (from the
-GeoPackage, or the newest version published to PostGIS) and makes the map files first, then
-starts Streamlit's server (``st.App``) with ``/planmap/files/<name>``: every server answers for
-every map file (``layers.web.mapfiles.map_file``), so servers behind a proxy need no shared
-folder and no sticky sessions.
+shared catalogue (from the GeoPackage, or the newest version published to PostGIS) and makes
+the map files first, then starts Streamlit's server (``st.App``) with
+``/planmap/files/<name>``: every server answers for every map file
+(``layers.web.mapfiles.map_file``), so servers behind a proxy need no shared folder for them;
+the page's downloads are made there too, when clicked, by the server that showed the page.
 """
 
 import sys
