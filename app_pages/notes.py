@@ -10,6 +10,7 @@ from app_pages.common import page_frame, pick_many, write_then_rerun
 from layers.export import geojson_text
 from layers.notes.model import NOTE_MAX_CHARS, target_of
 from layers.schema import IMPORT_DATUM_LABELS, NOTE_STATUS_LABELS
+from layers.web.mapfiles import download_links, download_url
 from layers.web.popups import local_date, short_time
 from layers.web.tables import annotation_table, history_table
 
@@ -106,15 +107,13 @@ if frame.can_write:
     if upload is not None and st.button("导入"):
         write_notes(lambda: store.import_geojson(upload.getvalue(), user.name, datum_in),
                     "未导入任何标注", lambda ids: f"已导入 {len(ids)} 条标注")
-if st.button("生成标注下载文件"):
-    ss.notes_export = True
-if ss.get("notes_export"):
-    today = local_date()
-    c1, c2 = st.columns(2)
-    c1.download_button("标注 GeoJSON", geojson_text(store.list(), name="annotations"),
-                       file_name=f"annotations-{today}.geojson", mime="application/geo+json",
-                       on_click="ignore")
-    c2.download_button("标注 GeoPackage", store.export_bytes(".gpkg"),
-                       file_name=f"annotations-{today}.gpkg",
-                       mime="application/geopackage+sqlite3", on_click="ignore")
+today = local_date()
+# made when clicked, from the store as it is then (mapfiles.download_url)
+st.markdown(download_links([
+    (label, download_url((store.where, frame.revision, filename), make, filename), filename)
+    for label, make, filename in (
+        ("标注 GeoJSON", lambda: geojson_text(store.list(), name="annotations"),
+         f"annotations-{today}.geojson"),
+        ("标注 GeoPackage", lambda: store.export_bytes(".gpkg"), f"annotations-{today}.gpkg"))]),
+    unsafe_allow_html=True)
 st.caption(f"标注库：{store.where}")

@@ -69,8 +69,8 @@ def routes() -> list:
             if made is None:
                 return Response("下载链接已过期，请刷新页面后重新下载", status_code=404,
                                 media_type="text/plain; charset=utf-8")
-            body, filename = made
-            return Response(body, media_type="application/geo+json",
+            body, filename, media_type = made
+            return Response(body, media_type=media_type,
                             headers={"Content-Disposition": attachment_header(filename),
                                      "Cache-Control": "no-store"})
         try:  # making a file takes up to a second: off the event loop

@@ -33,8 +33,8 @@ def map_args(at) -> dict:
 
 
 def page_download(at, label: str) -> str:
-    """The text of the page's download link whose label starts with ``label``, fetched as the
-    browser would (the files route's download_file), and checked to be saved as GeoJSON."""
+    """The body of the page's download link whose label starts with ``label``, fetched as the
+    browser would (the files route's download_file): GeoJSON as text, a GeoPackage as bytes."""
     import html
     import re
 
@@ -46,9 +46,9 @@ def page_download(at, label: str) -> str:
         if html.unescape(text).startswith(label)]
     assert len(found) == 1, links
     url, name = map(html.unescape, found[0])
-    body, filename = mapfiles.download_file(url.rsplit("/", 1)[1])
-    assert filename == name and name.endswith(".geojson")
-    return body.decode()
+    body, filename, media_type = mapfiles.download_file(url.rsplit("/", 1)[1])
+    assert filename == name and media_type == mapfiles.DOWNLOAD_TYPES[Path(name).suffix]
+    return body.decode() if name.endswith(".geojson") else body
 
 
 def drawn_ids(at) -> dict:

@@ -89,6 +89,28 @@ def test_edit_delete_restore_with_history(store):
     assert [v.action for v in store.history(aid)] == ["add", "update", "delete", "restore"]
 
 
+def test_the_notes_page_downloads_the_store_as_it_is_when_clicked(store, tmp_path):
+    """标注 GeoJSON and GeoPackage are links made when clicked (no 生成 step and no file sent
+    with every run); a note added after the page was drawn is in a new link's file."""
+    import json
+
+    import geopandas as gpd
+
+    store.add(Point(106.55, 29.57), "用地待核实", "张工")
+    at = run()
+    at.switch_page(NOTES_PAGE).run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.get("download_button")] and not [
+        b for b in at.button if b.label == "生成标注下载文件"]
+    notes = json.loads(page_download(at, "标注 GeoJSON"))
+    assert [f["properties"]["note"] for f in notes["features"]] == ["用地待核实"]
+    store.add(Point(106.56, 29.58), "第二条", "李工")
+    at.run()
+    gpkg = tmp_path / "notes.gpkg"
+    gpkg.write_bytes(page_download(at, "标注 GeoPackage"))
+    assert sorted(gpd.read_file(gpkg)["note"]) == ["用地待核实", "第二条"]
+
+
 def test_password_roles_decide_who_edits(store):
     theirs = store.add(Point(106.55, 29.57), "李工的标注", "李工")
     secrets = {"planmap_users": {

@@ -403,9 +403,12 @@ def test_a_download_is_made_when_fetched_by_the_name_its_link_gave():
                                         "水利-2026.geojson")
     assert url != mapfiles.download_url(("token-a", "view", ("p-1",)), make, "x.geojson")
     name = url.rsplit("/", 1)[1]
-    body, filename = mapfiles.download_file(name)
+    body, filename, media_type = mapfiles.download_file(name)
     assert json.loads(body) == {"type": "FeatureCollection", "features": []}
     assert filename == "水利-2026.geojson" and made == [1]
+    assert media_type == "application/geo+json"
+    with pytest.raises(ValueError, match="不支持的下载格式"):
+        mapfiles.download_url(("token-a",), make, "x.exe")
     assert mapfiles.attachment_header(filename) == (
         "attachment; filename*=UTF-8''%E6%B0%B4%E5%88%A9-2026.geojson")
     for wrong in ("download-00000000000000000000.geojson", "../" + name, name + ".js"):

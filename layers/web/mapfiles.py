@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import quote
 
 from layers.web import features
@@ -33,7 +34,8 @@ FILES_ROUTE = "/planmap/files"
 RECENT_FILES = 64  # files a server handed out lately, kept for pages not yet rerun
 FILE_NAME = re.compile(r"(?P<layer>[a-z]+)-(?P<part>[a-z0-9]+)-(?P<hash>[0-9a-f]{16})\.json")
 DOWNLOADS_KEPT = 256  # downloads offered lately, as recipes (what to make), not as bytes
-DOWNLOAD_NAME = re.compile(r"download-[0-9a-f]{20}\.geojson")
+DOWNLOAD_NAME = re.compile(r"download-[0-9a-f]{20}\.(geojson|gpkg)")
+DOWNLOAD_TYPES = {".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3"}
 
 
 def files_url() -> str:
@@ -128,11 +130,15 @@ _DOWNLOADS: OrderedDict[str, tuple[Callable[[], str | bytes], str]] = OrderedDic
 
 
 def download_url(what: tuple, make: Callable[[], str | bytes], filename: str) -> str:
-    """The URL of a download made by ``make()`` when it is fetched, saved as ``filename``.
-    ``what`` names its content (the catalogue's token and the layer or the selected ids): the
-    same content, the same URL. Like Streamlit's own download files, a recipe lives in this
-    server's memory (the proxy keeps a browser on its server); the newest are kept."""
-    name = f"download-{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}.geojson"
+    """The URL of a download made by ``make()`` when it is fetched, saved as ``filename``
+    (.geojson or .gpkg). ``what`` names its content (the catalogue's token and the layer or
+    the selected ids; the store and its revision): the same content, the same URL. Like
+    Streamlit's own download files, a recipe lives in this server's memory (the proxy keeps a
+    browser on its server); the newest are kept."""
+    suffix = Path(filename).suffix
+    if suffix not in DOWNLOAD_TYPES:
+        raise ValueError(f"不支持的下载格式：{filename}")
+    name = f"download-{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}{suffix}"
     with _RECENT_LOCK:
         _DOWNLOADS[name] = (make, filename)
         _DOWNLOADS.move_to_end(name)
@@ -141,9 +147,9 @@ def download_url(what: tuple, make: Callable[[], str | bytes], filename: str) ->
     return f"{FILES_ROUTE}/{name}"
 
 
-def download_file(name: str) -> tuple[bytes, str] | None:
-    """(the body, the file name to save it as) of download ``name``; None when this server
-    offered no such download (lately)."""
+def download_file(name: str) -> tuple[bytes, str, str] | None:
+    """(the body, the file name to save it as, its media type) of download ``name``; None when
+    this server offered no such download (lately)."""
     if DOWNLOAD_NAME.fullmatch(name) is None:
         return None
     with _RECENT_LOCK:
@@ -152,7 +158,8 @@ def download_file(name: str) -> tuple[bytes, str] | None:
         return None
     make, filename = recipe
     body = make()
-    return (body.encode() if isinstance(body, str) else body), filename
+    return ((body.encode() if isinstance(body, str) else body), filename,
+            DOWNLOAD_TYPES[Path(filename).suffix])
 
 
 def download_links(links: list[tuple[str, str, str]]) -> str:
