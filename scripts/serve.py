@@ -59,13 +59,18 @@ def routes() -> list:
     from starlette.responses import Response
     from starlette.routing import Route
 
+    from layers.notes.model import AnnotationError
     from layers.published import LayersUnavailable
     from layers.web.mapfiles import FILES_ROUTE, attachment_header, download_file, map_file
 
     async def serve_map_file(request):
         name = request.path_params["name"]
         if name.startswith("download-"):
-            made = await run_in_threadpool(download_file, name)
+            try:
+                made = await run_in_threadpool(download_file, name)
+            except (AnnotationError, LayersUnavailable) as problem:  # the store or layers away
+                return Response(f"暂时无法生成下载文件：{problem}", status_code=503,
+                                media_type="text/plain; charset=utf-8")
             if made is None:
                 return Response("下载链接已过期，请刷新页面后重新下载", status_code=404,
                                 media_type="text/plain; charset=utf-8")

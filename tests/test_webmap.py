@@ -418,3 +418,38 @@ def test_a_download_is_made_when_fetched_by_the_name_its_link_gave():
     assert mapfiles.download_file(name) is None
     text = mapfiles.download_links([('<b>"全部"</b>', url, 'a"b.geojson')])
     assert "<b>" not in text and 'download="a&quot;b.geojson"' in text
+
+
+def test_the_files_route_serves_a_download_and_says_why_it_cannot(monkeypatch):
+    """scripts/serve.py's route: a download with its file name and type; an unknown name, 404
+    in Chinese; a store that is away while the file is made, 503 in Chinese."""
+    import asyncio
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    from starlette.requests import Request
+
+    from layers.notes.model import AnnotationError
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "scripts"))
+    import serve
+
+    (route,) = serve.routes()
+
+    def fetch(url):
+        name = url.rsplit("/", 1)[1]
+        request = Request({"type": "http", "method": "GET", "path": url, "headers": [],
+                           "path_params": {"name": name}, "query_string": b""})
+        return asyncio.run(route.endpoint(request))
+
+    def away():
+        raise AnnotationError("标注库连接中断")
+
+    good = fetch(mapfiles.download_url(("route", 1), lambda: b"GPKG", "标注.gpkg"))
+    assert good.status_code == 200 and good.body == b"GPKG"
+    assert good.headers["content-type"] == "application/geopackage+sqlite3"
+    assert unquote(good.headers["content-disposition"]).endswith("标注.gpkg")
+    missing = fetch("/planmap/files/download-00000000000000000000.geojson")
+    assert missing.status_code == 404 and "刷新页面" in missing.body.decode()
+    failed = fetch(mapfiles.download_url(("route", 2), away, "a.geojson"))
+    assert failed.status_code == 503 and "标注库连接中断" in failed.body.decode()
