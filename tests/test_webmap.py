@@ -424,6 +424,7 @@ def test_the_files_route_serves_a_download_and_says_why_it_cannot(monkeypatch):
     """scripts/serve.py's route: a download with its file name and type; an unknown name, 404
     in Chinese; a store that is away while the file is made, 503 in Chinese."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
     from urllib.parse import unquote
 
@@ -440,7 +441,9 @@ def test_the_files_route_serves_a_download_and_says_why_it_cannot(monkeypatch):
         name = url.rsplit("/", 1)[1]
         request = Request({"type": "http", "method": "GET", "path": url, "headers": [],
                            "path_params": {"name": name}, "query_string": b""})
-        return asyncio.run(route.endpoint(request))
+        # in a thread of its own: an earlier test may leave an event loop running in this one
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, route.endpoint(request)).result()
 
     def away():
         raise AnnotationError("标注库连接中断")
