@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -42,7 +43,9 @@ def answers(url: str) -> bool:
     try:
         with opener.open(url, timeout=2) as reply:
             return reply.read().strip() == b"ok"
-    except OSError:
+    # HTTPException: a port in the ephemeral range can connect to itself while its server
+    # starts, and reads its own request back (BadStatusLine): not up yet
+    except (OSError, http.client.HTTPException):
         return False
 
 

@@ -7,6 +7,7 @@ The fixtures that use them live in ``tests/e2e/conftest.py``.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -61,7 +62,7 @@ def _health(base_url: str) -> str | None:
     try:
         with opener.open(f"{base_url}/_stcore/health", timeout=2) as r:
             return r.read().decode("utf-8", "replace").strip()
-    except OSError:
+    except (OSError, http.client.HTTPException):  # (a port that connected to itself: not up)
         return None
 
 
