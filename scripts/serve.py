@@ -61,19 +61,26 @@ def routes() -> list:
 
     from layers.notes.model import AnnotationError
     from layers.published import LayersUnavailable
-    from layers.web.mapfiles import FILES_ROUTE, attachment_header, download_file, map_file
+    from layers.web.mapfiles import (
+        DOWNLOAD_NAME,
+        FILES_ROUTE,
+        attachment_header,
+        download_file,
+        map_file,
+    )
+
+    def said(message: str, status: int) -> Response:  # why there is no file, in Chinese
+        return Response(message, status_code=status, media_type="text/plain; charset=utf-8")
 
     async def serve_map_file(request):
         name = request.path_params["name"]
-        if name.startswith("download-"):
+        if DOWNLOAD_NAME.fullmatch(name):
             try:
                 made = await run_in_threadpool(download_file, name)
             except (AnnotationError, LayersUnavailable) as problem:  # the store or layers away
-                return Response(f"暂时无法生成下载文件：{problem}", status_code=503,
-                                media_type="text/plain; charset=utf-8")
+                return said(f"暂时无法生成下载文件：{problem}", 503)
             if made is None:
-                return Response("下载链接已过期，请刷新页面后重新下载", status_code=404,
-                                media_type="text/plain; charset=utf-8")
+                return said("下载链接已过期，请刷新页面后重新下载", 404)
             body, filename, media_type = made
             return Response(body, media_type=media_type,
                             headers={"Content-Disposition": attachment_header(filename),
@@ -81,11 +88,9 @@ def routes() -> list:
         try:  # making a file takes up to a second: off the event loop
             body = await run_in_threadpool(map_file, name, current_catalogue)
         except LayersUnavailable as problem:
-            return Response(f"图层暂时无法载入：{problem}", status_code=503,
-                            media_type="text/plain; charset=utf-8")
+            return said(f"图层暂时无法载入：{problem}", 503)
         if body is None:
-            return Response("没有这个地图文件（图层已更新，请刷新页面）", status_code=404,
-                            media_type="text/plain; charset=utf-8")
+            return said("没有这个地图文件（图层已更新，请刷新页面）", 404)
         # named by content: a browser (or a proxy) may keep it for good
         return Response(body, media_type="application/json",
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})
