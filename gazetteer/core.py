@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-
-from geopy.location import Location
-from geopy.point import Point
+from typing import TYPE_CHECKING
 
 from gazetteer.index import RUNG_CONFIDENCE, add_to, index_for
 from gazetteer.normalise import base_name, clean_query, normalise
 from gazetteer.places import GAZETTEER_DIR, KIND_RANK, Place
 from gazetteer.scan import build_automaton, find_places
+
+if TYPE_CHECKING:
+    from geopy.location import Location
+
+# geopy is imported where a Location is made: a build, which never makes one, starts faster
 
 MAX_QUERY_CHARS = 200
 MAX_REMEMBERED_ANSWERS = 100_000  # a batch repeats names; the index is immutable, answers too
@@ -329,6 +332,9 @@ class Gazetteer:
     def reverse(self, query, exactly_one: bool = True, timeout=None, **_ignored):
         """Containing district and nearest named place of a (lat, lon) point; None outside
         Chongqing."""
+        from geopy.location import Location
+        from geopy.point import Point
+
         from geo.boundaries import district_at
 
         point = Point(query)
@@ -384,6 +390,9 @@ class Gazetteer:
 def _location(candidate: Candidate, res: Resolution) -> Location:
     """geopy's Location at the place's representative point; ``raw`` carries the real shape
     (GeoJSON) and what it is (point, line, area)."""
+    from geopy.location import Location
+    from geopy.point import Point
+
     from gazetteer.admin import former_status
     from gazetteer.shapes import geojson_of
 

@@ -12,8 +12,6 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-from pypinyin import Style, pinyin
-
 from geo.city import CITY
 from geo.vocabulary import suffixes
 
@@ -101,6 +99,8 @@ def latin_key(name: str) -> str:
 
 def pinyin_keys(text: str) -> set[str]:
     """Every reading of ``text`` in toneless pinyin, joined (heteronyms give several)."""
+    from pypinyin import Style, pinyin  # here: its dictionaries take 0.3 s to import
+
     readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="ignore")
     combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
     return {latin_key("".join(c)) for c in combos}
@@ -109,11 +109,15 @@ def pinyin_keys(text: str) -> set[str]:
 def pinyin_text(text: str) -> str:
     """``text``'s most common reading in toneless pinyin, joined (果园港 → guoyuangang): one
     reading to show beside a name; searches use ``pinyin_keys``."""
+    from pypinyin import Style, pinyin
+
     return latin_key("".join(r[0] for r in pinyin(text, style=Style.NORMAL, errors="ignore")))
 
 
 def pinyin_initials(text: str) -> set[str]:
     """First letters of every reading (果园港 → gyg), for searches typed as initials."""
+    from pypinyin import Style, pinyin
+
     readings = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors="ignore")
     combos = itertools.islice(itertools.product(*readings), MAX_PINYIN_READINGS)
     return {latin_key("".join(c)) for c in combos}

@@ -27,7 +27,14 @@ from layers.export import read_gpkg, update_gpkg, write_gpkg
 from layers.ingest.corpus import BuildPool, NamesCache, ingest, rules_version
 from layers.ingest.library import added_manifest, all_plan_files, manifest
 from layers.ingest.model import Project
-from layers.ingest.projects import merge_plans, projects_frame
+from layers.ingest.names import key_id
+from layers.ingest.projects import (
+    PlanNames,
+    changed_keys,
+    in_merged_order,
+    merge_plans,
+    projects_frame,
+)
 from layers.ingest.readers import MANIFEST
 from layers.ingest.rules import RULES_FILE
 from layers.schema import LAYER_NAMES, SCHEMA_FILE, STORAGE_CRS, in_plan_order
@@ -89,16 +96,17 @@ def _no_progress(share: float, stage: str) -> None:
 
 
 # Layers that depend on the rules version only (sectors, places, districts), kept by a
-# running process between builds: adding a plan rebuilds projects alone
+# running process between builds (and by the cache, between processes): adding a plan
+# rebuilds projects alone
 _BY_VERSION: dict[tuple[str, str], gpd.GeoDataFrame] = {}
 
 
-def _for_version(version: str, layer: str, make) -> gpd.GeoDataFrame:
+def _for_version(version: str, layer: str, make, cache: NamesCache) -> gpd.GeoDataFrame:
     key = (version, layer)
     if key not in _BY_VERSION:
         for old in [k for k in _BY_VERSION if k[1] == layer]:
             del _BY_VERSION[old]
-        _BY_VERSION[key] = make()
+        _BY_VERSION[key] = cache.for_version(version, f"layer-{layer}", make)
     return _BY_VERSION[key].copy()
 
 
@@ -107,7 +115,9 @@ class Built:
     """What one build of a GeoPackage made, kept by the running process: its next build of the
     same file takes the rows of projects that did not change and rewrites only the others."""
     version: str  # the rules version: the places, sectors and districts layers are its
+    plans: dict[str, PlanNames]  # what each plan named, by doc_id, in the plans' order
     projects: dict[str, Project]  # as merged, by id
+    located: dict  # what locating them gave, by where (merge_plans' ``located``)
     frame: gpd.GeoDataFrame  # the projects layer (in the plans' order)
     fresh: set[str] = field(default_factory=set)  # ids of the rows this build made anew
     stamp: tuple[int, int] | None = None  # the file's (build_stamp) once written
@@ -144,10 +154,11 @@ def _make(paths, gazetteer, progress, cache: NamesCache | None, workers: int | N
     layers: dict[str, gpd.GeoDataFrame] = {}
 
     def version_layers() -> None:  # while the workers extract: this process is free
-        layers["places"] = _for_version(version, "places", lambda: places_frame(gazetteer))
-        layers["sectors"] = _for_version(version, "sectors",
-                                         lambda: sectors_frame(load_structures(), gazetteer))
-        layers["districts"] = _for_version(version, "districts", districts_frame)
+        layers["places"] = _for_version(version, "places", lambda: places_frame(gazetteer),
+                                        cache)
+        layers["sectors"] = _for_version(
+            version, "sectors", lambda: sectors_frame(load_structures(), gazetteer), cache)
+        layers["districts"] = _for_version(version, "districts", districts_frame, cache)
 
     with BuildPool(workers, gazetteer) as pool:
         plans, ingested = ingest(list(paths or all_plan_files()), manifest(), gazetteer, version,
@@ -155,14 +166,32 @@ def _make(paths, gazetteer, progress, cache: NamesCache | None, workers: int | N
         if counts is not None:
             counts.update(plans=len(plans), ingested=ingested)
         progress(0.7, f"合并与定位（{len(plans)} 份规划）")
-        located: dict = {}
-        merged = merge_plans(plans, gazetteer, cache.located(version), located, pool.locate_all)
+        merged, located = _merged(plans, gazetteer, cache.located(version), pool, previous)
     cache.keep_located(version, located)
     progress(0.8, "划分空间结构单元")
     frame, fresh = _projects_layer(merged, layers["sectors"], previous)
     return ({"places": layers["places"], "projects": frame, "sectors": layers["sectors"],
              "districts": layers["districts"]},
-            Built(version, {p.id: p for p in merged}, frame, fresh))
+            Built(version, {plan.doc_id: plan for plan in plans}, {p.id: p for p in merged},
+                  located, frame, fresh))
+
+
+def _merged(plans: list[PlanNames], gazetteer, known: dict, pool: BuildPool,
+            previous: Built | None) -> tuple[list[Project], dict]:
+    """The plans' projects and what locating them gave. After ``previous`` (same rules),
+    only the projects named by the plans that changed are merged again: the others are
+    previous's (a project depends on the plans naming it alone; see ``merge_plans``)."""
+    only = changed_keys(previous.plans, plans) if previous is not None else None
+    if only is None:
+        located: dict = {}
+        return merge_plans(plans, gazetteer, known, located, pool.locate_all), located
+    # (what the kept projects were located by stays in ``located`` until a full merge: the
+    # cache grows by a changed plan's old names, never loses what the corpus holds)
+    located = dict(previous.located)
+    again = merge_plans(plans, gazetteer, known, located, pool.locate_all, only=only)
+    gone = {key_id(key) for key in only}
+    return in_merged_order([*(p for p in previous.projects.values() if p.id not in gone),
+                            *again]), located
 
 
 def _projects_layer(merged: list[Project], sectors: gpd.GeoDataFrame,

@@ -94,9 +94,10 @@ def test_two_worker_processes_give_what_one_gives(plans, gaz, tmp_path):
     assert ingested == 0 and again == one
 
 
-def test_the_workers_locate_projects_as_this_process_does(plans, gaz):
-    """A cold build's projects are located over the workers too: the same fields, in order,
-    as locating each here; the parent meanwhile did its own work, once."""
+def test_the_workers_locate_projects_as_this_process_does(plans, gaz, monkeypatch):
+    """A cold build of many projects locates them over the workers too: the same fields, in
+    order, as locating each here; the parent meanwhile did its own work, once."""
+    monkeypatch.setattr(corpus, "LOCATE_IN_WORKERS_FROM", 64)  # three plans: a big corpus's way
     names, _ = ingest(plans, manifest(), gaz, "v1", NamesCache(None), 1)
     here = merge_plans(names, gaz)
     calls = []
@@ -211,3 +212,66 @@ def test_the_rules_version_follows_the_rules_and_the_gazetteer_folder(tmp_path):
     second = rules_version([rules], gazetteer)
     rules.write_text("a: 2", encoding="utf-8")
     assert len({first, second, rules_version([rules], gazetteer)}) == 3
+
+
+def test_merging_again_only_what_changed_gives_the_whole_merge(plans, tmp_path, gaz):
+    """After a plan changed, was removed or was added (here a copy of another plan, sharing
+    all its names), merging the names those plans hold and keeping every other project gives
+    what merging every plan gives; plans kept in another order are merged whole."""
+    from types import SimpleNamespace
+
+    from layers.build import _merged
+    from layers.ingest.projects import changed_keys
+
+    copy = tmp_path / "plans" / "009_copy.txt"
+    shutil.copy(plans[0], copy)
+    names, _ = ingest([*plans, copy], manifest(), gaz, "v1", NamesCache(None), 1)
+    a, b, c, d = names
+    with open(plans[1], "a", encoding="utf-8") as f:
+        f.write("\n加快建设果园港多式联运示范工程、礼嘉智慧公园二期。\n")
+    (b2,), _ = ingest([plans[1]], manifest(), gaz, "v1", NamesCache(None), 1)
+    assert b2.keys - b.keys
+    located: dict = {}
+    before = SimpleNamespace(plans={p.doc_id: p for p in (a, b, c)},
+                             projects={p.id: p for p in merge_plans([a, b, c], gaz, {}, located)},
+                             located=located)
+    in_process = SimpleNamespace(locate_all=None)
+    for now in ([a, b2, c], [a, c], [a, d, b, c], [b, c]):
+        only = changed_keys(before.plans, now)
+        assert only is not None and len(only) < len(set().union(*(p.keys for p in now)))
+        merged, _ = _merged(now, gaz, {}, in_process, before)
+        assert merged == merge_plans(now, gaz)
+    assert changed_keys(before.plans, [c, a, b]) is None
+    merged, _ = _merged([c, a, b], gaz, {}, in_process, before)
+    assert merged == merge_plans([c, a, b], gaz)
+
+
+def test_a_name_merged_again_is_still_a_fragment_of_a_plan_kept(gaz):
+    """水土新城建设工程, read only in passing, is a piece of a longer name in each plan naming it:
+    of 龙兴水土新城建设工程 in plan A (kept) and of 鱼复水土新城建设工程 in plan B (changed).
+    Merged again for B's sake, it is still dropped: A's longer name counts though A's
+    projects are not merged again."""
+    from types import SimpleNamespace
+
+    from layers.build import _merged
+    from layers.ingest.model import Source
+    from layers.ingest.names import name_key
+    from layers.ingest.projects import Naming, PlanNames
+
+    def plan(doc, names, extra=()):
+        namings = [Naming(name_key(name), name, Source(doc, ("一、重点项目",), i * 40, i * 40 + 30,
+                                                        f"推进{name}。", found_by), "")
+                   for i, (name, found_by) in enumerate([*names, *extra])]
+        return PlanNames(doc, None, tuple(namings))
+
+    piece = ("水土新城建设工程", "entity")
+    a = plan("A", [("龙兴水土新城建设工程", "list"), piece])
+    b = plan("B", [("鱼复水土新城建设工程", "list"), piece])
+    b2 = plan("B", [("鱼复水土新城建设工程", "list"), piece], [("寸滩国际新城建设工程", "list")])
+    whole = merge_plans([a, b2], gaz)
+    assert "水土新城建设工程" not in {p.name for p in whole} and len(whole) == 3
+    before = SimpleNamespace(plans={"A": a, "B": b}, projects={p.id: p for p in
+                                                               merge_plans([a, b], gaz)},
+                             located={})
+    merged, _ = _merged([a, b2], gaz, {}, SimpleNamespace(locate_all=None), before)
+    assert merged == whole

@@ -49,7 +49,12 @@ TRAILING = ("等项目建设", "等重点项目", "等重大项目", "等项目"
 
 def project_id(name: str) -> str:
     """Stable id: the same name gives the same id in every run and every plan."""
-    return "p-" + hashlib.sha1(name_key(name).encode("utf-8")).hexdigest()[:10]
+    return key_id(name_key(name))
+
+
+def key_id(key: str) -> str:
+    """The id of the project whose names have ``key`` (``name_key``)."""
+    return "p-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
 
 
 def name_key(name: str) -> str:

@@ -18,8 +18,9 @@ source listed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from layers.ingest.candidates import extract_candidates
 from layers.ingest.gate import anchored
@@ -33,12 +34,17 @@ from layers.ingest.rules import category_of
 from layers.schema import PROJECT_COLUMNS, STORAGE_CRS, plan_position
 
 
-def _source(c: Candidate) -> Source:
+def _source(c: Candidate, shared: dict) -> Source:
+    """Where ``c`` was found. ``shared`` holds one object per distinct excerpt and section
+    path of the plan: many names share a sentence and a section, and a pickle (the build's
+    cache, a worker's answer) then stores each once: a fifth of the bytes to write and read."""
     doc = c.doc
     a, b = c.span
     start, end = doc.to_original(a), doc.to_original(min(b, len(doc.clean)))
     path = tuple(s.heading for s in doc.path_at(doc.to_original(c.section_at)))
-    return Source(doc.doc_id, path, start, end, doc.clean[a:b].strip(), c.found_by)
+    excerpt = doc.clean[a:b].strip()
+    return Source(doc.doc_id, shared.setdefault(path, path), start, end,
+                  shared.setdefault(excerpt, excerpt), c.found_by)
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,17 @@ class PlanNames:
     district: str | None  # the plan's own district (plan_district)
     namings: tuple[Naming, ...]
 
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """The name keys the plan holds (found once: a build merges its cached plans again)."""
+        return frozenset(n.key for n in self.namings)
+
 
 def plan_names(doc, gazetteer) -> PlanNames:
     """Every project name ``doc`` holds, with its source."""
+    shared: dict = {}
     return PlanNames(doc.doc_id, plan_district(gazetteer, doc),
-                     tuple(Naming(name_key(c.name), c.name, _source(c), c.description)
+                     tuple(Naming(name_key(c.name), c.name, _source(c, shared), c.description)
                            for c in extract_candidates(doc, gazetteer)))
 
 
@@ -78,19 +90,34 @@ LOCATED_FIELDS = ("places", "geometry_kind", "geometry", "precision_m", "status"
 
 
 def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
-                located: dict | None = None, locate_all=None) -> list[Project]:
+                located: dict | None = None, locate_all=None,
+                only: Collection[str] | None = None) -> list[Project]:
     """Projects from every plan's names: one per name across plans and repeats, each located.
     ``known``: what earlier builds with the same gazetteer located, (name, district,
     description) → LOCATED_FIELDS' values; ``located`` receives this merge's, so a cache
     keeps only what the corpus still holds. ``locate_all(wheres)`` locates those not known
-    (default: ``locate_where`` on each, here; a build passes its worker processes')."""
+    (default: ``locate_where`` on each, here; a build passes its worker processes').
+    ``only``: the projects of these name keys alone (``Naming.key``), as the whole merge
+    makes them: a project depends on the plans naming it and nothing else, so a build after
+    one plan changed merges the names that plan holds and keeps the other projects."""
     merged: dict[str, Project] = {}
     descriptions: dict[str, str] = {}
     context = {plan.doc_id: plan.district for plan in plans}
     at_span: dict[tuple, int] = {}  # (key, doc, start, end) → index in that project's sources
+    # every name of each plan and of each sentence, whether merged or not: a project is a
+    # fragment or not by the other names beside it (_drop_fragments)
+    by_doc: dict[str, set[str]] = {}
+    by_sentence: dict[tuple[str, int, int], set[str]] = {}
+    only = None if only is None else set(only)
     for plan in plans:
+        if only is not None and only.isdisjoint(plan.keys):
+            continue
+        by_doc[plan.doc_id] = plan.keys
         for naming in plan.namings:
             key, source = naming.key, naming.source
+            by_sentence.setdefault((source.doc_id, source.start, source.end), set()).add(key)
+            if only is not None and key not in only:
+                continue
             project = merged.get(key)
             if project is None:
                 project = merged[key] = Project(project_id(naming.name), naming.name, "")
@@ -103,7 +130,7 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
                 project.sources[same] = source
             if naming.description and not descriptions.get(key):
                 descriptions[key] = naming.description
-    _drop_fragments(merged, gazetteer)
+    _drop_fragments(merged, gazetteer, by_doc, by_sentence)
     known = {} if known is None else known
     located = {} if located is None else located
     wheres: dict[str, tuple] = {}
@@ -126,8 +153,33 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
         for field_name, value in zip(LOCATED_FIELDS, known[where], strict=True):
             setattr(project, field_name, _fresh(value))
         located[where] = known[where]
-    return sorted(merged.values(), key=lambda p: plan_position(p.sources[0].doc_id,
-                                                             p.sources[0].start, p.id))
+    return in_merged_order(merged.values())
+
+
+def in_merged_order(projects) -> list[Project]:
+    """``projects`` in ``plan_position`` order, as the projects layer holds them."""
+    return sorted(projects, key=lambda p: plan_position(p.sources[0].doc_id, p.sources[0].start,
+                                                        p.id))
+
+
+def changed_keys(before: Mapping[str, PlanNames], now: list[PlanNames]) -> set[str] | None:
+    """The name keys of the plans added, removed or changed between ``before`` (the plans of
+    an earlier merge by doc_id, in its order) and ``now``: the projects ``merge_plans(now,
+    only=…)`` must merge again, every other being as it was. None when the plans kept are
+    not in their order of before (which name a project takes first depends on it)."""
+    ids = {plan.doc_id: plan for plan in now}
+    kept = [doc for doc, plan in ids.items() if before.get(doc) is plan]
+    if len(ids) != len(now) or kept != [doc for doc in before if doc in ids and
+                                        ids[doc] is before[doc]]:
+        return None
+    keys: set[str] = set()
+    for plan in now:
+        if before.get(plan.doc_id) is not plan:
+            keys |= plan.keys
+    for doc, plan in before.items():
+        if ids.get(doc) is not plan:
+            keys |= plan.keys
+    return keys
 
 
 def locate_where(where: tuple[str, str | None, str], gazetteer) -> tuple:
@@ -172,7 +224,8 @@ def forget_texts(gazetteer) -> None:
     gazetteer.index.locations.clear()
 
 
-def _drop_fragments(merged: dict[str, Project], gazetteer) -> None:
+def _drop_fragments(merged: dict[str, Project], gazetteer, by_doc: dict[str, set[str]],
+                    by_sentence: dict[tuple[str, int, int], set[str]]) -> None:
     """Names that are pieces of another project's name, where both are read:
 
     - a name found only as an entity that is the tail of another project's name in the same
@@ -181,30 +234,44 @@ def _drop_fragments(merged: dict[str, Project], gazetteer) -> None:
       is read in running text and anchored to nothing of its own (示范项目 of 重点石窟寺保护利用示范项目; 8号线 and 大学城
       are not pieces of 18号线 and 重庆大学城), or before a shared head the list lent it (垫江永安
       of 垫江永安水库, read once as a site and once with the list's head).
+
+    ``by_doc``, ``by_sentence``: every name key of each plan and of each sentence (doc_id,
+    start, end) of the plans naming the ``merged`` projects.
     """
-    by_doc: dict[str, list[str]] = {}
-    by_sentence: dict[tuple[str, int, int], set[str]] = {}
-    for key, p in merged.items():
-        for d in p.doc_ids:
-            by_doc.setdefault(d, []).append(key)
-        for s in p.sources:
-            by_sentence.setdefault((s.doc_id, s.start, s.end), set()).add(key)
+    # the names holding each name as their tail, or before a lent head: asked per sentence and
+    # per plan of every source (a name in many plans has many), so found once
+    longer_by_tail: dict[str, set[str]] = {}
+    headed: dict[str, set[str]] = {}
+    for other in set().union(*by_doc.values()):
+        for cut in range(1, len(other)):
+            longer_by_tail.setdefault(other[cut:], set()).add(other)
+            if other[cut:] in LENT_HEADS:
+                headed.setdefault(other[:cut], set()).add(other)
+    nothing: set[str] = set()
     for key in list(merged):
         p = merged[key]
-        loose = not anchored(gazetteer, p.name)
-        p.sources = [s for s in p.sources if not any(
-            other != key and (loose and s.found_by != "entry" and other.endswith(key)
-                              or other.startswith(key)
-                              and other[len(key):] in LENT_HEADS)
-            for other in by_sentence[(s.doc_id, s.start, s.end)])]
+        longer, lent = longer_by_tail.get(key, nothing), headed.get(key, nothing)
+        loose = bool(longer) and not anchored(gazetteer, p.name)
+        p.sources = [s for s in p.sources
+                     if not _held_in_sentence(s, by_sentence, loose, longer, lent)]
         if not p.sources:
             del merged[key]
             continue
         if any(s.found_by != "entity" for s in p.sources):
             continue
-        docs = p.doc_ids
-        if all(any(other != key and other.endswith(key) for other in by_doc[d]) for d in docs):
+        if longer and all(not longer.isdisjoint(by_doc[d]) for d in p.doc_ids):
             del merged[key]
+
+
+def _held_in_sentence(source, by_sentence: dict, loose: bool, longer: set[str],
+                      lent: set[str]) -> bool:
+    """Whether another name of ``source``'s sentence holds this one: as its tail (``longer``;
+    only a ``loose`` name read in running text) or before a lent head (``lent``)."""
+    if not (loose and source.found_by != "entry" or lent):
+        return False
+    others = by_sentence[(source.doc_id, source.start, source.end)]
+    return (loose and source.found_by != "entry" and not longer.isdisjoint(others)
+            or not lent.isdisjoint(others))
 
 
 def projects_frame(projects: list[Project]):
