@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 
 from gazetteer.planner import planner_file
@@ -106,7 +107,9 @@ def _for_version(version: str, layer: str, make, cache: NamesCache) -> gpd.GeoDa
     if key not in _BY_VERSION:
         for old in [k for k in _BY_VERSION if k[1] == layer]:
             del _BY_VERSION[old]
-        _BY_VERSION[key] = cache.for_version(version, f"layer-{layer}", make)
+        # a frame pickled by other library versions may not read back alike: they key it too
+        libraries = "-".join((gpd.__version__, pd.__version__, shapely.__version__))
+        _BY_VERSION[key] = cache.for_version(f"{version}-{libraries}", f"layer-{layer}", make)
     return _BY_VERSION[key].copy()
 
 

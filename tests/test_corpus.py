@@ -275,3 +275,29 @@ def test_a_name_merged_again_is_still_a_fragment_of_a_plan_kept(gaz):
                              located={})
     merged, _ = _merged([a, b2], gaz, {}, SimpleNamespace(locate_all=None), before)
     assert merged == whole
+
+
+def test_a_new_process_reads_the_layers_of_the_rules_version_from_the_cache(
+        plans, tmp_path, gaz, monkeypatch):
+    """Places, sectors and districts depend on the rules alone: a build in a new process (its
+    memory empty) takes them from the cache beside the file rather than making them again;
+    a damaged cache file is made again."""
+    import layers.build as build_module
+
+    out = tmp_path / "out" / "layers.gpkg"
+    monkeypatch.setattr(build_module, "_BY_VERSION", {})
+    first = build_module.build(plans, out=out, gazetteer=gaz, workers=1)["layers"]
+    kept = sorted(p.name for p in build_module.cache_dir(out).glob("layer-*.pickle"))
+    assert [name.split("-")[1] for name in kept] == ["districts", "places", "sectors"]
+    monkeypatch.setattr(build_module, "_BY_VERSION", {})
+
+    def never(*args):
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(build_module, "sectors_frame", never)
+    again = build_module.build(plans, out=out, gazetteer=gaz, workers=1)["layers"]
+    assert again["sectors"].to_json() == first["sectors"].to_json()
+    (build_module.cache_dir(out) / kept[2]).write_bytes(b"cut short")
+    monkeypatch.setattr(build_module, "_BY_VERSION", {})
+    with pytest.raises(AssertionError, match="made again"):
+        build_module.build(plans, out=out, gazetteer=gaz, workers=1)

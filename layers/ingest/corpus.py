@@ -6,8 +6,8 @@ writes none, so it runs alike in this process, in a pool of processes, or under 
 distributed engine. A build keeps each result in a ``NamesCache`` keyed by the file's
 SHA-256, its manifest row and the rules version (the code, rules and gazetteer the result
 came from): changing one plan re-ingests that plan only. Plans not in the cache are ingested
-over the machine's cores with ``concurrent.futures`` processes (a ``BuildPool``), which then
-also locate the projects no earlier build located; merging (``merge_plans``) and assigning
+over the machine's cores with ``concurrent.futures`` processes (a ``BuildPool``), which can
+then also locate the projects no earlier build located; merging (``merge_plans``) and assigning
 sectors come after, in the calling process, which meanwhile does work of its own.
 """
 
