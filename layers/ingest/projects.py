@@ -106,13 +106,13 @@ def merge_plans(plans: list[PlanNames], gazetteer, known: Mapping | None = None,
     at_span: dict[tuple, int] = {}  # (key, doc, start, end) → index in that project's sources
     # every name of each plan and of each sentence, whether merged or not: a project is a
     # fragment or not by the other names beside it (_drop_fragments)
-    by_doc: dict[str, set[str]] = {}
+    by_doc: dict[str, frozenset[str]] = {}
     by_sentence: dict[tuple[str, int, int], set[str]] = {}
     only = None if only is None else set(only)
     for plan in plans:
         if only is not None and only.isdisjoint(plan.keys):
             continue
-        by_doc[plan.doc_id] = plan.keys
+        by_doc[plan.doc_id] = by_doc.get(plan.doc_id, frozenset()) | plan.keys
         for naming in plan.namings:
             key, source = naming.key, naming.source
             by_sentence.setdefault((source.doc_id, source.start, source.end), set()).add(key)
@@ -224,7 +224,7 @@ def forget_texts(gazetteer) -> None:
     gazetteer.index.locations.clear()
 
 
-def _drop_fragments(merged: dict[str, Project], gazetteer, by_doc: dict[str, set[str]],
+def _drop_fragments(merged: dict[str, Project], gazetteer, by_doc: dict[str, frozenset[str]],
                     by_sentence: dict[tuple[str, int, int], set[str]]) -> None:
     """Names that are pieces of another project's name, where both are read:
 
