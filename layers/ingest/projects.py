@@ -251,6 +251,7 @@ def _drop_fragments(merged: dict[str, Project], gazetteer, by_doc: dict[str, fro
     for key in list(merged):
         p = merged[key]
         longer, lent = longer_by_tail.get(key, nothing), headed.get(key, nothing)
+        # (asked only where it can matter: a name no other name ends with is never a tail)
         loose = bool(longer) and not anchored(gazetteer, p.name)
         p.sources = [s for s in p.sources
                      if not _held_in_sentence(s, by_sentence, loose, longer, lent)]
@@ -267,8 +268,6 @@ def _held_in_sentence(source, by_sentence: dict, loose: bool, longer: set[str],
                       lent: set[str]) -> bool:
     """Whether another name of ``source``'s sentence holds this one: as its tail (``longer``;
     only a ``loose`` name read in running text) or before a lent head (``lent``)."""
-    if not (loose and source.found_by != "entry" or lent):
-        return False
     others = by_sentence[(source.doc_id, source.start, source.end)]
     return (loose and source.found_by != "entry" and not longer.isdisjoint(others)
             or not lent.isdisjoint(others))
